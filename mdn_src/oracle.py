@@ -1,0 +1,147 @@
+r"""The exact answer to the toy problem: true conditional densities and Bayes-optimal figures.
+
+Every model in the book is held against these yardsticks. With
+:math:`f(x) = x + 0.3 \sin 2\pi x` and noise uniform on :math:`(-0.1, 0.1)`:
+
+* forward, :math:`p(t \mid x)` is uniform on :math:`(f(x) - 0.1, f(x) + 0.1)`;
+* inverse, :math:`p(x \mid t)` is uniform on :math:`S_t = \{x \in [0, 1] : |f(x) - t| < 0.1\}`,
+  a union of up to three intervals, because :math:`p(x) = 1` on :math:`[0, 1]`.
+
+:math:`f` rises, falls and rises again, so :math:`S_t` is found exactly by inverting
+:math:`f` on each of its three monotone pieces (bisection to machine precision).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+
+from .data import AMPLITUDE, NOISE_HALF_WIDTH, toy_curve
+
+_WIDTH = 2 * NOISE_HALF_WIDTH
+# f'(x) = 1 + 2 pi A cos(2 pi x) vanishes where cos(2 pi x) = -1 / (2 pi A).
+_TURN = math.acos(-1.0 / (2 * math.pi * AMPLITUDE)) / (2 * math.pi)
+#: The three pieces of [0, 1] on which f is monotone.
+MONOTONE_PIECES = ((0.0, _TURN), (_TURN, 1.0 - _TURN), (1.0 - _TURN, 1.0))
+
+
+def _invert_on_piece(level: np.ndarray, a: float, b: float) -> np.ndarray:
+    """x in [a, b] with f(x) = level, for f monotone on [a, b]; level is clipped to f's range."""
+    fa, fb = toy_curve(a), toy_curve(b)
+    increasing = fb > fa
+    level = np.clip(level, min(fa, fb), max(fa, fb))
+    lo = np.full(level.shape, a, dtype=np.float64)
+    hi = np.full(level.shape, b, dtype=np.float64)
+    for _ in range(60):  # halves [a, b] below float64 resolution
+        mid = 0.5 * (lo + hi)
+        below = (toy_curve(mid) < level) == increasing
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def inverse_support(t) -> tuple[np.ndarray, np.ndarray]:
+    r"""The intervals making up :math:`S_t`, one per monotone piece of f.
+
+    Arguments:
+        t: array of inverse-problem inputs, any shape ``[...]``.
+
+    Returns:
+        ``(left, right)``, each of shape ``[..., 3]``: the ends of the interval of
+        :math:`S_t` inside each monotone piece (``left == right`` where it is empty).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    lefts, rights = [], []
+    for a, b in MONOTONE_PIECES:
+        ends = np.stack(
+            [
+                _invert_on_piece(t - NOISE_HALF_WIDTH, a, b),
+                _invert_on_piece(t + NOISE_HALF_WIDTH, a, b),
+            ]
+        )
+        lefts.append(ends.min(axis=0))
+        rights.append(ends.max(axis=0))
+    return np.stack(lefts, axis=-1), np.stack(rights, axis=-1)
+
+
+def _support_moments(t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """|S_t|, and the mean and variance of x uniform on S_t (NaN where S_t is empty)."""
+    left, right = inverse_support(t)
+    length = (right - left).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = ((right**2 - left**2) / 2).sum(-1) / length
+        second = ((right**3 - left**3) / 3).sum(-1) / length
+    return length, first, second - first**2
+
+
+def forward_density(t, x) -> np.ndarray:
+    """Exact :math:`p(t \\mid x)`, elementwise over the broadcast of ``t`` and ``x``."""
+    t, x = np.broadcast_arrays(np.asarray(t, np.float64), np.asarray(x, np.float64))
+    return np.where(np.abs(t - toy_curve(x)) < NOISE_HALF_WIDTH, 1.0 / _WIDTH, 0.0)
+
+
+def inverse_density(x, t) -> np.ndarray:
+    """Exact :math:`p(x \\mid t)`, elementwise over the broadcast of ``x`` and ``t``.
+
+    Zero where no x in [0, 1] can produce t (outside [-0.1, 1.1]).
+    """
+    x, t = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(t, np.float64))
+    inside = (x >= 0) & (x <= 1) & (np.abs(toy_curve(x) - t) < NOISE_HALF_WIDTH)
+    levels, where = np.unique(t, return_inverse=True)  # |S_t| once per distinct t
+    length = _support_moments(levels)[0][where].reshape(t.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inside & (length > 0), 1.0 / length, 0.0)
+
+
+def conditional_mean(inputs, inverse: bool = False) -> np.ndarray:
+    """The exact conditional mean: :math:`E[t \\mid x] = f(x)`, or :math:`E[x \\mid t]`.
+
+    The conditional mean is what a network trained with MSE converges to. Inverse, it is
+    NaN where no x can produce t (outside [-0.1, 1.1]).
+    """
+    inputs = np.asarray(inputs, dtype=np.float64)
+    if not inverse:
+        return toy_curve(inputs)
+    return _support_moments(inputs)[1]
+
+
+def conditional_variance(inputs, inverse: bool = False) -> np.ndarray:
+    """The exact conditional variance, :math:`0.2^2 / 12` forward, that of x on S_t inverse."""
+    inputs = np.asarray(inputs, dtype=np.float64)
+    if not inverse:
+        return np.full(inputs.shape, _WIDTH**2 / 12)
+    return _support_moments(inputs)[2]
+
+
+def marginal_density_t(t) -> np.ndarray:
+    """:math:`p(t) = |S_t| / 0.2`: the density of the inverse problem's inputs."""
+    return _support_moments(t)[0] / _WIDTH
+
+
+@cache
+def _inverse_figures(n_grid: int) -> tuple[float, float]:
+    # Midpoint rule over t in [-0.1, 1.1], the whole support of p(t).
+    edges = np.linspace(-NOISE_HALF_WIDTH, 1 + NOISE_HALF_WIDTH, n_grid + 1)
+    t = 0.5 * (edges[1:] + edges[:-1])
+    length, _, variance = _support_moments(t)
+    weight = length / _WIDTH * np.diff(edges)  # p(t) dt
+    keep = length > 0
+    nll = float(np.sum(weight[keep] * np.log(length[keep])))
+    mse = float(np.sum(weight[keep] * variance[keep]))
+    return nll, mse
+
+
+def bayes_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
+    r"""Expected negative log-likelihood (nats) of the true density: no model can do better.
+
+    Forward it is :math:`\log 0.2`; inverse it is :math:`E_t \log |S_t|`, integrated
+    numerically over ``n_grid`` midpoints.
+    """
+    return _inverse_figures(n_grid)[0] if inverse else math.log(_WIDTH)
+
+
+def bayes_mse(inverse: bool = False, n_grid: int = 200_000) -> float:
+    """Expected squared error of the exact conditional mean: the floor for any regressor."""
+    return _inverse_figures(n_grid)[1] if inverse else _WIDTH**2 / 12

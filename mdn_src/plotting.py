@@ -1,0 +1,85 @@
+"""Plotting helpers: every figure in the book shares one size, palette and labelling."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+#: The book's palette: data, model, exact answer, and a second model.
+COLORS = {"data": "#2a9d8f", "model": "#d62828", "exact": "#1d3557", "other": "#f4a261"}
+FIGSIZE = (6.4, 4.4)
+
+
+def _np(a) -> np.ndarray:
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+
+
+def new_axes(xlabel: str, ylabel: str, title: str | None = None, figsize=FIGSIZE):
+    """A fresh figure and axes with the book's size and the given axis labels."""
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.25)
+    return fig, ax
+
+
+def plot_data(ax, inputs, targets, label: str = "training data"):
+    """The training points as hollow circles."""
+    ax.plot(
+        _np(inputs).ravel(),
+        _np(targets).ravel(),
+        "o",
+        mfc="none",
+        ms=3.5,
+        alpha=0.35,
+        color=COLORS["data"],
+        label=label,
+    )
+    return ax
+
+
+def plot_curve(ax, inputs, values, label: str, kind: str = "model", style: str = "-"):
+    """A curve over sorted inputs (``kind`` picks the colour: model, exact or other)."""
+    inputs, values = _np(inputs).ravel(), _np(values).reshape(len(_np(inputs).ravel()), -1)
+    order = np.argsort(inputs)
+    ax.plot(inputs[order], values[order], style, lw=2.5, color=COLORS[kind], label=label)
+    return ax
+
+
+def plot_points(ax, inputs, values, label: str, kind: str = "model", alpha: float = 0.5):
+    """Predictions as small dots: one per input, or ``[N, M]`` values (M per input)."""
+    inputs = _np(inputs).ravel()
+    values = _np(values).reshape(len(inputs), -1)
+    ax.plot(
+        np.repeat(inputs, values.shape[1]),
+        values.ravel(),
+        ".",
+        ms=2.5,
+        alpha=alpha,
+        color=COLORS[kind],
+        label=label,
+    )
+    return ax
+
+
+def plot_loss(history, ylabel: str, reference: float | None = None, reference_label: str = ""):
+    """A loss trace against epoch, with an optional horizontal reference line."""
+    fig, ax = new_axes("epoch", ylabel)
+    ax.plot(
+        np.arange(len(history)), _np(history), color=COLORS["model"], lw=1.5, label="training loss"
+    )
+    if reference is not None:
+        ax.axhline(reference, color=COLORS["exact"], ls="--", lw=1.5, label=reference_label)
+    ax.legend()
+    return fig, ax
+
+
+def finish(ax, legend: bool = True):
+    """Add a legend with opaque markers; call before ``plt.show()``."""
+    if legend:
+        leg = ax.legend(loc="best", markerscale=2)
+        for handle in leg.legend_handles:
+            handle.set_alpha(1)
+    return ax

@@ -1,0 +1,14 @@
+"""Helpers shared by the tests."""
+
+import torch
+
+from mdn_src import MixtureParameters
+
+
+def random_params(N, K, D, generator=None, dtype=torch.float64, spread=2.0):
+    """Arbitrary mixture parameters of the given sizes (leaf tensors)."""
+    g = generator or torch.Generator().manual_seed(0)
+    logits = torch.randn(N, K, generator=g, dtype=dtype)
+    mu = spread * torch.randn(N, K, D, generator=g, dtype=dtype)
+    sigma = 0.2 + torch.rand(N, K, D, generator=g, dtype=dtype)
+    return MixtureParameters(torch.log_softmax(logits, -1), mu, sigma)

@@ -1,0 +1,119 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from scipy.special import logsumexp
+
+from mdn_src import MDN, MixtureParameters, mixture_log_prob, mixture_nll, responsibilities
+
+from .helpers import random_params
+
+
+def scipy_log_prob(params, t):
+    """Independent reference: scipy's multivariate normal, mixed in NumPy."""
+    log_pi, mu, sigma = (a.detach().numpy() for a in params)
+    t = t.numpy()
+    N, K, D = mu.shape
+    out = np.empty(N)
+    for n in range(N):
+        comps = [
+            stats.multivariate_normal(mu[n, k], np.diag(sigma[n, k] ** 2)).logpdf(t[n])
+            for k in range(K)
+        ]
+        out[n] = logsumexp(log_pi[n] + np.array(comps))
+    return out
+
+
+@pytest.mark.parametrize("D", [1, 2, 5])
+@pytest.mark.parametrize("covariance", ["isotropic", "diagonal"])
+def test_log_prob_matches_scipy(D, covariance):
+    mdn = MDN(3, D, n_components=4, hidden=7, covariance=covariance).double()
+    x = torch.randn(6, 3, dtype=torch.float64)
+    t = torch.randn(6, D, dtype=torch.float64)
+    params = mdn.mixture_parameters(x)
+    np.testing.assert_allclose(
+        mixture_log_prob(params, t).detach().numpy(), scipy_log_prob(params, t), rtol=1e-10
+    )
+
+
+def test_one_component_1d_is_a_normal():
+    params = MixtureParameters(
+        torch.zeros(2, 1), torch.tensor([[[0.5]], [[-1.0]]]), torch.tensor([[[0.2]], [[2.0]]])
+    )
+    t = torch.tensor([[0.1], [3.0]])
+    expected = stats.norm([0.5, -1.0], [0.2, 2.0]).logpdf([0.1, 3.0])
+    np.testing.assert_allclose(mixture_log_prob(params, t).numpy(), expected, rtol=1e-6)
+
+
+def test_gradients_match_prml_5_155_to_5_157():
+    """dE/da_pi = pi - gamma; dE/dmu = gamma (mu - t) / sigma^2; dE/dsigma = gamma (D/sigma - |t-mu|^2/sigma^3)."""
+    N, K, D = 5, 4, 3
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(N, K, dtype=torch.float64, generator=g, requires_grad=True)
+    mu = torch.randn(N, K, D, dtype=torch.float64, generator=g, requires_grad=True)
+    s = (0.5 + torch.rand(N, K, 1, dtype=torch.float64, generator=g)).requires_grad_()
+    t = torch.randn(N, D, dtype=torch.float64, generator=g)
+    params = MixtureParameters(torch.log_softmax(logits, -1), mu, s.expand(N, K, D))
+    error = -mixture_log_prob(params, t).sum()  # E = sum_n E_n
+    error.backward()
+    with torch.no_grad():
+        pi = torch.softmax(logits, -1)
+        gamma = responsibilities(params, t)
+        sq = ((t.unsqueeze(1) - mu) ** 2).sum(-1)  # [N, K]
+        sigma = s.squeeze(-1)
+        torch.testing.assert_close(logits.grad, pi - gamma)  # (5.155)
+        torch.testing.assert_close(
+            mu.grad, gamma.unsqueeze(-1) * (mu - t.unsqueeze(1)) / s**2
+        )  # (5.156)
+        torch.testing.assert_close(
+            s.grad.squeeze(-1), gamma * (D / sigma - sq / sigma**3)
+        )  # (5.157)
+
+
+def test_responsibilities_are_bayes_rule():
+    params = random_params(4, 3, 2)
+    t = torch.randn(4, 2, dtype=torch.float64)
+    gamma = responsibilities(params, t)
+    torch.testing.assert_close(gamma.sum(-1), torch.ones(4, dtype=torch.float64))
+    comp = torch.distributions.Normal(params.mu, params.sigma).log_prob(t.unsqueeze(1)).sum(-1)
+    torch.testing.assert_close(gamma, torch.softmax(params.log_pi + comp, -1))
+
+
+def test_nll_finite_when_target_far_from_every_component():
+    params = MixtureParameters(
+        torch.log_softmax(torch.zeros(1, 3), -1), torch.zeros(1, 3, 1), torch.full((1, 3, 1), 0.01)
+    )
+    t = torch.tensor([[5.0]])  # 500 sigmas away: every pdf underflows to 0
+    naive = torch.log((params.pi * torch.exp(-0.5 * ((t - params.mu[..., 0]) / 0.01) ** 2)).sum())
+    assert torch.isinf(naive)  # the post's formula breaks here ...
+    nll = mixture_nll(params, t)  # ... ours does not, and is exact
+    expected = 0.5 * 500**2 + math.log(0.01) + 0.5 * math.log(2 * math.pi)
+    assert torch.isfinite(nll)
+    assert nll.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_nll_finite_in_40_dimensions_with_finite_gradients():
+    D = 40
+    mdn = MDN(1, D, n_components=5, hidden=8, sigma_min=1e-3)
+    x = torch.randn(16, 1)
+    t = 3 * torch.randn(16, D)
+    loss = mdn.loss(x, t)
+    loss.backward()
+    assert torch.isfinite(loss) and loss.item() > 100
+    assert all(torch.isfinite(p.grad).all() for p in mdn.parameters())
+    # The density itself underflows float32: the naive product form is -inf in log space.
+    assert torch.exp(-loss) == 0
+
+
+def test_log_prob_rejects_bad_arguments():
+    params = random_params(3, 2, 2)
+    with pytest.raises(TypeError, match="params must be MixtureParameters"):
+        mixture_log_prob((params.log_pi, params.mu, params.sigma), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="t must have 2 columns"):
+        mixture_log_prob(params, torch.zeros(3, 1))
+    with pytest.raises(ValueError, match="same number of rows"):
+        mixture_log_prob(params, torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="t contains NaN or inf"):
+        mixture_log_prob(params, torch.tensor([[0.0, float("inf")]] * 3))

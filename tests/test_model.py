@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+import torch
+from torch.distributions import MixtureSameFamily
+
+from mdn_src import MDN, MLP, MixtureParameters
+
+
+@pytest.mark.parametrize("covariance", ["isotropic", "diagonal"])
+@pytest.mark.parametrize("D", [1, 3])
+def test_mdn_shapes_and_constraints(covariance, D):
+    mdn = MDN(2, D, n_components=4, hidden=[8, 6], covariance=covariance, sigma_min=0.05)
+    x = torch.randn(7, 2)
+    p = mdn.mixture_parameters(x)
+    assert p.log_pi.shape == (7, 4) and p.mu.shape == p.sigma.shape == (7, 4, D)
+    torch.testing.assert_close(p.pi.sum(-1), torch.ones(7))
+    assert (p.sigma > 0.05).all()
+    if covariance == "isotropic":  # one sigma per component, shared by the dimensions
+        torch.testing.assert_close(p.sigma, p.sigma[..., :1].expand_as(p.sigma))
+    dist = mdn(x)
+    assert isinstance(dist, MixtureSameFamily)
+    assert dist.batch_shape == (7,) and dist.event_shape == (D,)
+
+
+def test_diagonal_sigmas_differ_by_dimension():
+    mdn = MDN(1, 2, n_components=3, covariance="diagonal")
+    sigma = mdn.mixture_parameters(torch.randn(5, 1)).sigma
+    assert not torch.allclose(sigma[..., 0], sigma[..., 1])
+
+
+def test_sigma_map_is_floor_plus_softplus():
+    mdn = MDN(1, 1, n_components=2, hidden=3, sigma_min=0.01)
+    h = mdn.trunk(torch.tensor([[0.3]]))
+    expected = 0.01 + torch.nn.functional.softplus(mdn.head(h)[:, -2:])  # last K outputs
+    torch.testing.assert_close(
+        mdn.mixture_parameters(torch.tensor([[0.3]])).sigma[0, :, 0], expected[0]
+    )
+
+
+def test_distribution_log_prob_matches_loss():
+    mdn = MDN(1, 2, n_components=5, hidden=10)
+    x, t = torch.randn(9, 1), torch.randn(9, 2)
+    torch.testing.assert_close(mdn.loss(x, t), -mdn(x).log_prob(t).mean())
+
+
+def test_mixture_parameters_detach():
+    mdn = MDN(1, 1, n_components=2, hidden=3)
+    p = mdn.mixture_parameters(torch.zeros(2, 1))
+    assert p.mu.requires_grad and not any(a.requires_grad for a in p.detach())
+    assert isinstance(p.detach(), MixtureParameters)
+
+
+def test_mlp_shapes_and_loss():
+    net = MLP(1, 2, hidden=15)
+    x = torch.randn(6, 1)
+    assert net(x).shape == (6, 2)
+    t = torch.randn(6, 2)
+    torch.testing.assert_close(net.loss(x, t), ((net(x) - t) ** 2).mean())
+
+
+def test_accepts_numpy_float32():
+    mdn = MDN(1, 1, n_components=2, hidden=3)
+    assert mdn.mixture_parameters(np.zeros((3, 1), np.float32)).mu.shape == (3, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_components=0), ValueError, "n_components must be >= 1"),
+        (dict(n_components=2.0), TypeError, "n_components must be an int"),
+        (dict(in_features=0), ValueError, "in_features must be >= 1"),
+        (dict(out_features=-1), ValueError, "out_features must be >= 1"),
+        (dict(hidden=0), ValueError, "hidden must be >= 1"),
+        (dict(hidden=[4, 0]), ValueError, r"hidden\[1\] must be >= 1"),
+        (dict(hidden=[]), ValueError, "hidden must name at least one"),
+        (dict(sigma_min=0.0), ValueError, "sigma_min must be finite and > 0"),
+        (dict(sigma_min=-1e-3), ValueError, "sigma_min"),
+        (dict(covariance="full"), ValueError, "covariance must be one of"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, error, match):
+    args = dict(in_features=1, out_features=1, n_components=3)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        MDN(**args)
+
+
+@pytest.mark.parametrize(
+    "x, error, match",
+    [
+        (torch.zeros(5), ValueError, "x must be 2-D"),
+        (torch.zeros(5, 1, 1), ValueError, "x must be 2-D"),
+        (torch.zeros(5, 2), ValueError, "x must have 1 columns"),
+        (torch.tensor([[0.0], [float("nan")]]), ValueError, "x contains NaN or inf"),
+        (torch.tensor([[float("inf")]]), ValueError, "x contains NaN or inf"),
+        (torch.zeros(5, 1, dtype=torch.long), TypeError, "x must have a floating dtype"),
+        ([[0.0]], TypeError, "x must be a torch.Tensor or numpy.ndarray"),
+        (torch.zeros(0, 1), ValueError, "at least one row"),
+    ],
+)
+def test_bad_inputs(x, error, match):
+    mdn = MDN(1, 1, n_components=2, hidden=3)
+    with pytest.raises(error, match=match):
+        mdn(x)
+
+
+def test_bad_targets():
+    mdn = MDN(1, 2, n_components=2, hidden=3)
+    x = torch.zeros(4, 1)
+    with pytest.raises(ValueError, match="same number of rows"):
+        mdn.loss(x, torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="t must have 2 columns"):
+        mdn.loss(x, torch.zeros(4, 1))  # no silent broadcast of a 1-D target
+    with pytest.raises(ValueError, match="t contains NaN"):
+        mdn.loss(x, torch.full((4, 2), float("nan")))
+    with pytest.raises(ValueError, match="same number of rows"):
+        MLP(1, 1).loss(x, torch.zeros(5, 1))

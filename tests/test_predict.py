@@ -1,0 +1,133 @@
+import math
+
+import pytest
+import torch
+
+from mdn_src import (
+    MixtureParameters,
+    approximate_mode,
+    conditional_modes,
+    mixture_log_prob,
+    mixture_mean,
+    mixture_variance,
+    sample,
+)
+
+from .helpers import random_params
+
+
+def test_sample_shape_and_reproducibility():
+    params = random_params(6, 3, 2)
+    s1 = sample(params, 10, torch.Generator().manual_seed(0))
+    s2 = sample(params, 10, torch.Generator().manual_seed(0))
+    assert s1.shape == (10, 6, 2)
+    torch.testing.assert_close(s1, s2)
+    assert not torch.equal(s1, sample(params, 10, torch.Generator().manual_seed(1)))
+
+
+def test_sample_moments_match_the_mixture():
+    params = random_params(3, 4, 2, spread=1.0)
+    S = 200_000
+    s = sample(params, S, torch.Generator().manual_seed(3))  # [S, N, D]
+    pi, mu, sigma = params.pi.unsqueeze(-1), params.mu, params.sigma
+    mean = (pi * mu).sum(1)  # independent formula, not the library's
+    var = (pi * (sigma**2 + mu**2)).sum(1) - mean**2
+    se_mean = (var / S).sqrt()
+    assert ((s.mean(0) - mean).abs() < 5 * se_mean).all()
+    # Var of the sample variance is about (m4 - var^2)/S; 5% is far outside the noise at S=2e5.
+    torch.testing.assert_close(s.var(0), var, rtol=0.05, atol=0)
+    torch.testing.assert_close(mixture_mean(params), mean)
+    torch.testing.assert_close(mixture_variance(params), var)
+
+
+def test_sample_picks_components_with_probability_pi():
+    # Components far apart: every sample can be traced back to its component.
+    log_pi = torch.log(torch.tensor([[0.2, 0.5, 0.3]], dtype=torch.float64))
+    mu = torch.tensor([[[-10.0], [0.0], [10.0]]], dtype=torch.float64)
+    params = MixtureParameters(log_pi, mu, torch.full_like(mu, 0.1))
+    s = sample(params, 100_000, torch.Generator().manual_seed(0))[:, 0, 0]
+    freq = torch.stack(
+        [(s < -5).double().mean(), (s.abs() < 5).double().mean(), (s > 5).double().mean()]
+    )
+    torch.testing.assert_close(freq, log_pi.exp()[0], atol=0.01, rtol=0)
+
+
+def test_multidimensional_samples_come_from_one_component():
+    # Two 3-D components at (-1,-1,-1) and (1,1,1), narrow: a sample mixing dimensions
+    # from both would have coordinates of both signs.
+    mu = torch.tensor([[[-1.0] * 3, [1.0] * 3]])
+    params = MixtureParameters(torch.log(torch.tensor([[0.5, 0.5]])), mu, torch.full_like(mu, 0.05))
+    s = sample(params, 5000, torch.Generator().manual_seed(0))[:, 0]  # [S, 3]
+    same_sign = (torch.sign(s) == torch.sign(s[:, :1])).all(-1)
+    assert same_sign.all()
+    assert 0.45 < (s[:, 0] > 0).float().mean() < 0.55
+
+
+def test_approximate_mode_is_mean_of_most_probable_component():
+    params = random_params(5, 4, 2)
+    best = params.log_pi.argmax(-1)
+    expected = torch.stack([params.mu[n, best[n]] for n in range(5)])
+    torch.testing.assert_close(approximate_mode(params), expected)
+
+
+def test_modes_are_stationary_maxima_and_highest_is_global():
+    params = random_params(8, 5, 1, spread=1.5)
+    modes = conditional_modes(params)
+    assert modes.location.shape == (8, 5, 1) and modes.distinct.shape == (8, 5)
+    for n in range(8):
+        one = MixtureParameters(*(a[n : n + 1] for a in params))
+        found = modes.location[n][modes.distinct[n]]  # [M, 1]
+        for m in found:
+            t = m.reshape(1, 1).clone().requires_grad_()
+            (grad,) = torch.autograd.grad(mixture_log_prob(one, t).sum(), t, create_graph=True)
+            (curv,) = torch.autograd.grad(grad.sum(), t)
+            assert abs(grad.item()) < 1e-4  # stationary
+            assert curv.item() < 0  # a maximum, not a minimum
+        # The highest one found is the global maximum on a dense grid.
+        grid = torch.linspace(-8, 8, 160_001, dtype=torch.float64).reshape(-1, 1)
+        rep = MixtureParameters(*(a.expand(len(grid), *a.shape[1:]) for a in one))
+        dense = mixture_log_prob(rep, grid)
+        assert modes.highest[n].item() == pytest.approx(grid[dense.argmax()].item(), abs=2e-4)
+        # And the number of distinct modes equals the grid's count of local maxima.
+        peaks = ((dense[1:-1] > dense[:-2]) & (dense[1:-1] > dense[2:])).sum().item()
+        assert modes.distinct[n].sum().item() == peaks
+
+
+def test_bimodal_2d_modes_found_and_merged():
+    mu = torch.tensor([[[0.0, 0.0], [0.0, 0.01], [3.0, 3.0]]], dtype=torch.float64)
+    sigma = torch.full_like(mu, 0.5)
+    log_pi = torch.log(torch.tensor([[0.3, 0.3, 0.4]], dtype=torch.float64))
+    modes = conditional_modes(MixtureParameters(log_pi, mu, sigma))
+    assert modes.distinct.sum() == 2  # the two nearby components share one mode
+    torch.testing.assert_close(
+        modes.highest[0], torch.tensor([0.0, 0.005], dtype=torch.float64), atol=1e-4, rtol=0
+    )
+    assert modes.significant(0.5).sum() == 2
+    assert modes.significant(0.99).sum() == 1
+
+
+def test_unimodal_mode_of_single_gaussian():
+    params = MixtureParameters(torch.zeros(1, 1), torch.tensor([[[2.5]]]), torch.tensor([[[0.3]]]))
+    modes = conditional_modes(params)
+    assert modes.highest.item() == pytest.approx(2.5)
+    assert modes.log_density.item() == pytest.approx(
+        -math.log(0.3 * math.sqrt(2 * math.pi)), rel=1e-6
+    )
+
+
+def test_bad_arguments():
+    params = random_params(2, 3, 1)
+    with pytest.raises(ValueError, match="n_samples must be >= 1"):
+        sample(params, 0)
+    with pytest.raises(TypeError, match="n_samples must be an int"):
+        sample(params, 2.0)
+    with pytest.raises(TypeError, match="params must be MixtureParameters"):
+        sample(params.mu, 3)
+    with pytest.raises(TypeError, match="params must be MixtureParameters"):
+        approximate_mode({"mu": params.mu})
+    with pytest.raises(ValueError, match="tol must be finite and > 0"):
+        conditional_modes(params, tol=0)
+    with pytest.raises(ValueError, match="max_iter must be >= 1"):
+        conditional_modes(params, max_iter=0)
+    with pytest.raises(ValueError, match="ratio must be finite and > 0"):
+        conditional_modes(params).significant(-1)
