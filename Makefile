@@ -1,0 +1,59 @@
+# Two commands from a fresh clone: `make book` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+
+.PHONY: help setup book test notebooks sync-check lab bench lint clean
+help:
+	@echo "make book       build the site into _build/html (sets up .venv first)"
+	@echo "make test       unit tests + nbval over every notebook"
+	@echo "make notebooks  re-sync the .py twins and re-execute every notebook in place"
+	@echo "make lab        open JupyterLab on the book (the .py twins open as notebooks)"
+	@echo "make bench      run the benchmark quoted in the README"
+	@echo "make lint       ruff check + format check"
+
+setup: $(STAMP)
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+# jupyter-cache keys on a notebook's own cells: an edit in mdn_src would not re-run the
+# chapters. Clear the cache whenever the library's source differs from the last build.
+SRC_HASH = $(shell cat mdn_src/*.py requirements.txt | sha256sum | cut -c1-16)
+book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.mdn_src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
+		echo "mdn_src changed since the last build: re-executing every chapter"; \
+		rm -rf _build/.jupyter_cache; fi
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "$(SRC_HASH)" > _build/.mdn_src-hash
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbval-current-env
+
+# Jupytext's --sync goes by timestamps; we pair from the .py twin (the file people edit)
+# explicitly, then execute the notebook in place so its outputs are nbval's new baseline.
+notebooks: $(STAMP)
+	@for py in $(sort $(wildcard book/*.py)); do \
+		echo "== $$py"; \
+		$(BIN)/jupytext --quiet --to ipynb --update "$$py" && \
+		$(BIN)/jupyter execute --inplace "$${py%.py}.ipynb" || exit 1; \
+	done
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet "jupyterlab>=4,<5"
+	$(BIN)/jupyter lab book
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_mdn.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf _build
