@@ -1,0 +1,32 @@
+"""Small Sphinx fixes for a clean site, kept in one place.
+
+sphinx-thebe and sphinx-togglebutton register their inline scripts once per read phase,
+and Jupyter Book runs two, so every page declared ``const THEBE_JS_URL`` twice: a console
+error in every reader's browser. After the build we drop, from each page's ``<head>``, any
+``<script>`` line that repeats an earlier one exactly.
+"""
+
+from pathlib import Path
+
+
+def _drop_duplicate_scripts(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        head, sep, body = text.partition("</head>")
+        seen, lines = set(), []
+        for line in head.splitlines(keepends=True):
+            tag = line.strip()
+            if tag.startswith("<script") and tag.endswith("</script>"):
+                if tag in seen:
+                    continue
+                seen.add(tag)
+            lines.append(line)
+        if sep and len(lines) != len(head.splitlines()):
+            page.write_text("".join(lines) + sep + body, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("build-finished", _drop_duplicate_scripts)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

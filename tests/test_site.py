@@ -1,0 +1,186 @@
+"""The built site, as a reader sees it: headless Chromium over http://127.0.0.1.
+
+Needs `make book` first; skips with that advice otherwise, unless MDN_REQUIRE_SITE=1 (set by
+.ci/run after its build, so CI never skips). Screenshots land in _build/screenshots/.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = sorted(p.relative_to(SITE).as_posix() for p in (SITE / "book").glob("*.html"))
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _missing(what: str, how: str):
+    if os.environ.get("MDN_REQUIRE_SITE") == "1":
+        pytest.fail(f"{what} (MDN_REQUIRE_SITE=1): {how}")
+    pytest.skip(f"{what}: {how}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (SITE / "book" / "index.html").exists():
+        _missing("the site is not built", "run `make book` first")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(SITE)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _missing("chromium is not installed", "apt-get install -y chromium (.ci/run does)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url, **context_args):
+    """Open url; return (page, context, outside requests, console errors)."""
+    context = browser.new_context(**context_args)
+    outside, errors = [], []
+
+    def guard(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:  # the network is cut: anything leaving the machine is a failure
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="networkidle")
+    return page, context, outside, errors
+
+
+def _wait_for_math(page):
+    page.wait_for_function("() => !window.MathJax || (window.MathJax.startup && "
+                           "window.MathJax.startup.promise)")  # fmt: skip
+    page.evaluate("() => window.MathJax && MathJax.startup.promise")
+
+
+def _shot_name(path):
+    return path.replace("/", "_").removesuffix(".html")
+
+
+def test_every_page_is_built():
+    if not PAGES:
+        _missing("the site is not built", "run `make book` first")
+    assert len(PAGES) >= 9  # index + 8 chapters
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders_offline(server, browser, path):
+    page, context, outside, errors = _open(browser, f"{server}/{path}")
+    try:
+        _wait_for_math(page)
+        # Every image loaded (lazy ones too: make them eager, then wait).
+        page.evaluate("""async () => {
+            const imgs = [...document.images];
+            imgs.forEach(i => i.loading = 'eager');
+            await Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => {
+                i.onload = i.onerror = r; })));
+        }""")
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => i.naturalWidth === 0).map(i => i.src)"
+        )
+        assert not broken, f"images that did not load: {broken}"
+        # Math is typeset: no raw TeX delimiters left in the visible text, MathJax output present.
+        text = page.inner_text("article")
+        for raw in ("$$", "\\[", "\\(", "\\begin{"):
+            assert raw not in text, f"raw {raw!r} left in the text"
+        n_math = page.locator("article .math").count()
+        n_typeset = page.locator("article mjx-container").count()
+        assert n_typeset >= n_math, f"{n_math} math spans, {n_typeset} typeset"
+        assert not outside, f"requests left 127.0.0.1: {outside}"
+        assert not errors, f"console errors: {errors}"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"{_shot_name(path)}.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_chapters_with_math_are_typeset(server, browser):
+    page, context, _, _ = _open(browser, f"{server}/book/05_deriving_the_mdn.html")
+    try:
+        _wait_for_math(page)
+        assert page.locator("article mjx-container").count() > 20
+        # Numbered equations carry their numbers, and {eq} references link to them.
+        assert page.locator("article span.eqno").count() >= 8
+    finally:
+        context.close()
+
+
+def test_search_finds_mixture(server, browser):
+    page, context, outside, errors = _open(browser, f"{server}/search.html?q=mixture")
+    try:
+        page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+        hits = page.locator("#search-results ul.search li").count()
+        assert hits >= 5, hits
+        assert not outside and not errors, (outside, errors)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "mode, context_args",
+    [
+        ("dark", {"color_scheme": "dark", "viewport": {"width": 1280, "height": 900}}),
+        ("phone", {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+                   "is_mobile": True, "has_touch": True}),
+    ],
+)  # fmt: skip
+def test_dark_mode_and_phone_width(server, browser, mode, context_args):
+    """Screenshots for people to look at, and a check that nothing overflows sideways."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for path in PAGES:
+        page, context, _, errors = _open(browser, f"{server}/{path}", **context_args)
+        try:
+            _wait_for_math(page)
+            if mode == "dark":
+                assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+            else:  # the page body fits the phone's width (wide math/code scroll inside)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390 + 1, f"{path} is {width}px wide at a 390px viewport"
+            assert not errors, errors
+            page.screenshot(path=SHOTS / f"{_shot_name(path)}-{mode}.png", full_page=False)
+        finally:
+            context.close()
