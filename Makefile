@@ -33,7 +33,7 @@ book: $(STAMP)
 	@echo "$(SRC_HASH)" > _build/.mdn_src-hash
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval-current-env
+	$(BIN)/python -m pytest --nbval --nbval-current-env
 
 # Jupytext's --sync goes by timestamps; we pair from the .py twin (the file people edit)
 # explicitly, then execute the notebook in place so its outputs are nbval's new baseline.

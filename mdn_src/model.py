@@ -152,17 +152,22 @@ class MDN(nn.Module):
     def mixture_parameters(self, x: torch.Tensor) -> MixtureParameters:
         """The mixture's parameters for inputs ``x`` of shape ``[N, in_features]``."""
         x = as_matrix(x, "x", self.in_features)
-        K, D = self.n_components, self.out_features
         h = self.trunk(x.to(self.head.weight))  # [N, H]
-        a_pi, a_mu, a_sigma = self.head(h).split(self._sizes, dim=-1)  # pre-activations
+        return self.output_activations(self.head(h))
+
+    def output_activations(self, a: torch.Tensor) -> MixtureParameters:
+        """Map the network's raw outputs ``a`` ``[N, K + K*D + K or K*D]`` to the mixture.
+
+        Softmax for pi, identity for mu, ``sigma_min + softplus`` for sigma.
+        """
+        K, D = self.n_components, self.out_features
+        if a.dim() != 2 or a.shape[1] != sum(self._sizes):
+            raise ValueError(f"a must have shape [N, {sum(self._sizes)}], got {tuple(a.shape)}")
+        a_pi, a_mu, a_sigma = a.split(self._sizes, dim=-1)  # pre-activations
         log_pi = F.log_softmax(a_pi, dim=-1)  # [N, K]
         mu = a_mu.reshape(-1, K, D)  # [N, K, D]
         sigma = self.sigma_min + F.softplus(a_sigma)  # [N, K] or [N, K*D]
-        sigma = (
-            sigma.view(-1, K, 1).expand(-1, K, D)
-            if self.covariance == "isotropic"
-            else (sigma.view(-1, K, D))
-        )
+        sigma = sigma.reshape(-1, K, 1 if self.covariance == "isotropic" else D).expand(-1, K, D)
         return MixtureParameters(log_pi, mu, sigma)
 
     def forward(self, x: torch.Tensor) -> MixtureSameFamily:

@@ -115,3 +115,16 @@ def test_bad_targets():
         mdn.loss(x, torch.full((4, 2), float("nan")))
     with pytest.raises(ValueError, match="same number of rows"):
         MLP(1, 1).loss(x, torch.zeros(5, 1))
+
+
+def test_output_activations_map_raw_outputs():
+    mdn = MDN(1, 2, n_components=3, hidden=4, covariance="diagonal", sigma_min=0.01)
+    a = torch.randn(5, 3 + 6 + 6)
+    p = mdn.output_activations(a)
+    torch.testing.assert_close(p.log_pi, torch.log_softmax(a[:, :3], -1))
+    torch.testing.assert_close(p.mu, a[:, 3:9].reshape(5, 3, 2))
+    torch.testing.assert_close(
+        p.sigma, 0.01 + torch.nn.functional.softplus(a[:, 9:]).reshape(5, 3, 2)
+    )
+    with pytest.raises(ValueError, match=r"a must have shape \[N, 15\]"):
+        mdn.output_activations(torch.randn(5, 14))
