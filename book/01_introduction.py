@@ -1,0 +1,233 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (ch-intro)=
+# # Introduction
+#
+# **In this chapter** you will learn:
+#
+# - what a conditional density $p(t \mid x)$ is, and what an ordinary regression network
+#   quietly assumes about it;
+# - why a single Gaussian is not always enough: in an inverse problem one input can have
+#   several right answers, and their average is often a wrong one;
+# - what you will build, chapter by chapter;
+# - how to run the notebooks on your own machine, and where their code lives.
+
+# %% tags=["remove-cell"]
+# On Colab or Binder, install the book's library from the repository; locally (and under
+# nbval) mdn_src is already importable and this cell does nothing.
+try:
+    import mdn_src  # noqa: F401
+except ImportError:
+    # %pip install --quiet "mdn_src @ git+https://github.com/mdn-book/mdn-book"
+    pass
+
+# %%
+import numpy as np
+import torch
+from myst_nb import glue
+
+from mdn_src import make_toy_data, oracle
+
+torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+
+# %% [markdown]
+# ## A density for every input
+#
+# Supervised learning hands us pairs $(x, t)$: an input and the target that came with it.
+# Noise, or information the input does not carry, means that one $x$ is seen with many
+# values of $t$. The complete description of how $t$ depends on $x$ is therefore not a
+# function but a **conditional density** $p(t \mid x)$: for each fixed input, a probability
+# density over the targets, non-negative and integrating to one over $t$.
+#
+# Ordinary regression summarises that density by one number. A network $y(x, \mathbf{w})$
+# trained to minimise the squared error $\sum_n \big(y(x_n, \mathbf{w}) - t_n\big)^2$ is,
+# in probabilistic terms, fitting the model
+# $p(t \mid x, \mathbf{w}) = \mathcal{N}\big(t \mid y(x, \mathbf{w}), s^2\big)$: one
+# Gaussian whose mean the network predicts and whose variance $s^2$ is the same everywhere
+# {cite:p}`bishop2006prml` ({ref}`ch-mse` works this out). Trained on enough data, such a network converges to the
+# **conditional mean** $E[t \mid x] = \int t \, p(t \mid x) \, dt$. When $p(t \mid x)$ is a
+# single bump, the mean sits on top of it, and that is the answer we wanted.
+#
+# ## One input, several right answers
+#
+# Many problems run the other way. A *forward* problem goes from causes to effects and
+# usually has one answer: set the two joint angles $(\theta_1, \theta_2)$ of a robot arm, and
+# its hand lands at one point. The *inverse* problem, which is the one a robot controller has
+# to solve, goes from the effect back to the causes: given the point, which angles reach it?
+# For a two-link arm there are two, "elbow up" and "elbow down" {cite:p}`bishop1994mdn`. The
+# next cell places an arm (links of lengths 0.8 and 0.2, angles in radians), finds the
+# mirrored elbow that reaches the same point, and then tries the average of the two answers.
+
+# %%
+L1, L2 = 0.8, 0.2  # link lengths
+
+
+def hand(theta1, theta2):
+    """Where the hand of a two-link arm lands (forward kinematics)."""
+    return np.array(
+        [
+            L1 * np.cos(theta1) + L2 * np.cos(theta1 + theta2),
+            L1 * np.sin(theta1) + L2 * np.sin(theta1 + theta2),
+        ]
+    )
+
+
+up = np.array([0.6, 1.6])  # (theta1, theta2)
+bend = np.arctan2(L2 * np.sin(up[1]), L1 + L2 * np.cos(up[1]))
+down = np.array([up[0] + 2 * bend, -up[1]])  # the mirrored elbow
+average = (up + down) / 2
+for name, angles in [("elbow up", up), ("elbow down", down), ("average", average)]:
+    print(f"{name:>10}: angles {np.round(angles, 3)} -> hand at {np.round(hand(*angles), 3)}")
+
+# %%
+miss = np.linalg.norm(hand(*average) - hand(*up))
+glue("ch1_arm_miss", round(float(miss), 3), display=False)
+print(f"the average answer misses the target by {miss:.3f}")
+
+# %% [markdown]
+# Both configurations put the hand at the same point, and the average of the two straightens
+# the elbow and misses it by {glue:text}`ch1_arm_miss` (on an arm one unit long). That is the
+# whole difficulty in one line: for this input, $p(\theta \mid \text{hand position})$ has two
+# separate peaks, and a network trained with squared error predicts the mean, which lies
+# between them where no right answer is.
+#
+# The fix proposed by {cite:t}`bishop1994mdn` is to let the network output a whole density
+# instead of a single point: a **mixture** of $K$ Gaussians whose mixing coefficients
+# $\pi_k$, means $\mu_k$ and standard deviations $\sigma_k$ are all functions of the input,
+#
+# $$
+# p(t \mid x) = \sum_{k=1}^{K} \pi_k(x) \, \mathcal{N}\big(t \mid \mu_k(x), \sigma_k^2(x)\big).
+# $$
+#
+# That is a **mixture density network** (MDN). It can put one bump on each right answer,
+# and tell us how much probability each one carries.
+#
+# ## The toy problem in one glance
+#
+# Robot arms need two-dimensional inputs and targets. This book works on a one-dimensional
+# toy problem instead, from *Pattern Recognition and Machine Learning* §5.6
+# {cite:p}`bishop2006prml`, because we can draw it and compute its exact answer: $x$ is
+# uniform on $[0, 1]$ and $t = f(x) + \epsilon$ with $f(x) = x + 0.3 \sin(2 \pi x)$ and
+# small uniform noise $\epsilon$ ({ref}`ch-data` has the details). The curve $f$ rises, falls
+# and rises again, so when we swap the roles and ask for $x$ given $t$, a middle range of
+# $t$ is reached from three places. The module `mdn_src/oracle.py` knows the exact
+# $p(x \mid t)$; `oracle.inverse_support(t)` returns, for each of the three rising or falling
+# pieces of $f$, the interval of $x$ that can produce $t$ from that piece.
+
+# %%
+t0 = 0.35
+left, right = oracle.inverse_support(t0)  # one interval per monotone piece of f
+for k in range(3):
+    print(f"piece {k + 1}: x in [{left[k]:.3f}, {right[k]:.3f}]")
+
+# %% [markdown]
+# Three intervals of $x$, one on each piece of $f$, all give $t \approx$ 0.35 (the second and
+# third meet where $f$ turns round, so together they form one stretch of $x$). The training
+# data of the next chapter agree: here are the points whose $t$ lies within 0.01 of
+# $t_0$, sorted by the piece their $x$ comes from.
+
+# %%
+x_train, t_train = make_toy_data(2500, seed=0)
+x_near = x_train[np.abs(t_train[:, 0] - t0) < 0.01, 0]
+turns = [oracle.MONOTONE_PIECES[0][1], oracle.MONOTONE_PIECES[1][1]]
+per_piece = np.bincount(np.digitize(x_near, turns), minlength=3)
+glue("ch1_n_near", len(x_near), display=False)
+print(f"{len(x_near)} points near t0, per piece: {per_piece.tolist()}")
+gap = (x_near[x_near < turns[0]].max(), x_near[x_near > turns[0]].min())
+glue("ch1_gap_lo", round(float(gap[0]), 2), display=False)
+glue("ch1_gap_hi", round(float(gap[1]), 2), display=False)
+print(f"no point has x between {gap[0]:.2f} and {gap[1]:.2f}")
+
+# %%
+x_mean = float(x_near.mean())
+density = float(oracle.inverse_density(x_mean, t0))
+glue("ch1_x_mean", round(x_mean, 3), display=False)
+print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
+
+# %% [markdown]
+# None of the {glue:text}`ch1_n_near` points has its $x$ between {glue:text}`ch1_gap_lo` and
+# {glue:text}`ch1_gap_hi`; yet their average, {glue:text}`ch1_x_mean`, falls in that gap,
+# where the true density is zero. A regression network trained with squared error would predict roughly that
+# value for $t_0$: an $x$ that never produces this $t$. The rest of the book builds a network
+# that does better, and measures how much better against the exact answer.
+#
+# ## What you will build
+#
+# - {ref}`ch-data`: the toy problem's generating process, a reproducible data set, test
+#   grids, and a first look at the inverse problem and its exact conditional density.
+# - {ref}`ch-mse`: a small network trained with squared error fits the forward problem
+#   $p(t \mid x)$ well, and why squared error is a Gaussian likelihood in disguise.
+# - {ref}`ch-inverse`: the same network on the inverse problem $p(x \mid t)$ predicts the
+#   conditional mean, and we see exactly where and why that fails.
+# - {ref}`ch-derivation`: the mixture density network derived from the ground up: the
+#   mixture, its latent variable, the negative log-likelihood, its gradients, and a
+#   numerically safe way to compute it.
+# - {ref}`ch-mdn`: training the MDN on the inverse problem and scoring it on held-out data
+#   against the best score any model could reach.
+# - {ref}`ch-sampling`: using the fitted density: drawing samples, finding modes, means and
+#   variances, and checking calibration.
+# - {ref}`ch-closing`: what we learned, and where to go next.
+#
+# ## Running the notebooks yourself
+#
+# Every chapter is a notebook that runs in seconds on a laptop CPU. From a fresh clone of
+# the repository, two commands do everything; each first sets up a virtual environment in
+# `.venv` with the pinned requirements:
+#
+# ```bash
+# make book   # execute the chapters and build this site into _build/html
+# make test   # the library's unit tests, and nbval re-running every chapter
+# ```
+#
+# To work through the chapters interactively, `make lab` installs JupyterLab into the same
+# environment and opens it on the `book/` folder.
+#
+# Each chapter is stored twice: `book/NN_name.ipynb` with its outputs, and a plain-text twin
+# `book/NN_name.py` in Jupytext's "percent" format, which is the file to read, edit and diff.
+# In JupyterLab, right-click the `.py` file and choose *Open With → Notebook* to work on it
+# as a notebook (Jupytext keeps the two files paired). From a shell,
+# `jupytext --to ipynb book/NN_name.py` turns a twin back into a notebook; `make notebooks`
+# does that for every chapter and re-executes them.
+#
+# ## Where the code lives
+#
+# The notebooks stay short because the reusable code lives in a small library, `mdn_src`,
+# one module per idea:
+#
+# | Module | What it holds |
+# | --- | --- |
+# | `mdn_src/data.py` | the toy problem: `toy_curve`, `make_toy_data`, `test_grid` |
+# | `mdn_src/oracle.py` | the exact densities of the toy problem and the best achievable scores |
+# | `mdn_src/model.py` | the networks: `MLP` for regression and `MDN`, which returns $p(t \mid x)$ |
+# | `mdn_src/loss.py` | the mixture's log-likelihood in log space, and the responsibilities |
+# | `mdn_src/train.py` | `fit`: full-batch or mini-batch training with Adam or SGD |
+# | `mdn_src/predict.py` | sampling, approximate and exact modes, mixture mean and variance |
+# | `mdn_src/metrics.py` | held-out NLL, mean squared error, and the PIT for calibration |
+# | `mdn_src/plotting.py` | the helpers that give every figure in the book the same look |
+#
+# Everything the chapters import is exported from `mdn_src/__init__.py`, and each module has
+# its own tests in `tests/`.
+#
+# ## What we learned
+#
+# - A conditional density $p(t \mid x)$ describes everything the input says about the
+#   target; squared-error regression keeps only its mean.
+# - In inverse problems such as the robot arm one input has several right answers, and the
+#   mean of right answers can be a wrong answer.
+# - A mixture density network predicts a whole mixture of Gaussians for each input.
+#
+# Next, {ref}`ch-data` builds the toy problem that every later chapter learns from.

@@ -1,0 +1,293 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (ch-inverse)=
+# # The inverse problem
+#
+# **In this chapter** you will turn the toy problem around and watch the network of
+# {ref}`ch-mse` fail. You will
+#
+# - train the same network to predict $x$ from $t$;
+# - see why a squared-error loss aims at the conditional mean $E[x \mid t]$, whatever the
+#   data look like;
+# - draw the exact conditional density $p(x \mid t)$ and its three branches;
+# - compare the network with the exact conditional mean and the Bayes-optimal MSE, and find
+#   that the MSE did its job: it answered the wrong question.
+
+# %% tags=["remove-cell"]
+# On Colab or Binder, install the book's library from the repository; locally (and under
+# nbval) mdn_src is already importable and this cell does nothing.
+try:
+    import mdn_src  # noqa: F401
+except ImportError:
+    # %pip install --quiet "mdn_src @ git+https://github.com/mdn-book/mdn-book"
+    pass
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib import patheffects
+from myst_nb import glue
+
+from mdn_src import make_toy_data, mse, oracle, plotting, test_grid
+
+torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+x_train, t_train = make_toy_data(2500, seed=0)
+print(x_train.shape, t_train.shape, x_train.dtype)
+
+# %% [markdown]
+# ## Swapping the roles
+#
+# The data are the same 2,500 pairs as before. What changes is the question: the network
+# now *sees* $t$ and must predict $x$. We keep the names, so from here on the input is $t$
+# and the target is $x$, and the conditional density we are after is $p(x \mid t)$. Inverse
+# problems like this one are everywhere: a forward model (here $f$) maps causes to
+# observations, and we want the causes back from what we observe {cite:p}`bishop1994mdn`.
+#
+# The network is the one of {ref}`ch-mse`, written the same way: 15 tanh units, four tensors
+# tracked by autograd, first-layer weights drawn from $\mathcal{N}(0, 1/\text{fan-in})$ and
+# zero biases.
+
+# %%
+H = 15  # hidden units
+torch.manual_seed(0)
+w1 = (torch.randn(1, H) * math.sqrt(1 / 1)).requires_grad_()  # fan-in 1
+b1 = torch.zeros(1, H, requires_grad=True)
+w2 = (torch.randn(H, 1) * math.sqrt(1 / H)).requires_grad_()  # fan-in H
+b2 = torch.zeros(1, 1, requires_grad=True)
+params = [w1, b1, w2, b2]
+
+
+def forward(t):
+    hidden = torch.tanh(t @ w1 + b1)  # [N, H]
+    return hidden @ w2 + b2  # [N, 1]: the predicted x
+
+
+t = torch.from_numpy(t_train)  # input
+x = torch.from_numpy(x_train)  # target
+print(forward(t).shape)
+
+# %% [markdown]
+# As in the post, we train this one with Adam {cite:p}`kingma2015adam` at a learning rate of
+# 0.09 for 2,000 full-batch epochs, on the mean squared error {eq}`eq-mse` with the roles of
+# $x$ and $t$ exchanged.
+
+# %%
+epochs, lr = 2000, 0.09
+opt = torch.optim.Adam(params, lr=lr)
+history = np.empty(epochs)
+for epoch in range(epochs):
+    opt.zero_grad()
+    loss = ((forward(t) - x) ** 2).mean()
+    loss.backward()
+    opt.step()
+    history[epoch] = loss.item()  # the loss before this epoch's step
+    if epoch % 250 == 0 or epoch == epochs - 1:
+        print(f"epoch {epoch:4d}  MSE {history[epoch]:.5f}")
+
+# %% [markdown]
+# The loss stops near {glue:text}`ch4_train_mse`, about {glue:text}`ch4_ratio` times the
+# Bayes-optimal {glue:text}`ch4_forward_bayes_mse` of the forward problem, which the same
+# network nearly reached in {ref}`ch-mse`. Let us look at
+# what the network learnt. We evaluate it on an even grid over the whole range of $t$,
+# $[-0.1, 1.1]$ (`test_grid(..., inverse=True)`).
+
+# %%
+t_grid = test_grid(2500, inverse=True)
+with torch.no_grad():
+    x_pred = forward(torch.from_numpy(t_grid))
+    train_mse = mse(forward(t), x)
+glue("ch4_train_mse", round(train_mse, 4), display=False)
+glue("ch4_forward_bayes_mse", round(oracle.bayes_mse(), 5), display=False)
+glue("ch4_ratio", round(train_mse / oracle.bayes_mse()), display=False)
+print(f"final training MSE: {train_mse:.4f}")
+
+# %%
+left, right = oracle.inverse_support(t_grid.ravel())  # [2500, 3]: S_t piece by piece
+three = t_grid.ravel()[((right - left) > 0).all(-1)]  # t with three branches
+glue("ch4_t_lo", round(float(three.min()), 2), display=False)
+glue("ch4_t_hi", round(float(three.max()), 2), display=False)
+print(f"three branches for t in [{three.min():.2f}, {three.max():.2f}]")
+
+# %% mystnb={"figure": {"caption": "The network trained with MSE on the inverse problem (red), drawn over the swapped data: input t, target x.", "name": "fig-ch4-fit"}, "image": {"alt": "A scatter of points shaped like a sideways S, with three branches for t between about 0.3 and 0.7. A smooth red curve rises through the middle, cutting across the branches instead of following any of them."}}
+fig, ax = plotting.new_axes("$t$", "$x$")
+plotting.plot_data(ax, t_train, x_train)
+plotting.plot_curve(ax, t_grid, x_pred, label="network $y(t, \\mathbf{w})$")
+plotting.finish(ax)
+plt.show()
+
+# %% [markdown]
+# {numref}`fig-ch4-fit` is the failure. For $t$ between {glue:text}`ch4_t_lo` and
+# {glue:text}`ch4_t_hi` the data split into three branches: three different values of $x$ produce the same $t$. The network does not
+# follow any of them. It draws one smooth curve through the middle, often through places
+# where there are no data at all. Training longer, or with another optimiser, will not fix
+# this: as the next section shows, this curve is close to the best a squared-error loss can
+# give.
+#
+# ## What the squared error asks for
+#
+# Imagine an infinitely flexible network, so that $y(t)$ can take any value at each $t$
+# independently. The expected squared error over the joint distribution of $(t, x)$ splits
+# into two parts (PRML eqs. 1.87–1.90, with our names) {cite:p}`bishop2006prml`:
+#
+# $$
+# E\big[(y(t) - x)^2\big]
+#   = \int \big(y(t) - E[x \mid t]\big)^2 \, p(t) \, \mathrm{d}t
+#   + \int \operatorname{var}[x \mid t] \, p(t) \, \mathrm{d}t .
+# $$ (eq-mse-decomposition)
+#
+# The cross term vanishes because $x - E[x \mid t]$ averages to zero at every $t$. The second
+# term does not depend on $y$ at all, and the first is zero, its smallest value, exactly when
+#
+# $$
+# y(t) = E[x \mid t] = \int x \, p(x \mid t) \, \mathrm{d}x .
+# $$ (eq-conditional-mean)
+#
+# This is PRML's eq. (1.89). So the minimiser of the MSE is the **conditional mean**, and
+# the MSE that is left, the second term, is the Bayes-optimal MSE: the average spread of
+# $x$ around its conditional mean. Nothing here assumes a shape for $p(x \mid t)$. In
+# {ref}`ch-mse` the conditional mean was $f(x)$, the curve we wanted. Here it is an average
+# over up to three branches.
+#
+# For the toy problem everything is exact (`mdn_src/oracle.py`). Because $x$ is uniform on
+# $[0, 1]$ and the noise is uniform, $p(x \mid t)$ is uniform on the set of $x$ with
+# $|f(x) - t| < 0.1$: one interval for small or large $t$, three intervals in between.
+# {numref}`fig-ch4-density` draws it, together with its mean {eq}`eq-conditional-mean`.
+
+# %%
+x_axis = np.linspace(0, 1, 401)
+density = oracle.inverse_density(x_axis[:, None], t_grid.reshape(1, -1))  # [401, 2500]
+exact_mean = oracle.conditional_mean(t_grid, inverse=True)  # [2500, 1]
+print(density.shape, exact_mean.shape)
+
+# %% mystnb={"figure": {"caption": "The exact conditional density p(x | t) (colour; it is larger than the top of the scale where a single narrow branch carries all the mass) and its mean E[x | t] (dashed), the answer an MSE-trained network aims for.", "name": "fig-ch4-density"}, "image": {"alt": "A colour map over t (horizontal) and x (vertical). A single band runs up from the lower left, splits into three bands between t of about 0.3 and 0.7, and joins again into one band towards the upper right. A dashed curve follows the single band, then jumps to the middle and wanders between the three bands before jumping up to the last band."}}
+fig, ax = plotting.new_axes("$t$", "$x$")
+mesh = ax.pcolormesh(
+    t_grid.ravel(), x_axis, density, cmap="YlOrBr", vmin=0, vmax=8, rasterized=True
+)
+fig.colorbar(mesh, ax=ax, label="$p(x \\mid t)$", extend="max")
+plotting.plot_curve(ax, t_grid, exact_mean, label="exact $E[x \\mid t]$", kind="exact", style="--")
+ax.lines[-1].set_path_effects([patheffects.withStroke(linewidth=5, foreground="white")])
+ax.grid(False)
+plotting.finish(ax)
+plt.show()
+
+# %% [markdown]
+# Where $t$ has one branch, the mean sits on it. Where there are three, the mean is their
+# weighted centre: it jumps as branches appear and vanish, and between them it runs where
+# $p(x \mid t)$ is small or zero. For {glue:text}`ch4_mean_off_pct`% of the training inputs
+# the conditional mean is a value of $x$ that *cannot* produce the observed $t$ at all.
+#
+# {numref}`fig-ch4-mean` sets the network's curve beside this exact conditional mean.
+
+# %%
+mean_at_train = oracle.conditional_mean(t_train, inverse=True)  # E[x | t] at each input
+off = oracle.inverse_density(mean_at_train, t_train) == 0  # p(E[x | t] | t) = 0
+glue("ch4_mean_off_pct", round(100 * float(off.mean()), 1), display=False)
+print(f"{100 * off.mean():.1f}% of training inputs: E[x | t] lies where p(x | t) = 0")
+
+# %% mystnb={"figure": {"caption": "The network trained with MSE (red) and the exact conditional mean E[x | t] (dark blue, dashed) over the swapped data.", "name": "fig-ch4-mean"}, "image": {"alt": "The sideways-S scatter of the inverse problem with two curves through the middle: a dashed dark blue curve with two sharp jumps, and a smooth red curve that follows it closely, rounding off the jumps."}}
+fig, ax = plotting.new_axes("$t$", "$x$")
+plotting.plot_data(ax, t_train, x_train)
+plotting.plot_curve(ax, t_grid, x_pred, label="network $y(t, \\mathbf{w})$")
+plotting.plot_curve(ax, t_grid, exact_mean, label="exact $E[x \\mid t]$", kind="exact", style="--")
+plotting.finish(ax)
+plt.show()
+
+# %% [markdown]
+# ## The network did its job
+#
+# In {numref}`fig-ch4-mean` the network follows the exact mean's shape: a rise, a flat
+# stretch with a small wiggle across the three branches, another rise. It rounds off the two
+# jumps, which a smooth sum of 15 tanh units can only approximate, and it strays most near
+# the ends of the range of $t$, where training points are few. The numbers say the same:
+#
+# - the network's training MSE is {glue:text}`ch4_train_mse`;
+# - the exact conditional mean, used as a predictor on the same training data, has MSE
+#   {glue:text}`ch4_exact_mean_mse:.4f`;
+# - the Bayes-optimal MSE of the inverse problem, the second term of
+#   {eq}`eq-mse-decomposition` (an average over all of $p(t)$, not over our 2,500 points),
+#   is {glue:text}`ch4_bayes_mse`;
+# - the mean squared distance between the network and the exact mean, over the training
+#   inputs, is {glue:text}`ch4_gap_mse`: the first term of {eq}`eq-mse-decomposition`.
+#
+# On the training data the last number and the exact mean's MSE add up to the network's
+# MSE, as {eq}`eq-mse-decomposition` says they should (up to the rounding shown, and a
+# cross term that only vanishes on average). Almost all of the network's error is the
+# Bayes-optimal part that no regressor can avoid.
+
+# %%
+bayes_mse = oracle.bayes_mse(inverse=True)
+exact_mean_mse = mse(mean_at_train, x_train)
+with torch.no_grad():
+    gap_mse = mse(forward(t), mean_at_train)
+glue("ch4_bayes_mse", round(bayes_mse, 4), display=False)
+glue("ch4_exact_mean_mse", round(exact_mean_mse, 4), display=False)
+glue("ch4_gap_mse", round(gap_mse, 4), display=False)
+print(f"network {train_mse:.4f}  exact mean {exact_mean_mse:.4f}  Bayes {bayes_mse:.4f}")
+print(f"network vs exact mean: {gap_mse:.4f}")
+
+# %% [markdown]
+# The loss trace in {numref}`fig-ch4-loss` tells the same story as in {ref}`ch-mse`, one
+# level up. Adam first finds the best straight line (MSE {glue:text}`ch4_line_mse`) and
+# stays near it for several hundred epochs, then bends it towards the conditional mean and
+# ends just above the Bayes-optimal floor. The short spikes are Adam's large learning rate
+# overshooting; each time the loss comes straight back. No amount of training could take
+# it much lower: the floor is the spread of $x$ across the branches, and a single number
+# per $t$ cannot remove it.
+
+# %%
+coef = np.polyfit(t_train.ravel(), x_train.ravel(), deg=1)  # least-squares line
+line_mse = mse(np.polyval(coef, t_train), x_train)
+glue("ch4_line_mse", round(line_mse, 4), display=False)
+print(f"best straight line: MSE {line_mse:.4f}")
+
+# %% mystnb={"figure": {"caption": "The MSE during training on the inverse problem, with the best straight line's MSE (dotted) and the Bayes-optimal MSE of the inverse problem (dashed). The vertical axis is cut off at the top: the first few epochs start far higher.", "name": "fig-ch4-loss"}, "image": {"alt": "A loss curve that drops at once to the dotted line of the best straight line, stays there for several hundred epochs with a few short spikes later on, then falls and ends just above the dashed Bayes-optimal line."}}
+fig, ax = plotting.plot_loss(
+    history, "MSE", reference=bayes_mse, reference_label="Bayes-optimal MSE (inverse)"
+)
+ax.axhline(line_mse, color=plotting.COLORS["other"], ls=":", lw=2, label="best straight line")
+ax.set_ylim(0.9 * bayes_mse, 1.25 * line_mse)
+ax.legend(loc="upper right")
+plt.show()
+
+# %% [markdown]
+# So the MSE did exactly what it promises. The network approximates $E[x \mid t]$ well, and
+# its error is close to the smallest any regressor can reach. It answered the question we
+# asked, "what is the average $x$ for this $t$?", and that is the wrong question. When
+# $p(x \mid t)$ has several branches, the average is a compromise that is often not a
+# plausible answer at all. In the language of {ref}`ch-mse`, the model assumed a single
+# Gaussian {eq}`eq-gaussian-likelihood` around one value, and no choice of that value can
+# describe three separate branches.
+#
+# ## What we learned
+#
+# - Swapping input and target turns a one-valued regression into a many-valued one: for
+#   $t$ between {glue:text}`ch4_t_lo` and {glue:text}`ch4_t_hi`, three separate ranges of
+#   $x$ fit.
+# - Whatever the data, minimising the MSE aims at the conditional mean $E[x \mid t]$
+#   {eq}`eq-conditional-mean` (PRML 1.89), and the best it can reach is the average
+#   conditional variance {eq}`eq-mse-decomposition`.
+# - The network gets close to both. The failure is not in training but in the question: a
+#   mean over three branches falls between them, often where no data can lie.
+#
+# What we need is a network that outputs a whole *distribution* $p(x \mid t)$, one able to
+# put mass on several branches at once. A mixture of Gaussians whose mixing coefficients,
+# means and widths all depend on the input does exactly that: the mixture density network.
+# {ref}`ch-derivation` builds it from the likelihood up.
