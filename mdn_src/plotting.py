@@ -83,3 +83,46 @@ def finish(ax, legend: bool = True):
         for handle in leg.legend_handles:
             handle.set_alpha(1)
     return ax
+
+
+def plot_density(ax, inputs, outputs, density, label: str = r"$p(x \mid t)$",
+                 vmin: float = 0.1, vmax: float = 30.0):  # fmt: skip
+    """A conditional density on a grid as a colour map, on the book's one log scale.
+
+    Arguments:
+        ax: the axes (from :func:`new_axes`).
+        inputs: ``[I]`` grid of the conditioning variable (horizontal axis).
+        outputs: ``[O]`` grid of the predicted variable (vertical axis).
+        density: ``[I, O]`` density values, ``density[i, o]`` at ``(inputs[i], outputs[o])``.
+        label: the colour bar's label.
+        vmin, vmax: ends of the logarithmic colour scale; values outside are clipped, so
+            densities from different models share one scale.
+    """
+    from matplotlib.colors import LogNorm
+
+    inputs, outputs, density = _np(inputs).ravel(), _np(outputs).ravel(), _np(density)
+    if density.shape != (len(inputs), len(outputs)):
+        raise ValueError(
+            f"density must have shape [len(inputs), len(outputs)] = "
+            f"{(len(inputs), len(outputs))}, got {density.shape}"
+        )
+    ax.grid(False)
+    norm = LogNorm(vmin=vmin, vmax=vmax, clip=True)
+    mesh = ax.pcolormesh(inputs, outputs, density.T, cmap="magma_r", norm=norm, rasterized=True)
+    ax.figure.colorbar(mesh, ax=ax, label=label, extend="both")
+    return mesh
+
+
+def plot_component_means(ax, inputs, params, label: str, every: int = 10):
+    """Every component's mean at every ``every``-th input, with area proportional to its pi.
+
+    Components the network has switched off at an input (pi near 0) vanish there, instead
+    of drawing the tangle of idle means an equal-size plot shows. 1-D targets only.
+    """
+    inputs, mu, pi = _np(inputs).reshape(-1), _np(params.mu), _np(params.pi)
+    if mu.shape[0] != len(inputs):
+        raise ValueError(f"params hold {mu.shape[0]} mixtures for {len(inputs)} inputs")
+    inputs, mu, pi = inputs[::every], mu[::every, :, 0], pi[::every]  # [M], [M, K], [M, K]
+    ax.scatter(np.repeat(inputs[:, None], mu.shape[1], axis=1), mu, s=60 * pi, lw=0, alpha=0.6,
+               color=COLORS["model"], label=label, zorder=3)  # fmt: skip
+    return ax

@@ -1,0 +1,63 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from mdn_src import MixtureParameters, plotting  # noqa: E402
+
+
+def teardown_function():
+    plt.close("all")
+
+
+def test_new_axes_labels_and_size():
+    fig, ax = plotting.new_axes("$t$", "$x$", title="data")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("$t$", "$x$", "data")
+    assert tuple(fig.get_size_inches()) == plotting.FIGSIZE
+
+
+def test_plot_curve_sorts_inputs():
+    _, ax = plotting.new_axes("x", "y")
+    plotting.plot_curve(ax, np.array([[0.5], [0.0], [1.0]]), np.array([[5.0], [0.0], [10.0]]), "c")
+    xs, ys = ax.lines[0].get_data()
+    np.testing.assert_array_equal(xs, [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(ys.ravel(), [0.0, 5.0, 10.0])
+
+
+def test_plot_points_repeats_inputs_for_many_values_per_input():
+    _, ax = plotting.new_axes("t", "x")
+    plotting.plot_points(
+        ax, torch.tensor([[0.0], [1.0]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]]), "s"
+    )
+    xs, ys = ax.lines[0].get_data()
+    np.testing.assert_array_equal(xs, [0, 0, 1, 1])
+    np.testing.assert_array_equal(ys, [1, 2, 3, 4])
+
+
+def test_plot_density_shape_scale_and_colorbar():
+    fig, ax = plotting.new_axes("$t$", "$x$")
+    density = np.outer(np.arange(1, 4), np.ones(5))  # [3 inputs, 5 outputs]
+    mesh = plotting.plot_density(ax, np.arange(3), np.linspace(0, 1, 5), density)
+    assert mesh.get_array().shape == (5, 3)  # drawn transposed: outputs vertical
+    assert mesh.norm.vmin == 0.1 and mesh.norm.vmax == 30
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == r"$p(x \mid t)$"
+    with pytest.raises(ValueError, match=r"density must have shape"):
+        plotting.plot_density(ax, np.arange(3), np.arange(5), density.T)
+
+
+def test_plot_component_means_sizes_follow_pi():
+    params = MixtureParameters(
+        torch.log(torch.tensor([[0.25, 0.75]] * 4)),
+        torch.tensor([[[0.0], [1.0]]] * 4),
+        torch.ones(4, 2, 1),
+    )
+    _, ax = plotting.new_axes("t", "x")
+    plotting.plot_component_means(ax, np.arange(4.0), params, "means", every=2)
+    sizes = ax.collections[0].get_sizes()
+    np.testing.assert_allclose(sizes, 60 * np.array([0.25, 0.75, 0.25, 0.75]))
+    with pytest.raises(ValueError, match="params hold 4 mixtures for 3 inputs"):
+        plotting.plot_component_means(ax, np.arange(3.0), params, "means")
