@@ -70,11 +70,14 @@ def inverse_support(t) -> tuple[np.ndarray, np.ndarray]:
 def _support_moments(t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """|S_t|, and the mean and variance of x uniform on S_t (NaN where S_t is empty)."""
     left, right = inverse_support(t)
-    length = (right - left).sum(-1)
+    widths, centres = right - left, (right + left) / 2  # [..., 3]
+    length = widths.sum(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        first = ((right**2 - left**2) / 2).sum(-1) / length
-        second = ((right**3 - left**3) / 3).sum(-1) / length
-    return length, first, second - first**2
+        share = widths / length[..., None]  # each interval's share of S_t
+        mean = (share * centres).sum(-1)
+        # Law of total variance over the intervals: never negative, no cancellation.
+        variance = (share * (widths**2 / 12 + (centres - mean[..., None]) ** 2)).sum(-1)
+    return length, mean, variance
 
 
 def forward_density(t, x) -> np.ndarray:
@@ -122,7 +125,7 @@ def marginal_density_t(t) -> np.ndarray:
 
 
 @cache
-def _inverse_figures(n_grid: int) -> tuple[float, float]:
+def _inverse_figures(n_grid: int) -> tuple[float, float, float]:
     # Midpoint rule over t in [-0.1, 1.1], the whole support of p(t).
     edges = np.linspace(-NOISE_HALF_WIDTH, 1 + NOISE_HALF_WIDTH, n_grid + 1)
     t = 0.5 * (edges[1:] + edges[:-1])
@@ -131,7 +134,8 @@ def _inverse_figures(n_grid: int) -> tuple[float, float]:
     keep = length > 0
     nll = float(np.sum(weight[keep] * np.log(length[keep])))
     mse = float(np.sum(weight[keep] * variance[keep]))
-    return nll, mse
+    gaussian_nll = float(np.sum(weight[keep] * 0.5 * np.log(2 * np.pi * np.e * variance[keep])))
+    return nll, mse, gaussian_nll
 
 
 def bayes_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
@@ -146,3 +150,16 @@ def bayes_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
 def bayes_mse(inverse: bool = False, n_grid: int = 200_000) -> float:
     """Expected squared error of the exact conditional mean: the floor for any regressor."""
     return _inverse_figures(n_grid)[1] if inverse else _WIDTH**2 / 12
+
+
+def best_gaussian_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
+    r"""Expected NLL (nats) of the best single Gaussian per input: a ceiling for one Gaussian.
+
+    For a target with conditional mean :math:`m` and variance :math:`v`, the Gaussian with
+    mean :math:`m` and variance :math:`v` scores best on average, with expected negative
+    log-likelihood :math:`\tfrac12 \ln(2 \pi e\, v)`; this averages that over the inputs.
+    The gap to :func:`bayes_nll` is what no one-Gaussian model can close.
+    """
+    if not inverse:
+        return 0.5 * math.log(2 * math.pi * math.e * _WIDTH**2 / 12)
+    return _inverse_figures(n_grid)[2]

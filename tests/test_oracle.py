@@ -72,3 +72,18 @@ def test_conditional_mean_forward_and_inverse():
     assert m == pytest.approx(0.5, abs=1e-6)
     # Its spread is twelve times the forward noise variance.
     assert oracle.conditional_variance(0.5, inverse=True) > 12 * oracle.conditional_variance(0.5)
+
+
+def test_best_gaussian_nll_forward_closed_form_and_inverse_monte_carlo():
+    assert oracle.best_gaussian_nll() == pytest.approx(
+        0.5 * math.log(2 * math.pi * math.e * 0.04 / 12)
+    )
+    # Inverse: score x under N(m(t), v(t)) on fresh samples; the average is the figure.
+    t, x = make_toy_data(200_000, seed=5, inverse=True)
+    m = oracle.conditional_mean(t, inverse=True)
+    v = oracle.conditional_variance(t, inverse=True)
+    nll = 0.5 * np.log(2 * np.pi * v) + (x - m) ** 2 / (2 * v)
+    assert nll.mean() == pytest.approx(oracle.best_gaussian_nll(inverse=True), abs=0.01)
+    # A single Gaussian is far from the exact inverse density, and a little from the forward.
+    assert oracle.best_gaussian_nll(True) - oracle.bayes_nll(True) > 0.5
+    assert 0 < oracle.best_gaussian_nll() - oracle.bayes_nll() < 0.2
