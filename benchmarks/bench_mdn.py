@@ -133,7 +133,6 @@ def main() -> None:
     # The loss alone, forward + backward from the same raw network outputs: the part where
     # the two formulations differ (the network above is the same work on both sides).
     raw = mdn.head(mdn.trunk(x)).detach().requires_grad_()
-    a_pi, a_mu, a_sigma = raw.split(mdn._sizes, dim=1)
 
     def lib_loss():
         raw.grad = None
@@ -141,6 +140,7 @@ def main() -> None:
 
     def post_loss_only():
         raw.grad = None
+        a_pi, a_mu, a_sigma = (part.contiguous() for part in raw.split(mdn._sizes, dim=1))
         sigmasq = (mdn.sigma_min + torch.nn.functional.softplus(a_sigma)) ** 2
         post_loss(torch.softmax(a_pi, dim=1), sigmasq, a_mu, t).backward()
 
