@@ -17,6 +17,10 @@
 # (ch-intro)=
 # # Introduction
 #
+# Download this chapter as a notebook ({download}`01_introduction.ipynb <./01_introduction.ipynb>`)
+# or as a Python script ({download}`01_introduction.py <./01_introduction.py>`), or open it in Colab
+# or Binder from the rocket icon above.
+#
 # **In this chapter** you will learn:
 #
 # - what a conditional density $p(t \mid x)$ is, and what an ordinary regression network

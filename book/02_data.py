@@ -17,6 +17,10 @@
 # (ch-data)=
 # # The toy problem
 #
+# Download this chapter as a notebook ({download}`02_data.ipynb <./02_data.ipynb>`) or as a Python
+# script ({download}`02_data.py <./02_data.py>`), or open it in Colab or Binder from the rocket icon
+# above.
+#
 # **In this chapter** you will generate the data set every later chapter learns from, and
 # learn:
 #

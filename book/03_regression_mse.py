@@ -17,6 +17,11 @@
 # (ch-mse)=
 # # Regression with MSE
 #
+# Download this chapter as a notebook
+# ({download}`03_regression_mse.ipynb <./03_regression_mse.ipynb>`) or as a Python script
+# ({download}`03_regression_mse.py <./03_regression_mse.py>`), or open it in Colab or Binder from
+# the rocket icon above.
+#
 # **In this chapter** you will fit the forward problem, $t$ given $x$, with the plainest
 # tool there is: a small neural network trained on the mean squared error (MSE). You will
 #

@@ -17,6 +17,11 @@
 # (ch-inverse)=
 # # The inverse problem
 #
+# Download this chapter as a notebook
+# ({download}`04_inverse_problem.ipynb <./04_inverse_problem.ipynb>`) or as a Python script
+# ({download}`04_inverse_problem.py <./04_inverse_problem.py>`), or open it in Colab or Binder from
+# the rocket icon above.
+#
 # **In this chapter** you will turn the toy problem around and watch the network of
 # {ref}`ch-mse` fail. You will
 #
@@ -168,23 +173,20 @@ plt.show()
 # For the toy problem everything is exact (`mdn_src/oracle.py`). Because $x$ is uniform on
 # $[0, 1]$ and the noise is uniform, $p(x \mid t)$ is uniform on the set of $x$ with
 # $|f(x) - t| < 0.1$: one interval for small or large $t$, three intervals in between.
-# {numref}`fig-ch4-density` draws it, together with its mean {eq}`eq-conditional-mean`.
+# {numref}`fig-ch4-density` draws it, together with its mean {eq}`eq-conditional-mean`
+# (`plot_density` in `mdn_src/plotting.py` draws the colour map).
 
 # %%
 x_axis = np.linspace(0, 1, 401)
-density = oracle.inverse_density(x_axis[:, None], t_grid.reshape(1, -1))  # [401, 2500]
+density = oracle.inverse_density(x_axis.reshape(1, -1), t_grid)  # [2500, 401]: [t, x]
 exact_mean = oracle.conditional_mean(t_grid, inverse=True)  # [2500, 1]
 print(density.shape, exact_mean.shape)
 
-# %% mystnb={"figure": {"caption": "The exact conditional density p(x | t) (colour; it is larger than the top of the scale where a single narrow branch carries all the mass) and its mean E[x | t] (dashed), the answer an MSE-trained network aims for.", "name": "fig-ch4-density"}, "image": {"alt": "A colour map over t (horizontal) and x (vertical). A single band runs up from the lower left, splits into three bands between t of about 0.3 and 0.7, and joins again into one band towards the upper right. A dashed curve follows the single band, then jumps to the middle and wanders between the three bands before jumping up to the last band."}}
+# %% mystnb={"figure": {"caption": "The exact conditional density p(x | t) (colour, on the logarithmic scale that every density map in the book shares; darker is higher) and its mean E[x | t] (dashed), the answer an MSE-trained network aims for.", "name": "fig-ch4-density"}, "image": {"alt": "A colour map over t (horizontal) and x (vertical). A single band runs up from the lower left, splits into three bands between t of about 0.3 and 0.7, and joins again into one band towards the upper right. A dashed curve follows the single band, then jumps to the middle and wanders between the three bands before jumping up to the last band."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
-mesh = ax.pcolormesh(
-    t_grid.ravel(), x_axis, density, cmap="YlOrBr", vmin=0, vmax=8, rasterized=True
-)
-fig.colorbar(mesh, ax=ax, label="$p(x \\mid t)$", extend="max")
+plotting.plot_density(ax, t_grid, x_axis, density)  # density[i, o] at (t_i, x_o)
 plotting.plot_curve(ax, t_grid, exact_mean, label="exact $E[x \\mid t]$", kind="exact", style="--")
 ax.lines[-1].set_path_effects([patheffects.withStroke(linewidth=5, foreground="white")])
-ax.grid(False)
 plotting.finish(ax)
 plt.show()
 

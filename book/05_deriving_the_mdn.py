@@ -17,6 +17,11 @@
 # (ch-derivation)=
 # # Deriving the MDN
 #
+# Download this chapter as a notebook
+# ({download}`05_deriving_the_mdn.ipynb <./05_deriving_the_mdn.ipynb>`) or as a Python script
+# ({download}`05_deriving_the_mdn.py <./05_deriving_the_mdn.py>`), or open it in Colab or Binder
+# from the rocket icon above.
+#
 # A single Gaussian cannot describe a target that has several likely values for one input, as
 # {ref}`ch-inverse` showed. A mixture density network (MDN) keeps the Gaussian but uses several
 # of them at once, and lets a neural network choose, for every input, how much each one counts,
@@ -481,8 +486,9 @@ print("-z^2/2 (log space):", " ".join(f"{v:9.2f}" for v in (-0.5 * z**2).tolist(
 # `torch.logsumexp`, fed by the `log_softmax` in `mdn_src/model.py`. A bonus: the derivative of
 # logsumexp is the softmax of the $s_{nk}$, which is exactly $\gamma_k$, so the backward pass
 # produces the responsibilities of {eq}`eq-responsibility` as a by-product (and the library's
-# `responsibilities` is that softmax). {ref}`ch-mdn` shows the naive form failing on a real
-# training run.
+# `responsibilities` is that softmax). {ref}`ch-mdn` shows the naive form returning an
+# infinite loss on two small hand-built cases: a target far from every component (where its
+# gradient is NaN too), and a perfectly typical target in 40 dimensions.
 #
 # ## What we learned
 #

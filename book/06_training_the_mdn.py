@@ -17,6 +17,11 @@
 # (ch-mdn)=
 # # Implementing and training the MDN
 #
+# Download this chapter as a notebook
+# ({download}`06_training_the_mdn.ipynb <./06_training_the_mdn.ipynb>`) or as a Python script
+# ({download}`06_training_the_mdn.py <./06_training_the_mdn.py>`), or open it in Colab or Binder
+# from the rocket icon above.
+#
 # {ref}`ch-derivation` ended with a model and a loss on paper. This chapter turns them into
 # code and trains them on the inverse problem, the one that defeated the least-squares
 # network of {ref}`ch-inverse`.
@@ -47,7 +52,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import LogNorm
 from myst_nb import glue
 
 from mdn_src import (
@@ -320,27 +324,19 @@ print(learnt.shape, exact.shape)
 
 
 # %% [markdown]
-# Both images below share one logarithmic colour scale, from 0.1 to 30 (darker is higher).
-# A logarithmic scale shows at once the tall density where only one branch exists and the
-# faint haze of probability that a model spreads where the true density is zero.
-
-
-# %%
-def density_image(density, title):
-    fig, ax = plotting.new_axes("$t$", "$x$", title)
-    ax.grid(False)
-    colours = LogNorm(vmin=0.1, vmax=30, clip=True)  # one log scale for both images
-    mesh = ax.pcolormesh(t_img, x_img, density.T, cmap="magma_r", norm=colours)
-    fig.colorbar(mesh, ax=ax, label=r"$p(x \mid t)$", extend="both")
-    return ax
-
+# Both images below are drawn by `plot_density` from `mdn_src/plotting.py`, on the book's one
+# logarithmic colour scale, from 0.1 to 30 (darker is higher). A logarithmic scale shows at
+# once the tall density where only one branch exists and the faint haze of probability that
+# a model spreads where the true density is zero.
 
 # %% mystnb={"figure": {"caption": "The conditional density p(x|t) learnt by the MDN (K = 30), on a grid of (t, x) pairs.", "name": "fig-ch6-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the S-shaped data, with three branches for t between about 0.3 and 0.7, soft edges, and faint spurs reaching beyond the data."}}
-density_image(learnt, "learnt by the MDN")
+fig, ax = plotting.new_axes("$t$", "$x$", "learnt by the MDN")
+plotting.plot_density(ax, t_img, x_img, learnt)
 plt.show()
 
 # %% mystnb={"figure": {"caption": "The exact conditional density p(x|t) of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch6-exact-density"}, "image": {"alt": "Heat map over t and x: the same S-shaped band as the learnt density, with sharp edges and one constant shade across each vertical slice."}}
-density_image(exact, "exact")
+fig, ax = plotting.new_axes("$t$", "$x$", "exact")
+plotting.plot_density(ax, t_img, x_img, exact)
 plt.show()
 
 # %% [markdown]

@@ -17,6 +17,11 @@
 # (ch-sampling)=
 # # Sampling and prediction
 #
+# Download this chapter as a notebook
+# ({download}`07_sampling_and_prediction.ipynb <./07_sampling_and_prediction.ipynb>`) or as a Python
+# script ({download}`07_sampling_and_prediction.py <./07_sampling_and_prediction.py>`), or open it
+# in Colab or Binder from the rocket icon above.
+#
 # The MDN of {ref}`ch-mdn` answers every input $t$ with a whole density $p(x \mid t)$. A
 # density is the complete answer, but most uses want something smaller: one number, a few
 # candidates, or a bag of plausible values. This chapter extracts each of them.
@@ -199,24 +204,15 @@ print(f"{100 * differ:.1f}% of the grid points")
 # The modes summarise the density; the component means show how the MDN built it. The post
 # plotted all $K$ means at every input; we also draw each mean with a size proportional to
 # its $\pi_k$, so that a component the network has switched off at that $t$ disappears.
-
-
-# %%
-def plot_means(ax, params, label):
-    """The component means at every 10th grid input, each with an area proportional to pi."""
-    K = params.mu.shape[1]
-    t_rep = np.repeat(t_grid[::10], K, axis=1)  # [N / 10, K]
-    mu, pi = params.mu[::10, :, 0], params.pi[::10]
-    colour = plotting.COLORS["model"]
-    ax.scatter(t_rep, mu, s=60 * pi, lw=0, alpha=0.6, color=colour, label=label, zorder=3)
-    ax.set_ylim(-0.15, 1.15)  # the means of switched-off components wander far outside
-    return ax
-
+# `plot_component_means` in `mdn_src/plotting.py` does this at every 10th grid input.
 
 # %% mystnb={"figure": {"caption": "The means of all K = 30 components at 250 values of t, each drawn with an area proportional to its mixing coefficient, over the training data.", "name": "fig-ch7-means-30"}, "image": {"alt": "Over the S-shaped training data, thick red dotted bands follow the outer branches and two thinner parallel bands follow the middle branch; faint thin lines extend beyond the data where components fade out."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
-plot_means(ax, params, r"component means $\mu_k$ (size $\propto \pi_k$), $K = 30$")
+plotting.plot_component_means(
+    ax, t_grid, params, r"component means $\mu_k$ (size $\propto \pi_k$), $K = 30$"
+)
+ax.set_ylim(-0.15, 1.15)  # the means of switched-off components wander far outside
 plotting.finish(ax)
 plt.show()
 
@@ -331,7 +327,10 @@ print(f"held-out NLL   K = 30: {nll_30:.3f}   K = 3: {nll_3:.3f}")
 # %% mystnb={"figure": {"caption": "The means of the K = 3 components at 250 values of t, drawn with an area proportional to their mixing coefficients, over the training data.", "name": "fig-ch7-means-3"}, "image": {"alt": "Over the S-shaped training data, three red dotted curves, each thick along one branch and thinning to nothing beyond it."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
-plot_means(ax, params_3, r"component means $\mu_k$ (size $\propto \pi_k$), $K = 3$")
+plotting.plot_component_means(
+    ax, t_grid, params_3, r"component means $\mu_k$ (size $\propto \pi_k$), $K = 3$"
+)
+ax.set_ylim(-0.15, 1.15)  # the means of switched-off components wander far outside
 plotting.finish(ax)
 plt.show()
 

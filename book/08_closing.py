@@ -17,6 +17,10 @@
 # (ch-closing)=
 # # Closing
 #
+# Download this chapter as a notebook ({download}`08_closing.ipynb <./08_closing.ipynb>`) or as a
+# Python script ({download}`08_closing.py <./08_closing.py>`), or open it in Colab or Binder from
+# the rocket icon above.
+#
 # **In this chapter** you will:
 #
 # - look back over the steps that took us from a scatter plot to a trained mixture density
@@ -36,14 +40,10 @@ except ImportError:
     pass
 
 # %%
-import math
-
-import numpy as np
 import torch
 from myst_nb import glue
 
 from mdn_src import MDN, oracle
-from mdn_src.data import NOISE_HALF_WIDTH
 
 torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
 
@@ -94,16 +94,14 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 # mean $m$ and variance $v$, a Gaussian with mean $\hat m$ and variance $s^2$ has expected
 # negative log-likelihood $\tfrac12 \ln(2 \pi s^2) + \big(v + (m - \hat m)^2\big) / (2 s^2)$,
 # smallest at $\hat m = m$, $s^2 = v$, where it equals $\tfrac12 \ln(2 \pi e\, v)$. Averaging
-# that over the inputs gives the line:
+# that over the inputs gives the line. `oracle.best_gaussian_nll` computes it: in closed form
+# for the forward problem, where $v$ is the noise variance $0.2^2 / 12$ at every $x$, and for
+# the inverse problem by weighting $\tfrac12 \ln(2 \pi e \operatorname{var}[x \mid t])$ with
+# $p(t)$ on a fine grid of $t$.
 
 # %%
-edges = np.linspace(-0.1, 1.1, 20_001)  # the whole range of t, as in the oracle
-t_mid = (edges[1:] + edges[:-1]) / 2
-weight = oracle.marginal_density_t(t_mid) * np.diff(edges)  # p(t) dt
-keep = weight > 0
-variance = oracle.conditional_variance(t_mid[keep], inverse=True)
-gauss_inverse = float(np.sum(weight[keep] * 0.5 * np.log(2 * np.pi * np.e * variance)))
-gauss_forward = 0.5 * math.log(2 * math.pi * math.e * (2 * NOISE_HALF_WIDTH) ** 2 / 12)
+gauss_forward = oracle.best_gaussian_nll()
+gauss_inverse = oracle.best_gaussian_nll(inverse=True)
 print(f"best single Gaussian: forward {gauss_forward:.4f}, inverse {gauss_inverse:.4f} nats")
 
 # %%
