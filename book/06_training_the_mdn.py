@@ -345,7 +345,7 @@ plt.show()
 # the middle, each with about the right width and weight. They differ in the details:
 # the exact density stops dead at the boundary of each box and has one shade across each
 # vertical slice, while the learnt one fades out over a short distance, varies within a
-# slice, and sends faint spurs where no data lies (below the middle branch near $t = 0.8$,
+# slice, and sends faint spurs where no data lies (past the ends of the middle branch,
 # and below $x = 0$ at the left end). Every bit of probability placed outside the boxes is
 # missing inside them: that is the gap to the Bayes limit we measured above.
 #
