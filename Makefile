@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
-.PHONY: help setup book test notebooks sync-check lab bench lint clean
+.PHONY: help setup book test notebooks lab bench lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
 	@echo "make test       unit tests + nbval over every notebook"

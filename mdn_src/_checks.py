@@ -11,12 +11,12 @@ import torch
 def as_matrix(value, name: str, features: int | None = None) -> torch.Tensor:
     """Return ``value`` as a finite floating ``[N, features]`` tensor, or raise.
 
-    NumPy arrays are converted (float64 becomes float32, the library's dtype);
-    tensors keep their dtype and device.
+    Floating NumPy arrays are converted to float32 (the library's dtype); tensors keep
+    their dtype and device. Integer and complex data raise ``TypeError``.
     """
     if isinstance(value, np.ndarray):
-        if not np.issubdtype(value.dtype, np.number):
-            raise TypeError(f"{name} must be a numeric array, got dtype {value.dtype}")
+        if not np.issubdtype(value.dtype, np.floating):
+            raise TypeError(f"{name} must have a floating dtype, got {value.dtype}")
         value = torch.as_tensor(value, dtype=torch.float32)
     if not isinstance(value, torch.Tensor):
         raise TypeError(

@@ -19,7 +19,7 @@ import math
 import torch
 
 from ._checks import as_matrix, same_length
-from .model import MixtureParameters
+from .model import MixtureParameters, check_params
 
 
 def mixture_log_prob(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
@@ -33,9 +33,7 @@ def mixture_log_prob(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor
     Returns:
         Log-densities in nats, ``[N]``.
     """
-    if not isinstance(params, MixtureParameters):
-        raise TypeError(f"params must be MixtureParameters, got {type(params).__name__}")
-    log_pi, mu, sigma = params
+    log_pi, mu, sigma = check_params(params)
     t = as_matrix(t, "t", mu.shape[-1])
     same_length(mu, "params", t, "t")
     z = (t.to(mu).unsqueeze(1) - mu) / sigma  # [N, K, D]
@@ -55,7 +53,7 @@ def responsibilities(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor
 
     They weight every gradient of the loss (PRML eqs. 5.155-5.157).
     """
-    log_pi, mu, sigma = params
+    log_pi, mu, sigma = check_params(params)
     t = as_matrix(t, "t", mu.shape[-1])
     same_length(mu, "params", t, "t")
     z = (t.to(mu).unsqueeze(1) - mu) / sigma

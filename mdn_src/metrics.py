@@ -7,7 +7,7 @@ import torch
 
 from ._checks import as_matrix, same_length
 from .loss import mixture_log_prob
-from .model import MDN, MixtureParameters
+from .model import MDN, MixtureParameters, check_params
 
 
 @torch.no_grad()
@@ -36,9 +36,7 @@ def pit(params: MixtureParameters, t) -> np.ndarray:
     If the predicted densities are calibrated, ``u`` is uniform on [0, 1]; a U-shaped
     histogram means over-confident, a hump means under-confident.
     """
-    if not isinstance(params, MixtureParameters):
-        raise TypeError(f"params must be MixtureParameters, got {type(params).__name__}")
-    log_pi, mu, sigma = params.detach()
+    log_pi, mu, sigma = check_params(params).detach()
     if mu.shape[-1] != 1:
         raise ValueError(f"pit needs 1-D targets, got mixtures over {mu.shape[-1]} dimensions")
     t = as_matrix(t, "t", 1)

@@ -14,6 +14,7 @@ standard deviations (positive, smooth, and never below the floor :math:`\sigma_{
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -55,15 +56,49 @@ class MixtureParameters(NamedTuple):
         """The same parameters, cut from the autograd graph (for plotting and sampling)."""
         return MixtureParameters(*(p.detach() for p in self))
 
+    def validate(self, name: str = "params") -> MixtureParameters:
+        """Return self after checking shapes and values; raise ``ValueError`` naming the field.
+
+        ``log_pi`` must be ``[N, K]``, ``mu`` ``[N, K, D]``, ``sigma`` the same shape as ``mu``
+        and positive. Every public function taking mixture parameters calls this, so a
+        wrong shape is an error, never a silent broadcast.
+        """
+        log_pi, mu, sigma = self
+        for field, value in zip(self._fields, self, strict=True):
+            if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+                raise TypeError(f"{name}.{field} must be a floating torch.Tensor")
+        if mu.dim() != 3:
+            raise ValueError(f"{name}.mu must be [N, K, D], got shape {tuple(mu.shape)}")
+        if log_pi.shape != mu.shape[:2]:
+            raise ValueError(
+                f"{name}.log_pi must be [N, K] = {tuple(mu.shape[:2])} to match mu, "
+                f"got {tuple(log_pi.shape)}"
+            )
+        if sigma.shape != mu.shape:
+            raise ValueError(
+                f"{name}.sigma must have mu's shape {tuple(mu.shape)}, got {tuple(sigma.shape)}"
+            )
+        if not (sigma > 0).all():
+            raise ValueError(f"{name}.sigma must be positive everywhere")
+        return self
+
+
+def check_params(params, name: str = "params") -> MixtureParameters:
+    """``params`` if it is valid :class:`MixtureParameters`; ``TypeError``/``ValueError`` if not."""
+    if not isinstance(params, MixtureParameters):
+        raise TypeError(f"{name} must be MixtureParameters, got {type(params).__name__}")
+    return params.validate(name)
+
 
 def _trunk(in_features: int, hidden: int | Sequence[int]) -> tuple[nn.Sequential, int]:
-    sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+    single = isinstance(hidden, numbers.Integral)
+    sizes = [hidden] if single else list(hidden)
     if not sizes:
         raise ValueError("hidden must name at least one layer size, got an empty sequence")
     layers: list[nn.Module] = []
     width = in_features
     for i, size in enumerate(sizes):
-        size = positive_int(size, f"hidden[{i}]" if not isinstance(hidden, int) else "hidden")
+        size = positive_int(size, "hidden" if single else f"hidden[{i}]")
         layers += [nn.Linear(width, size), nn.Tanh()]
         width = size
     return nn.Sequential(*layers), width
@@ -93,7 +128,7 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Predictions ``[N, out_features]`` for inputs ``[N, in_features]``."""
         x = as_matrix(x, "x", self.in_features)
-        return self.head(self.trunk(x))
+        return self.head(self.trunk(x.to(self.head.weight)))
 
     def loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Mean squared error over all points and target dimensions."""

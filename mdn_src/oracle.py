@@ -153,7 +153,7 @@ def bayes_mse(inverse: bool = False, n_grid: int = 200_000) -> float:
 
 
 def best_gaussian_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
-    r"""Expected NLL (nats) of the best single Gaussian per input: a ceiling for one Gaussian.
+    r"""Expected NLL (nats) of the best single Gaussian per input: no one-Gaussian model does better.
 
     For a target with conditional mean :math:`m` and variance :math:`v`, the Gaussian with
     mean :math:`m` and variance :math:`v` scores best on average, with expected negative

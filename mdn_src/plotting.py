@@ -50,8 +50,12 @@ def plot_curve(ax, inputs, values, label: str, kind: str = "model", style: str =
 
 def plot_points(ax, inputs, values, label: str, kind: str = "model", alpha: float = 0.5):
     """Predictions as small dots: one per input, or ``[N, M]`` values (M per input)."""
-    inputs = _np(inputs).ravel()
-    values = _np(values).reshape(len(inputs), -1)
+    inputs, values = _np(inputs).ravel(), _np(values)
+    if values.shape[0] != len(inputs):
+        raise ValueError(
+            f"values must be [N, ...] with N = {len(inputs)} inputs first, got shape {values.shape}"
+        )
+    values = values.reshape(len(inputs), -1)
     ax.plot(
         np.repeat(inputs, values.shape[1]),
         values.ravel(),
@@ -120,6 +124,8 @@ def plot_component_means(ax, inputs, params, label: str, every: int = 10):
     of drawing the tangle of idle means an equal-size plot shows. 1-D targets only.
     """
     inputs, mu, pi = _np(inputs).reshape(-1), _np(params.mu), _np(params.pi)
+    if mu.shape[2] != 1:
+        raise ValueError(f"plot_component_means draws 1-D targets, got D = {mu.shape[2]}")
     if mu.shape[0] != len(inputs):
         raise ValueError(f"params hold {mu.shape[0]} mixtures for {len(inputs)} inputs")
     inputs, mu, pi = inputs[::every], mu[::every, :, 0], pi[::every]  # [M], [M, K], [M, K]

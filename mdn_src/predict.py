@@ -13,13 +13,7 @@ from typing import NamedTuple
 import torch
 
 from ._checks import positive_float, positive_int
-from .model import MixtureParameters
-
-
-def _check(params) -> MixtureParameters:
-    if not isinstance(params, MixtureParameters):
-        raise TypeError(f"params must be MixtureParameters, got {type(params).__name__}")
-    return params
+from .model import MixtureParameters, check_params
 
 
 def sample(
@@ -38,7 +32,7 @@ def sample(
     Returns:
         Samples, ``[S, N, D]``.
     """
-    log_pi, mu, sigma = _check(params).detach()
+    log_pi, mu, sigma = check_params(params).detach()
     S = positive_int(n_samples, "n_samples")
     N, K, D = mu.shape
     component = torch.multinomial(
@@ -54,23 +48,24 @@ def sample(
 def approximate_mode(params: MixtureParameters) -> torch.Tensor:
     """The mean of the most probable component for each input, ``[N, D]``.
 
-    A cheap stand-in for the conditional mode (PRML p. 277), good when components are well
-    separated; see :func:`conditional_modes` for the real thing.
+    A cheap stand-in for the conditional mode (PRML p. 277), close to it when the components
+    are well apart and of similar width (a wide component with the largest pi can still be
+    lower than a narrow one); see :func:`conditional_modes` for the real thing.
     """
-    log_pi, mu, _ = _check(params).detach()
+    log_pi, mu, _ = check_params(params).detach()
     best = log_pi.argmax(-1)  # [N]
     return mu[torch.arange(mu.shape[0], device=mu.device), best]  # [N, D]
 
 
 def mixture_mean(params: MixtureParameters) -> torch.Tensor:
     r""":math:`E[t \mid x] = \sum_k \pi_k \mu_k`, ``[N, D]``."""
-    log_pi, mu, _ = _check(params).detach()
+    log_pi, mu, _ = check_params(params).detach()
     return (log_pi.exp().unsqueeze(-1) * mu).sum(1)
 
 
 def mixture_variance(params: MixtureParameters) -> torch.Tensor:
     r"""Per-dimension variance :math:`\sum_k \pi_k (\sigma_k^2 + \mu_k^2) - (E[t \mid x])^2`, ``[N, D]``."""
-    log_pi, mu, sigma = _check(params).detach()
+    log_pi, mu, sigma = check_params(params).detach()
     pi = log_pi.exp().unsqueeze(-1)  # [N, K, 1]
     mean = (pi * mu).sum(1)
     # Centre first: sum_k pi_k (sigma_k^2 + (mu_k - mean)^2) avoids cancellation.
@@ -137,7 +132,7 @@ def conditional_modes(
     Returns:
         A :class:`Modes`.
     """
-    log_pi, mu, sigma = _check(params).detach()
+    log_pi, mu, sigma = check_params(params).detach()
     max_iter = positive_int(max_iter, "max_iter")
     tol = positive_float(tol, "tol")
     merge_tol = positive_float(merge_tol, "merge_tol")

@@ -57,6 +57,8 @@ def fit(
     momentum = positive_float(momentum, "momentum", allow_zero=True)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer == "adam" and (momentum or nesterov):
+        raise ValueError("momentum and nesterov apply to optimizer='sgd' only, not 'adam'")
     if batch_size is not None:
         batch_size = positive_int(batch_size, "batch_size")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

@@ -4,6 +4,12 @@ import pytest
 from mdn_src import make_toy_data, test_grid, toy_curve
 
 
+def test_toy_curve_values():
+    # f(x) = x + 0.3 sin(2 pi x), pinned at points where the sine is 0, 1 and -1.
+    np.testing.assert_allclose(toy_curve(np.array([0.0, 0.25, 0.5, 0.75, 1.0])),
+                               [0.0, 0.55, 0.5, 0.45, 1.0], atol=1e-12)  # fmt: skip
+
+
 def test_shapes_dtype_and_ranges():
     x, t = make_toy_data(2500, seed=0)
     assert x.shape == t.shape == (2500, 1)

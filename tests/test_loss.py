@@ -48,7 +48,10 @@ def test_one_component_1d_is_a_normal():
 
 
 def test_gradients_match_prml_5_155_to_5_157():
-    """dE/da_pi = pi - gamma; dE/dmu = gamma (mu - t) / sigma^2; dE/dsigma = gamma (D/sigma - |t-mu|^2/sigma^3)."""
+    """dE/da_pi = pi - gamma (5.155); dE/dmu = gamma (mu - t) / sigma^2 (5.156); and
+    dE/dsigma = gamma (D/sigma - |t-mu|^2/sigma^3): PRML's (5.157) as printed is this
+    derivative with respect to sigma (its erratum gives gamma (D - |t-mu|^2/sigma^2) for
+    a = ln sigma); chapter 5 derives both."""
     N, K, D = 5, 4, 3
     g = torch.Generator().manual_seed(2)
     logits = torch.randn(N, K, dtype=torch.float64, generator=g, requires_grad=True)
@@ -117,3 +120,29 @@ def test_log_prob_rejects_bad_arguments():
         mixture_log_prob(params, torch.zeros(4, 2))
     with pytest.raises(ValueError, match="t contains NaN or inf"):
         mixture_log_prob(params, torch.tensor([[0.0, float("inf")]] * 3))
+
+
+def test_gradients_through_the_output_activations():
+    """The chain rule through the library's maps: softmax (5.155), identity (5.156), and
+    sigma = sigma_min + softplus(a), whose derivative is sigmoid(a)."""
+    mdn = MDN(1, 2, n_components=3, hidden=4, covariance="isotropic", sigma_min=0.01).double()
+    g = torch.Generator().manual_seed(4)
+    a = torch.randn(6, 3 + 6 + 3, dtype=torch.float64, generator=g, requires_grad=True)
+    t = torch.randn(6, 2, dtype=torch.float64, generator=g)
+    params = mdn.output_activations(a)
+    (-mixture_log_prob(params, t).sum()).backward()
+    with torch.no_grad():
+        gamma = responsibilities(params, t)  # [N, K]
+        pi, mu, sigma = params.pi, params.mu, params.sigma[..., 0]
+        sq = ((t.unsqueeze(1) - mu) ** 2).sum(-1)
+        torch.testing.assert_close(a.grad[:, :3], pi - gamma)
+        d_mu = gamma.unsqueeze(-1) * (mu - t.unsqueeze(1)) / sigma.unsqueeze(-1) ** 2
+        torch.testing.assert_close(a.grad[:, 3:9], d_mu.reshape(6, 6))
+        d_sigma = gamma * (2 / sigma - sq / sigma**3) * torch.sigmoid(a[:, 9:])
+        torch.testing.assert_close(a.grad[:, 9:], d_sigma)
+
+
+def test_responsibilities_reject_a_plain_tuple():
+    params = random_params(2, 2, 1)
+    with pytest.raises(TypeError, match="params must be MixtureParameters"):
+        responsibilities(tuple(params), torch.zeros(2, 1))

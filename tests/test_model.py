@@ -128,3 +128,47 @@ def test_output_activations_map_raw_outputs():
     )
     with pytest.raises(ValueError, match=r"a must have shape \[N, 15\]"):
         mdn.output_activations(torch.randn(5, 14))
+
+
+def test_mlp_accepts_float64_and_hidden_as_numpy_int():
+    net = MLP(1, 1, hidden=np.int64(4))
+    assert net.trunk[0].out_features == 4
+    out = net(torch.zeros(3, 1, dtype=torch.float64))
+    assert out.dtype == torch.float32 and out.shape == (3, 1)
+    assert MDN(1, 1, 2, hidden=np.int64(3)).head.in_features == 3
+
+
+@pytest.mark.parametrize(
+    "array", [np.zeros((3, 1), dtype=np.complex64), np.zeros((3, 1), dtype=np.int64)]
+)
+def test_non_floating_numpy_inputs_raise(array):
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        MDN(1, 1, n_components=2, hidden=3)(array)
+
+
+def _params(N=4, K=3, D=2):
+    return MixtureParameters(
+        torch.log_softmax(torch.randn(N, K), -1), torch.randn(N, K, D), torch.rand(N, K, D) + 0.1
+    )
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (dict(log_pi=torch.zeros(4, 1)), ValueError, r"params.log_pi must be \[N, K\]"),
+        (dict(log_pi=torch.zeros(4)), ValueError, r"params.log_pi must be \[N, K\]"),
+        (dict(sigma=torch.ones(4, 3, 1)), ValueError, "params.sigma must have mu's shape"),
+        (dict(sigma=-torch.ones(4, 3, 2)), ValueError, "params.sigma must be positive"),
+        (dict(mu=torch.zeros(4, 3)), ValueError, r"params.mu must be \[N, K, D\]"),
+        (
+            dict(mu=torch.zeros(4, 3, 2, dtype=torch.long)),
+            TypeError,
+            "params.mu must be a floating",
+        ),
+    ],
+)
+def test_mixture_parameters_validate(change, error, match):
+    params = _params()._replace(**change)
+    with pytest.raises(error, match=match):
+        params.validate()
+    assert _params().validate() is not None

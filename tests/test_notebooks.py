@@ -81,3 +81,40 @@ def test_first_cell_installs_mdn_src_from_the_configured_repository(nb):
     first = "".join(_code_cells(nb)[0]["source"])
     assert "import mdn_src" in first and "except ImportError" in first
     assert f'"mdn_src @ git+{url}"' in first, "install URL differs from _config.yml"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_a_name_caption_and_alt_text(nb):
+    for cell in _code_cells(nb):
+        if any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            meta = cell["metadata"].get("mystnb", {})
+            src = "".join(cell["source"])[:60]
+            assert meta.get("figure", {}).get("name"), f"figure without a name: {src}"
+            assert meta.get("figure", {}).get("caption"), f"figure without a caption: {src}"
+            assert meta.get("image", {}).get("alt"), f"figure without alt text: {src}"
+
+
+GLUE_USE = re.compile(r"\{glue(?::text)?\}`([A-Za-z_][A-Za-z0-9_]*)")
+GLUE_DEF = re.compile(r"""glue\(\s*(f?)["']([^"']+)["']""")
+
+
+def test_every_glued_number_in_the_prose_is_computed():
+    """Each {glue:text}`key` in a chapter's markdown is glued by a code cell of that chapter."""
+    for nb in NOTEBOOKS:
+        cells = json.loads(nb.read_text())["cells"]
+        used = {
+            key
+            for c in cells
+            if c["cell_type"] == "markdown"
+            for key in GLUE_USE.findall("".join(c["source"]))
+        }
+        code = "\n".join("".join(c["source"]) for c in _code_cells(nb))
+        defined = [(f == "f", key) for f, key in GLUE_DEF.findall(code)]
+        for key in used:
+            literal = any(not is_f and k == key for is_f, k in defined)
+            # f-string keys such as f"ch8_{short}_nll": match with the braces as wildcards.
+            pattern = any(
+                is_f and re.fullmatch(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(k)), key)
+                for is_f, k in defined
+            )
+            assert literal or pattern, f"{nb.name}: {key} is quoted but never glued"

@@ -61,3 +61,21 @@ def test_plot_component_means_sizes_follow_pi():
     np.testing.assert_allclose(sizes, 60 * np.array([0.25, 0.75, 0.25, 0.75]))
     with pytest.raises(ValueError, match="params hold 4 mixtures for 3 inputs"):
         plotting.plot_component_means(ax, np.arange(3.0), params, "means")
+
+
+def test_plot_loss_draws_history_and_reference():
+    fig, ax = plotting.plot_loss(np.array([3.0, 2.0, 1.0]), "NLL (nats)", reference=-1.0,
+                                 reference_label="Bayes")  # fmt: skip
+    assert ax.get_ylabel() == "NLL (nats)" and ax.get_xlabel() == "epoch"
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [3.0, 2.0, 1.0])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [-1.0, -1.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training loss", "Bayes"]
+
+
+def test_plotting_rejects_mismatched_shapes():
+    _, ax = plotting.new_axes("t", "x")
+    with pytest.raises(ValueError, match="values must be \\[N, ...\\] with N = 2"):
+        plotting.plot_points(ax, np.zeros(2), np.zeros((3, 2)), "s")
+    two_d = MixtureParameters(torch.zeros(2, 1), torch.zeros(2, 1, 2), torch.ones(2, 1, 2))
+    with pytest.raises(ValueError, match="draws 1-D targets, got D = 2"):
+        plotting.plot_component_means(ax, np.zeros(2), two_d, "m")

@@ -131,3 +131,19 @@ def test_bad_arguments():
         conditional_modes(params, max_iter=0)
     with pytest.raises(ValueError, match="ratio must be finite and > 0"):
         conditional_modes(params).significant(-1)
+
+
+def test_merge_tol_is_validated_and_merges():
+    params = random_params(2, 3, 1)
+    with pytest.raises(ValueError, match="merge_tol must be finite and > 0"):
+        conditional_modes(params, merge_tol=0)
+    # An enormous merge_tol makes every ascent one mode.
+    assert (conditional_modes(params, merge_tol=1e6).distinct.sum(-1) == 1).all()
+
+
+def test_predictions_reject_broadcastable_but_wrong_shapes():
+    params = random_params(3, 2, 1)
+    with pytest.raises(ValueError, match=r"params.log_pi must be \[N, K\]"):
+        sample(params._replace(log_pi=params.log_pi[:, :1]), 2)
+    with pytest.raises(ValueError, match="params.sigma must be positive"):
+        mixture_mean(params._replace(sigma=-params.sigma))

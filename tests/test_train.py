@@ -116,3 +116,19 @@ def test_cuda_training_matches_cpu_closely():
         results.append(fit(mdn, x, t, epochs=50, lr=0.01, device=device))
         assert next(mdn.parameters()).device.type == device
     np.testing.assert_allclose(results[0], results[1], rtol=1e-3, atol=1e-4)
+
+
+def test_adam_rejects_sgd_only_settings():
+    x, t = _data(10)
+    with pytest.raises(ValueError, match="momentum and nesterov apply to optimizer='sgd'"):
+        fit(MLP(1, 1), x, t, epochs=1, lr=0.1, momentum=0.9)
+
+
+def test_progress_bar_does_not_change_training(capsys):
+    x, t = _data(64)
+    runs = []
+    for progress in (False, True):
+        torch.manual_seed(0)
+        runs.append(fit(MLP(1, 1, hidden=4), x, t, epochs=5, lr=0.01, progress=progress))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert "training" in capsys.readouterr().err  # tqdm writes to stderr
