@@ -44,8 +44,13 @@ notebooks: $(STAMP)
 		$(BIN)/jupyter execute --inplace "$${py%.py}.ipynb" || exit 1; \
 	done
 
+# JupyterLab is installed on first use (CI does not need it). The overrides file makes a
+# double-click on a .py twin open it as a notebook (Jupytext's viewer), in this venv only.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet "jupyterlab>=4,<5"
+	mkdir -p $(LAB_SETTINGS)
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
 	$(BIN)/jupyter lab book
 
 bench: $(STAMP)
