@@ -182,14 +182,14 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 #   numerically safe way to compute it.
 # - {ref}`ch-mdn`: training the MDN on the inverse problem and scoring it on held-out data
 #   against the best score any model could reach.
-# - {ref}`ch-sampling`: using the fitted density: drawing samples, finding modes, means and
-#   variances, and checking calibration.
+# - {ref}`ch-sampling`: using the fitted density: its approximate and true modes, its
+#   component means and how they change with $K$, samples drawn from it, and its mean.
 # - {ref}`ch-closing`: what we learned, and where to go next.
 #
 # ## Running the notebooks yourself
 #
-# Every chapter is a notebook that runs in seconds on a laptop CPU. From a fresh clone of
-# the repository, two commands do everything; each first sets up a virtual environment in
+# Every chapter is a notebook that runs in under a minute on a laptop CPU. From a fresh clone
+# of the repository, two commands do everything; each first sets up a virtual environment in
 # `.venv` with the pinned requirements:
 #
 # ```bash
@@ -203,9 +203,10 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 # Each chapter is stored twice: `book/NN_name.ipynb` with its outputs, and a plain-text twin
 # `book/NN_name.py` in Jupytext's "percent" format, which is the file to read, edit and diff.
 # In JupyterLab, right-click the `.py` file and choose *Open With → Notebook* to work on it
-# as a notebook (Jupytext keeps the two files paired). From a shell,
-# `jupytext --to ipynb book/NN_name.py` turns a twin back into a notebook; `make notebooks`
-# does that for every chapter and re-executes them.
+# as a notebook (Jupytext keeps the two files paired). From a shell, `make notebooks` writes
+# each twin back into its notebook with `jupytext --to ipynb --update` and re-executes it,
+# refreshing the stored outputs that nbval compares against. (Without `--update`,
+# `jupytext --to ipynb` writes a notebook with no outputs at all.)
 #
 # ## Where the code lives
 #

@@ -72,7 +72,7 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # $$
 #
 # All its weights together are $\mathbf{w}$. We write them as four plain tensors that
-# autograd tracks (`requires_grad=True`), with the first layer's weights drawn from
+# autograd tracks (`requires_grad=True`), with the weights of both layers drawn from
 # $\mathcal{N}(0, 1/\text{fan-in})$ and the biases at zero, as in the post this book grows
 # from. Later chapters use `torch.nn` modules; here nothing is hidden.
 

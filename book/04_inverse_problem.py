@@ -66,8 +66,8 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # observations, and we want the causes back from what we observe {cite:p}`bishop1994mdn`.
 #
 # The network is the one of {ref}`ch-mse`, written the same way: 15 tanh units, four tensors
-# tracked by autograd, first-layer weights drawn from $\mathcal{N}(0, 1/\text{fan-in})$ and
-# zero biases.
+# tracked by autograd, the weights of both layers drawn from
+# $\mathcal{N}(0, 1/\text{fan-in})$ and zero biases.
 
 # %%
 H = 15  # hidden units

@@ -85,9 +85,9 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 #
 # - the **mixing coefficients** $\pi_k(x)$ (code `pi`), which must form a probability vector,
 #   $\pi_k \ge 0$ and $\sum_k \pi_k = 1$ (PRML eq. 5.149), so that the mixture integrates to one;
-# - the **means** $\mu_k(x) \in \mathbb{R}^L$ (code `mu`), one vector per component, where $L$ is
-#   the dimension of $t$ (PRML's symbol; `out_features` in `mdn_src`, `D` in its shape
-#   comments);
+# - the **means** $\mu_k(x) \in \mathbb{R}^D$ (code `mu`), one vector per component, where $D$ is
+#   the dimension of $t$ (`out_features` in `mdn_src`, the `D` of its shape comments; PRML
+#   writes $L$ for this dimension);
 # - the **standard deviations** $\sigma_k(x) > 0$ (code `sigma`).
 #
 # Each component is *isotropic*: its covariance $\sigma_k^2 I$ has the same variance in every
@@ -96,16 +96,17 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 #
 # $$
 # \mathcal{N}\big(t \mid \mu_k, \sigma_k^2 I\big)
-#   = \big(2\pi\sigma_k^2\big)^{-L/2} \exp\!\Big(-\frac{\lVert t - \mu_k \rVert^2}{2\sigma_k^2}\Big).
+#   = \big(2\pi\sigma_k^2\big)^{-D/2} \exp\!\Big(-\frac{\lVert t - \mu_k \rVert^2}{2\sigma_k^2}\Big).
 # $$
 #
 # This is PRML's choice and the library's default. `mdn_src` also offers
-# `MDN(..., covariance="diagonal")`, one $\sigma_{kl}$ per component and target dimension,
-# for targets whose dimensions have different scales. In this book $t$ is a scalar ($L = 1$),
+# `MDN(..., covariance="diagonal")`, one $\sigma_{kd}$ per component and target dimension,
+# for targets whose dimensions have different scales. In this book $t$ is a scalar ($D = 1$),
 # and the two coincide.
 #
 # Even with a few components, {eq}`eq-mixture` can take shapes no single Gaussian can.
-# {numref}`fig-ch5-mixture` draws a mixture an MDN might output at one input $x$.
+# {numref}`fig-ch5-mixture` draws an example: a mixture of {glue:text}`ch5_K_example`
+# components, such as an MDN might output at one input $x$.
 
 # %%
 pi = torch.tensor([0.5, 0.3, 0.2])  # K = 3 components
@@ -125,7 +126,7 @@ print(f"K = {K}, integral of p(t | x) over the grid: {torch.trapezoid(density, d
 # The weighted components $\pi_k \mathcal{N}_k$ come out of `responsibilities`, the function
 # {eq}`eq-responsibility` below defines: $\gamma_k\, p(t \mid x) = \pi_k \mathcal{N}_k$.
 
-# %% mystnb={"figure": {"caption": "A mixture of K = 3 isotropic Gaussians (solid) and its components, each weighted by its mixing coefficient (dashed). The mixture is the sum of the dashed curves.", "name": "fig-ch5-mixture"}, "image": {"alt": "A density curve over t with three bumps of different heights and widths, and three dashed Gaussian curves underneath that add up to it."}}
+# %% mystnb={"figure": {"caption": "The example mixture of isotropic Gaussians (solid) and its components, each weighted by its mixing coefficient (dashed). The mixture is the sum of the dashed curves.", "name": "fig-ch5-mixture"}, "image": {"alt": "A density curve over t with three bumps of different heights and widths, and three dashed Gaussian curves underneath that add up to it."}}
 COMPONENT_KINDS = ["model", "other", "data"]  # one colour per component, in both figures
 fig, ax = plotting.new_axes("$t$", "density")
 plotting.plot_curve(ax, t_values, density, r"$p(t \mid x)$", kind="exact")
@@ -220,8 +221,8 @@ plt.show()
 # ## Output activations: keeping the parameters valid
 #
 # The network's last layer produces unconstrained real numbers, the *pre-activations*: for each
-# input, $K$ numbers $a_k^\pi$, $K L$ numbers $a_{kl}^\mu$ and $K$ numbers $a_k^\sigma$, so
-# $(L + 2) K$ in all. Three maps turn them into valid mixture parameters. The mixing
+# input, $K$ numbers $a_k^\pi$, $K D$ numbers $a_{kd}^\mu$ and $K$ numbers $a_k^\sigma$, so
+# $(D + 2) K$ in all. Three maps turn them into valid mixture parameters. The mixing
 # coefficients go through a softmax (PRML eq. 5.150), which makes them positive and sum to one:
 #
 # $$
@@ -240,16 +241,17 @@ plt.show()
 # (PRML eq. 5.152):
 #
 # $$
-# \mu_{kl} = a_{kl}^\mu.
+# \mu_{kd} = a_{kd}^\mu.
 # $$ (eq-mu-identity)
 #
 # In `mdn_src/model.py` all three come from *one* linear layer, `MDN.head`, whose
-# $(L + 2)K$ outputs are split into $a^\pi$, $a^\mu$ and $a^\sigma$: one matrix product instead
-# of three. For $K = 3$ and a scalar target it has {glue:text}`ch5_head_outputs` outputs:
+# $(D + 2)K$ outputs are split into $a^\pi$, $a^\mu$ and $a^\sigma$: one matrix product instead
+# of three. For the example's {glue:text}`ch5_K_example` components and a scalar target it has
+# {glue:text}`ch5_head_outputs` outputs:
 
 # %%
 torch.manual_seed(0)
-mdn = MDN(1, 1, n_components=3)
+mdn = MDN(1, 1, n_components=K)  # K components, as in the example mixture
 glue("ch5_head_outputs", mdn.head.out_features, display=False)
 glue("ch5_sigma_min", mdn.sigma_min, display=False)
 print(mdn.head, "| sigma_min =", mdn.sigma_min)
@@ -290,18 +292,18 @@ for name, values in rows.items():
 #
 # $$
 # -\ln p(t_m \mid x_m) \;\le\; -\ln\Big(\pi_j\, \mathcal{N}\big(t_m \mid t_m, \sigma_j^2 I\big)\Big)
-#   = -\ln \pi_j + \frac{L}{2} \ln\big(2\pi\sigma_j^2\big)
+#   = -\ln \pi_j + \frac{D}{2} \ln\big(2\pi\sigma_j^2\big)
 #   \;\to\; -\infty \quad \text{as } \sigma_j \to 0,
 # $$
 #
 # while the other components keep every other term finite. So $E(w)$ has no minimum: it can be
 # driven to $-\infty$ by memorising a single point, the same singularity that haunts maximum
 # likelihood for ordinary Gaussian mixtures (PRML §9.2.1). With the floor, each component's
-# density is at most $(2\pi\sigma_{\min}^2)^{-L/2}$, the mixture's too (its weights sum to one),
+# density is at most $(2\pi\sigma_{\min}^2)^{-D/2}$, the mixture's too (its weights sum to one),
 # and the loss is bounded below:
 #
 # $$
-# \frac{E(w)}{N} \;\ge\; \frac{L}{2} \ln\big(2\pi\sigma_{\min}^2\big).
+# \frac{E(w)}{N} \;\ge\; \frac{D}{2} \ln\big(2\pi\sigma_{\min}^2\big).
 # $$
 #
 # For a scalar target that bound is {glue:text}`ch5_nll_floor` nats per point, far below the best
@@ -311,7 +313,7 @@ for name, values in rows.items():
 # running away.
 
 # %%
-nll_floor = 0.5 * math.log(2 * math.pi * mdn.sigma_min**2)  # L = 1
+nll_floor = 0.5 * math.log(2 * math.pi * mdn.sigma_min**2)  # D = 1
 glue("ch5_nll_floor", round(nll_floor, 2), display=False)
 glue("ch5_bayes_nll_forward", round(oracle.bayes_nll(), 2), display=False)
 glue("ch5_bayes_nll_inverse", round(oracle.bayes_nll(inverse=True), 2), display=False)
@@ -339,7 +341,7 @@ print(f"lower bound on the mean NLL: {nll_floor:.4f} nats")
 # each component claims the values of $t$ near its mean, and the hand-over between neighbours is
 # soft.
 
-# %% mystnb={"figure": {"caption": "Responsibilities of the three components of the mixture in the previous figure, as functions of the target t. At every t they sum to one.", "name": "fig-ch5-responsibilities"}, "image": {"alt": "Three curves between 0 and 1 over t: each is near 1 around its own component's mean and hands over smoothly to its neighbour."}}
+# %% mystnb={"figure": {"caption": "Responsibilities of the components of the example mixture in the previous figure, as functions of the target t. At every t they sum to one.", "name": "fig-ch5-responsibilities"}, "image": {"alt": "Three curves between 0 and 1 over t: each is near 1 around its own component's mean and hands over smoothly to its neighbour."}}
 fig, ax = plotting.new_axes("$t$", r"responsibility $\gamma_k$")
 for k, kind in enumerate(COMPONENT_KINDS):
     plotting.plot_curve(ax, t_values, gamma[:, k], rf"$\gamma_{k + 1}$", kind=kind)
@@ -368,12 +370,12 @@ plt.show()
 # average responsibility there, the same rule the M-step of the EM algorithm uses for an ordinary
 # mixture.
 #
-# *Means.* Only $\ln \mathcal{N}_k = -\frac{L}{2}\ln(2\pi) - L \ln \sigma_k - \lVert t_n -
+# *Means.* Only $\ln \mathcal{N}_k = -\frac{D}{2}\ln(2\pi) - D \ln \sigma_k - \lVert t_n -
 # \mu_k \rVert^2 / (2\sigma_k^2)$ depends on $\mu_k$, and with the identity
 # {eq}`eq-mu-identity` (PRML eq. 5.156):
 #
 # $$
-# \frac{\partial E_n}{\partial a_{kl}^\mu} = \gamma_k\, \frac{\mu_{kl} - t_{nl}}{\sigma_k^2}.
+# \frac{\partial E_n}{\partial a_{kd}^\mu} = \gamma_k\, \frac{\mu_{kd} - t_{nd}}{\sigma_k^2}.
 # $$ (eq-grad-mu)
 #
 # This is a regression residual, $\mu - t$, scaled by the component's precision $1/\sigma_k^2$
@@ -390,18 +392,18 @@ plt.show()
 # $$
 # \begin{aligned}
 # \frac{\partial E_n}{\partial \sigma_k}
-#   &= \gamma_k \left( \frac{L}{\sigma_k} - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^3} \right),\\
+#   &= \gamma_k \left( \frac{D}{\sigma_k} - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^3} \right),\\
 # \frac{\partial E_n}{\partial a_k^\sigma}
-#   &= \gamma_k \left( \frac{L}{\sigma_k} - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^3} \right)
+#   &= \gamma_k \left( \frac{D}{\sigma_k} - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^3} \right)
 #      \operatorname{sigmoid}\big(a_k^\sigma\big)
 #   && \text{(ours: } \sigma_k = \sigma_{\min} + \operatorname{softplus}(a_k^\sigma)\text{)},\\
 # \frac{\partial E_n}{\partial a_k^\sigma}
-#   &= \gamma_k \left( L - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^2} \right)
+#   &= \gamma_k \left( D - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^2} \right)
 #   && \text{(PRML: } \sigma_k = \exp(a_k^\sigma)\text{)}.
 # \end{aligned}
 # $$ (eq-grad-sigma)
 #
-# The bracket vanishes when $\lVert t_n - \mu_k \rVert^2 = L \sigma_k^2$, when the squared error
+# The bracket vanishes when $\lVert t_n - \mu_k \rVert^2 = D \sigma_k^2$, when the squared error
 # per dimension equals the component's variance. A point further out than that makes the
 # gradient negative, so descent widens the component; a point closer in narrows it. Again the
 # responsibility decides how much each point has to say. Note the $\lVert t_n - \mu_k
@@ -410,34 +412,34 @@ plt.show()
 #
 # Autograd computes all of this for us, but checking it is a good way to trust both the algebra
 # and the library. The cells below draw random pre-activations in float64 for a small mixture
-# ($N = 5$ points, $K = 3$ components, $L = 2$ target dimensions, so that the $L$ in
+# ($N = 5$ points, $K = 3$ components, $D = 2$ target dimensions, so that the $D$ in
 # {eq}`eq-grad-sigma` matters), laid out as the head's output ($a^\pi$, then $a^\mu$, then
 # $a^\sigma$). They map them to the mixture with the library's own activations
 # (`MDN.output_activations`), let autograd differentiate $\sum_n E_n$, computed with
 # `mixture_log_prob`, and compare with the three formulas, using `responsibilities` for $\gamma$:
 
 # %%
-N, K, L = 5, 3, 2
+N, K, D = 5, 3, 2
 torch.manual_seed(0)
-mdn_2d = MDN(1, L, n_components=K)  # only its output activations are used here
+mdn_2d = MDN(1, D, n_components=K)  # only its output activations are used here
 gen = torch.Generator().manual_seed(0)
-a = torch.randn(N, K * (L + 2), generator=gen, dtype=torch.float64, requires_grad=True)
-t = torch.randn(N, L, generator=gen, dtype=torch.float64)
+a = torch.randn(N, K * (D + 2), generator=gen, dtype=torch.float64, requires_grad=True)
+t = torch.randn(N, D, generator=gen, dtype=torch.float64)
 params = mdn_2d.output_activations(a)  # softmax, identity, sigma_min + softplus
 (-mixture_log_prob(params, t).sum()).backward()  # a sum of E_n: row n of a.grad is dE_n/da
-grad_pi, grad_mu, grad_sigma = a.grad[:, :K], a.grad[:, K : K + K * L], a.grad[:, K + K * L :]
+grad_pi, grad_mu, grad_sigma = a.grad[:, :K], a.grad[:, K : K + K * D], a.grad[:, K + K * D :]
 
 # %%
 with torch.no_grad():
     gamma = responsibilities(params, t)  # [N, K]
-    residual = params.mu - t.unsqueeze(1)  # mu_k - t, [N, K, L]
+    residual = params.mu - t.unsqueeze(1)  # mu_k - t, [N, K, D]
     sigma = params.sigma[..., 0]  # isotropic: one sigma per component, [N, K]
-    a_sigma = a[:, K + K * L :]
+    a_sigma = a[:, K + K * D :]
     by_hand = {
         "eq-grad-pi": (params.pi - gamma, grad_pi),
         "eq-grad-mu": (gamma.unsqueeze(-1) * residual / sigma.unsqueeze(-1) ** 2, grad_mu),
         "eq-grad-sigma": (
-            gamma * (L / sigma - residual.pow(2).sum(-1) / sigma**3) * torch.sigmoid(a_sigma),
+            gamma * (D / sigma - residual.pow(2).sum(-1) / sigma**3) * torch.sigmoid(a_sigma),
             grad_sigma,
         ),
     }
@@ -473,7 +475,7 @@ print("-z^2/2 (log space):", " ".join(f"{v:9.2f}" for v in (-0.5 * z**2).tolist(
 # \ln p(t_n \mid x_n) &= \ln \sum_{k=1}^{K} \exp(s_{nk})
 #   = m_n + \ln \sum_{k=1}^{K} \exp\big(s_{nk} - m_n\big), \qquad m_n = \max_k s_{nk},\\
 # \ln \pi_k &= a_k^\pi - \ln \sum_{j=1}^{K} \exp\big(a_j^\pi\big), \qquad
-# \ln \mathcal{N}_k = -\frac{L}{2} \ln(2\pi) - L \ln \sigma_k
+# \ln \mathcal{N}_k = -\frac{D}{2} \ln(2\pi) - D \ln \sigma_k
 #   - \frac{\lVert t_n - \mu_k \rVert^2}{2\sigma_k^2}.
 # \end{aligned}
 # $$ (eq-logsumexp)
@@ -487,8 +489,8 @@ print("-z^2/2 (log space):", " ".join(f"{v:9.2f}" for v in (-0.5 * z**2).tolist(
 # logsumexp is the softmax of the $s_{nk}$, which is exactly $\gamma_k$, so the backward pass
 # produces the responsibilities of {eq}`eq-responsibility` as a by-product (and the library's
 # `responsibilities` is that softmax). {ref}`ch-mdn` shows the naive form returning an
-# infinite loss on two small hand-built cases: a target far from every component (where its
-# gradient is NaN too), and a perfectly typical target in 40 dimensions.
+# infinite loss, and a NaN gradient, on two small hand-built cases: a target far from every
+# component, and a perfectly typical target in 40 dimensions.
 #
 # ## What we learned
 #

@@ -189,15 +189,33 @@ print(f"{100 * match:.1f}% of the grid points have one significant mode per inte
 # they are more than 0.02 apart.
 
 # %%
-gap = (approx - modes.highest).abs()[:, 0]
-differ = (gap > 0.02).float().mean().item()
-glue("ch7_approx_differs_pct", round(100 * differ, 1), display=False)
-print(f"{100 * differ:.1f}% of the grid points")
+gap = (approx - modes.highest).abs()[:, 0].numpy()
+differ = gap > 0.02  # [N]
+t_differ = t_grid[differ, 0]  # the inputs where they differ
+glue("ch7_approx_differs_pct", round(100 * float(differ.mean()), 1), display=False)
+glue("ch7_differ_t_lo", round(float(t_differ.min()), 2), display=False)
+glue("ch7_differ_t_hi", round(float(t_differ.max()), 2), display=False)
+print(f"{100 * differ.mean():.1f}% of the grid points")
+print(f"all with t in [{t_differ.min():.2f}, {t_differ.max():.2f}]")
 
 # %% [markdown]
 # At {glue:text}`ch7_approx_differs_pct`% of the grid points the two disagree, all of them
-# in the middle range of $t$ where several components overlap. Elsewhere, the most probable
-# component's mean is the mode to within 0.02, and it costs one `argmax`.
+# with $t$ between {glue:text}`ch7_differ_t_lo` and {glue:text}`ch7_differ_t_hi`. That lies
+# inside the range where the true density has three branches, which the oracle's intervals
+# give us:
+
+# %%
+three = t_grid[n_intervals == 3, 0]  # the t for which three intervals of x are non-empty
+glue("ch7_t_lo", round(float(three.min()), 2), display=False)
+glue("ch7_t_hi", round(float(three.max()), 2), display=False)
+print(f"three branches for t in [{three.min():.2f}, {three.max():.2f}]")
+contained = three.min() <= t_differ.min() and t_differ.max() <= three.max()
+print("every disagreement inside this range:", bool(contained))
+
+# %% [markdown]
+# Between {glue:text}`ch7_t_lo` and {glue:text}`ch7_t_hi` several components overlap, and
+# there the shortcut can pick a component that is not the highest peak. Elsewhere, the most
+# probable component's mean is the mode to within 0.02, and it costs one `argmax`.
 #
 # ## All the components
 #
@@ -286,9 +304,9 @@ plt.show()
 
 # %% [markdown]
 # The two curves of {numref}`fig-ch7-mean` agree closely, except at two places: near
-# $t \approx 0.31$ and $t \approx 0.69$ a new interval of $x$ appears (or vanishes) far from
-# the others, and the exact mean leaps within a very short range of $t$; the MDN's smooth
-# curve rounds those leaps off. Over the whole grid the mean squared difference is
+# $t =$ {glue:text}`ch7_t_lo` and $t =$ {glue:text}`ch7_t_hi`, the ends of the three-branch
+# range, a new interval of $x$ appears (or vanishes) far from the others, and the exact mean
+# leaps within a very short range of $t$; the MDN's smooth curve rounds those leaps off. Over the whole grid the mean squared difference is
 # {glue:text}`ch7_mean_grid_mse`. This is the curve the least-squares network of
 # {ref}`ch-inverse` was trying to learn; the MDN gets it as a by-product. Scored by squared
 # error on the 20,000 held-out points, the mixture mean comes close to the
@@ -348,7 +366,7 @@ plt.show()
 #
 # | prediction | function | good for |
 # |---|---|---|
-# | approximate mode | `approximate_mode` | one cheap, plausible answer; exact when components are well apart |
+# | approximate mode | `approximate_mode` | one cheap, plausible answer; close when the components are well apart and of similar width |
 # | true modes | `conditional_modes` | every distinct plausible answer, ranked by density |
 # | component means | `params.mu`, `params.pi` | seeing how the model builds the density; choosing $K$ |
 # | samples | `sample` | propagating uncertainty; estimating any probability by counting |

@@ -138,11 +138,12 @@ print(f"inverse / forward Bayes MSE: {ratio:.1f}")
 # - **Inverse**, the exact density scores {glue:text}`ch8_inverse_bayes_nll` nats, and the
 #   best Gaussian only {glue:text}`ch8_inverse_gauss_nll`: {glue:text}`ch8_inverse_gauss_gap`
 #   nats per point are out of reach of any model that predicts one Gaussian per input,
-#   however well trained. That gap is the room a mixture has to work in, and the MDN of
-#   {ref}`ch-mdn` should land inside it. The squared-error floor rises to
-#   {glue:text}`ch8_inverse_bayes_mse`, {glue:text}`ch8_mse_ratio` times the forward one:
-#   even the exact conditional mean misses by a lot when the answers lie on separate
-#   branches.
+#   however well trained. That gap is the room a mixture has to work in. The held-out score
+#   of the MDN of {ref}`ch-mdn` lands inside it: better than any single Gaussian, short of
+#   the exact limit, and closer to the limit than to the Gaussian line. The squared-error
+#   floor rises to {glue:text}`ch8_inverse_bayes_mse`, {glue:text}`ch8_mse_ratio` times the
+#   forward one: even the exact conditional mean misses by a lot when the answers lie on
+#   separate branches.
 #
 # ## Where to go next
 #
