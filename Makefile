@@ -41,8 +41,14 @@ notebooks: $(STAMP)
 	@for py in $(sort $(wildcard book/*.py)); do \
 		echo "== $$py"; \
 		$(BIN)/jupytext --quiet --to ipynb --update "$$py" && \
-		$(BIN)/jupyter execute --inplace "$${py%.py}.ipynb" || exit 1; \
+		$(BIN)/jupyter execute --inplace "$${py%.py}.ipynb" && \
+		$(BIN)/python -c "$$STRIP_TIMING" "$${py%.py}.ipynb" || exit 1; \
 	done
+
+# nbclient stamps every cell with execution times; drop them so a re-run that changes no
+# output changes no file.
+export STRIP_TIMING := import nbformat, sys; nb = nbformat.read(sys.argv[1], 4); \
+	[c.metadata.pop("execution", None) for c in nb.cells]; nbformat.write(nb, sys.argv[1])
 
 # JupyterLab is installed on first use (CI does not need it). The overrides file makes a
 # double-click on a .py twin open it as a notebook (Jupytext's viewer), in this venv only.
