@@ -137,6 +137,12 @@ def test_page_renders_offline(server, browser, path):
         assert n_typeset >= n_math, f"{n_math} math spans, {n_typeset} typeset"
         assert not outside, f"requests left 127.0.0.1: {outside}"
         assert not errors, f"console errors: {errors}"
+        # Chapters offer both twins for download, and both links resolve.
+        downloads = page.eval_on_selector_all("a.download", "as => as.map(a => a.href)")
+        if path != "book/index.html":
+            assert {Path(urlparse(u).path).suffix for u in downloads} >= {".ipynb", ".py"}
+        for url in downloads:
+            assert page.request.get(url).status == 200, url
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"{_shot_name(path)}.png", full_page=True)
     finally:
