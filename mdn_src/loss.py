@@ -22,6 +22,29 @@ from ._checks import as_matrix, same_length
 from .model import MixtureParameters, check_params
 
 
+def _log_joint(log_pi, mu, sigma, points: torch.Tensor) -> torch.Tensor:
+    r""":math:`\ln \pi_k + \ln \mathcal{N}(p \mid \mu_k, \sigma_k^2)` for ``P`` points per mixture.
+
+    The one place the component log-densities are computed: the loss (``P = 1``), the
+    responsibilities and the mode search all call it. ``points`` ``[N, P, D]`` gives
+    ``[N, P, K]``.
+    """
+    z = (points.unsqueeze(2) - mu.unsqueeze(1)) / sigma.unsqueeze(1)  # [N, P, K, D]
+    log_normal = (
+        -0.5 * z.pow(2).sum(-1)
+        - sigma.log().sum(-1).unsqueeze(1)
+        - 0.5 * mu.shape[-1] * math.log(2 * math.pi)
+    )  # [N, P, K]
+    return log_pi.unsqueeze(1) + log_normal
+
+
+def _targets(params: MixtureParameters, t) -> tuple[MixtureParameters, torch.Tensor]:
+    params = check_params(params)
+    t = as_matrix(t, "t", params.mu.shape[-1])
+    same_length(params.mu, "params", t, "t")
+    return params, t.to(params.mu).unsqueeze(1)  # [N, 1, D]
+
+
 def mixture_log_prob(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
     """Log-density ``log p(t | x)`` of each target under its mixture.
 
@@ -33,14 +56,8 @@ def mixture_log_prob(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor
     Returns:
         Log-densities in nats, ``[N]``.
     """
-    log_pi, mu, sigma = check_params(params)
-    t = as_matrix(t, "t", mu.shape[-1])
-    same_length(mu, "params", t, "t")
-    z = (t.to(mu).unsqueeze(1) - mu) / sigma  # [N, K, D]
-    log_normal = (
-        -0.5 * z.pow(2).sum(-1) - sigma.log().sum(-1) - 0.5 * mu.shape[-1] * math.log(2 * math.pi)
-    )  # [N, K]
-    return torch.logsumexp(log_pi + log_normal, dim=-1)  # [N]
+    params, points = _targets(params, t)
+    return torch.logsumexp(_log_joint(*params, points), dim=-1).squeeze(1)  # [N]
 
 
 def mixture_nll(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
@@ -53,9 +70,5 @@ def responsibilities(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor
 
     They weight every gradient of the loss (PRML eqs. 5.155-5.157).
     """
-    log_pi, mu, sigma = check_params(params)
-    t = as_matrix(t, "t", mu.shape[-1])
-    same_length(mu, "params", t, "t")
-    z = (t.to(mu).unsqueeze(1) - mu) / sigma
-    log_joint = log_pi - 0.5 * z.pow(2).sum(-1) - sigma.log().sum(-1)  # constants cancel
-    return torch.softmax(log_joint, dim=-1)
+    params, points = _targets(params, t)
+    return torch.softmax(_log_joint(*params, points), dim=-1).squeeze(1)  # [N, K]

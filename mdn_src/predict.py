@@ -13,6 +13,7 @@ from typing import NamedTuple
 import torch
 
 from ._checks import positive_float, positive_int
+from .loss import _log_joint
 from .model import MixtureParameters, check_params
 
 
@@ -99,13 +100,6 @@ class Modes(NamedTuple):
         return self.distinct & (self.log_density >= top + math.log(ratio))
 
 
-def _log_joint(points: torch.Tensor, log_pi, mu, sigma) -> torch.Tensor:
-    """log pi_k + log N(point | mu_k, sigma_k) for every point and component, ``[N, P, K]``."""
-    z = (points.unsqueeze(2) - mu.unsqueeze(1)) / sigma.unsqueeze(1)  # [N, P, K, D]
-    log_norm = sigma.log().sum(-1) + 0.5 * mu.shape[-1] * math.log(2 * math.pi)  # [N, K]
-    return log_pi.unsqueeze(1) - 0.5 * z.pow(2).sum(-1) - log_norm.unsqueeze(1)
-
-
 def conditional_modes(
     params: MixtureParameters, max_iter: int = 1000, tol: float = 1e-6, merge_tol: float = 1e-3
 ) -> Modes:
@@ -143,7 +137,7 @@ def conditional_modes(
     for _ in range(max_iter):
         n = owner[active]
         p_mu, p_sigma = mu[n], sigma[n]  # [A, K, D]
-        log_joint = _log_joint(points[active].unsqueeze(1), log_pi[n], p_mu, p_sigma)  # [A, 1, K]
+        log_joint = _log_joint(log_pi[n], p_mu, p_sigma, points[active].unsqueeze(1))  # [A, 1, K]
         weight = torch.softmax(log_joint, dim=-1).transpose(1, 2) * p_sigma.pow(-2)  # [A, K, D]
         updated = (weight * p_mu).sum(1) / weight.sum(1)  # [A, D]
         moving = (updated - points[active]).abs().amax(-1) >= tol  # [A]
@@ -152,7 +146,7 @@ def conditional_modes(
         if active.numel() == 0:
             break
     points = points.view(N, K, D)
-    log_density = torch.logsumexp(_log_joint(points, log_pi, mu, sigma), dim=-1)  # [N, P]
+    log_density = torch.logsumexp(_log_joint(log_pi, mu, sigma, points), dim=-1)  # [N, P]
     # An ascent is a repeat when an earlier one (lower index) ended within merge_tol.
     close = torch.cdist(points, points) < merge_tol  # [N, P, P]
     earlier = torch.ones_like(close[0]).tril(-1)  # [P, P]: j < i
