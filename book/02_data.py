@@ -225,12 +225,12 @@ plt.show()
 #
 # where $|S_t|$ is the total length of $S_t$. The curve $f$ rises, falls and rises again, so
 # $S_t$ is made of up to three intervals, one on each of those pieces of $f$ (its
-# *branches*). `oracle.inverse_support` computes them; counting the non-empty ones along
-# `t_grid` tells us where the inverse problem has one branch and where it has three:
+# *branches*). `oracle.inverse_support` computes them, and `oracle.branch_count` counts the
+# non-empty ones; along `t_grid` that tells us where the inverse problem has one branch and
+# where it has three:
 
 # %%
-left, right = oracle.inverse_support(t_grid[:, 0])  # [2500, 3] each: one interval per branch
-n_branches = (right > left).sum(-1)
+n_branches = oracle.branch_count(t_grid[:, 0])  # non-empty intervals of S_t, per t
 print("t values with 0, 1, 2, 3 branches:", np.bincount(n_branches, minlength=4).tolist())
 frac3 = float((n_branches == 3).mean())
 glue("ch2_frac_three", round(frac3, 3), display=False)

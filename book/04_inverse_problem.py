@@ -124,8 +124,7 @@ glue("ch4_ratio", round(train_mse / oracle.bayes_mse()), display=False)
 print(f"final training MSE: {train_mse:.4f}")
 
 # %%
-left, right = oracle.inverse_support(t_grid.ravel())  # [2500, 3]: S_t piece by piece
-three = t_grid.ravel()[((right - left) > 0).all(-1)]  # t with three branches
+three = t_grid.ravel()[oracle.branch_count(t_grid.ravel()) == 3]  # t with three branches
 glue("ch4_t_lo", round(float(three.min()), 2), display=False)
 glue("ch4_t_hi", round(float(three.max()), 2), display=False)
 print(f"three branches for t in [{three.min():.2f}, {three.max():.2f}]")

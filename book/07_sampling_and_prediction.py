@@ -167,11 +167,10 @@ plt.show()
 
 # %% [markdown]
 # How many modes should there be? The oracle knows the intervals of $x$ that can produce
-# each $t$ (`oracle.inverse_support`); we count them and compare.
+# each $t$ (`oracle.branch_count` counts them); we compare.
 
 # %%
-left, right = oracle.inverse_support(t_grid[:, 0])  # ends of the true intervals, [N, 3]
-n_intervals = (right > left).sum(-1)
+n_intervals = oracle.branch_count(t_grid[:, 0])  # true intervals of x per t, [N]
 match = float(np.mean(n_modes == n_intervals))
 glue("ch7_modes_match_pct", round(100 * match, 1), display=False)
 print(f"{100 * match:.1f}% of the grid points have one significant mode per interval")

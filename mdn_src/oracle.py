@@ -67,6 +67,16 @@ def inverse_support(t) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(lefts, axis=-1), np.stack(rights, axis=-1)
 
 
+def branch_count(t) -> np.ndarray:
+    """How many separate branches of f can produce each t: the non-empty pieces of :math:`S_t`.
+
+    0 outside [-0.1, 1.1], 1 near the ends, 3 in the middle (where the inverse problem is
+    hardest). Integer array of ``t``'s shape.
+    """
+    left, right = inverse_support(t)
+    return (right > left).sum(-1)
+
+
 def _support_moments(t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """|S_t|, and the mean and variance of x uniform on S_t (NaN where S_t is empty)."""
     left, right = inverse_support(t)

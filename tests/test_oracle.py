@@ -87,3 +87,14 @@ def test_best_gaussian_nll_forward_closed_form_and_inverse_monte_carlo():
     # A single Gaussian is far from the exact inverse density, and a little from the forward.
     assert oracle.best_gaussian_nll(True) - oracle.bayes_nll(True) > 0.5
     assert 0 < oracle.best_gaussian_nll() - oracle.bayes_nll() < 0.2
+
+
+def test_branch_count():
+    counts = oracle.branch_count(np.array([-0.2, 0.0, 0.2, 0.5, 0.8, 1.0, 1.2]))
+    np.testing.assert_array_equal(counts, [0, 1, 1, 3, 1, 1, 0])
+    # Three branches exactly where t is within 0.1 of the range of f on its falling piece.
+    a, b = oracle.MONOTONE_PIECES[1]
+    lo, hi = toy_curve(b) - 0.1, toy_curve(a) + 0.1
+    ts = np.linspace(-0.1, 1.1, 10_001)
+    three = ts[oracle.branch_count(ts) == 3]
+    assert three.min() == pytest.approx(lo, abs=2e-4) and three.max() == pytest.approx(hi, abs=2e-4)
