@@ -5,6 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
+# Pin the CPU code paths of torch's own kernels and of MKL's BLAS, so a float computed
+# here is the same float on any x86 machine with AVX2 (an AVX-512 machine otherwise takes
+# other kernels and training, which is chaotic, ends elsewhere): nbval compares real
+# numbers. `make bench` unsets both, to time the machine's fastest paths.
+export ATEN_CPU_CAPABILITY ?= avx2
+export MKL_CBWR ?= AVX2
+
 .PHONY: help setup book test notebooks lab bench lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
@@ -60,7 +67,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab book
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_mdn.py
+	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR $(BIN)/python benchmarks/bench_mdn.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -129,7 +129,8 @@ print(f"the average answer misses the target by {miss:.3f}")
 # small uniform noise $\epsilon$ ({ref}`ch-data` has the details). The curve $f$ rises, falls
 # and rises again, so when we swap the roles and ask for $x$ given $t$, a middle range of
 # $t$ is reached from three places. The module `mdn_src/oracle.py` knows the exact
-# $p(x \mid t)$; `oracle.inverse_support(t)` returns, for each of the three rising or falling
+# $p(x \mid t)$; {py:func}`oracle.inverse_support(t) <mdn_src.oracle.inverse_support>` returns,
+# for each of the three rising or falling
 # pieces of $f$, the interval of $x$ that can produce $t$ from that piece.
 
 # %%
@@ -225,7 +226,7 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 # | `mdn_src/plotting.py` | the helpers that give every figure in the book the same look |
 #
 # Everything the chapters import is exported from `mdn_src/__init__.py`, and each module has
-# its own tests in `tests/`.
+# its own tests in `tests/`. The {doc}`API reference <api/index>` documents every function.
 #
 # ## What we learned
 #

@@ -81,7 +81,8 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 # uniform band has sharp edges that a Gaussian can only blur. We will meet that again when
 # we score models against the exact answer.
 #
-# The code lives in `mdn_src/data.py`: `toy_curve` is $f$, `make_toy_data` draws pairs
+# The code lives in `mdn_src/data.py`: {py:func}`~mdn_src.data.toy_curve` is $f$,
+# {py:func}`~mdn_src.data.make_toy_data` draws pairs
 # $(x, t)$, and `test_grid` makes the evenly spaced inputs used for drawing predictions.
 #
 # ## Drawing the data

@@ -250,8 +250,10 @@ print(f"train {train_mse:.5f}  held-out {heldout_mse:.5f}  vs f(x) {curve_mse:.1
 # %% [markdown]
 # ## The same in two lines with `mdn_src`
 #
-# The library wraps this network as `MLP` (in `mdn_src/model.py`: `nn.Linear` layers with
-# tanh between them, and `MLP.loss` is the MSE of {eq}`eq-mse`), and training as `fit`
+# The library wraps this network as {py:class}`~mdn_src.model.MLP` (in `mdn_src/model.py`:
+# `nn.Linear` layers with
+# tanh between them, and `MLP.loss` is the MSE of {eq}`eq-mse`), and training as
+# {py:func}`~mdn_src.train.fit`
 # (`mdn_src/train.py`: the loop above, full-batch by default, returning the loss of every
 # epoch). One difference: `nn.Linear` initialises its weights its own way (uniform, scaled
 # by fan-in), not like our hand-written tensors. From that start, the post's SGD settings

@@ -173,7 +173,7 @@ plt.show()
 # $[0, 1]$ and the noise is uniform, $p(x \mid t)$ is uniform on the set of $x$ with
 # $|f(x) - t| < 0.1$: one interval for small or large $t$, three intervals in between.
 # {numref}`fig-ch4-density` draws it, together with its mean {eq}`eq-conditional-mean`
-# (`plot_density` in `mdn_src/plotting.py` draws the colour map).
+# ({py:func}`~mdn_src.plotting.plot_density` in `mdn_src/plotting.py` draws the colour map).
 
 # %%
 x_axis = np.linspace(0, 1, 401)

@@ -212,7 +212,8 @@ plt.show()
 #   \mathcal{N}\big(t_n \mid \mu_k(x_n, w),\, \sigma_k^2(x_n, w)\, I\big) \Bigg\}.
 # $$ (eq-nll)
 #
-# The library's `mixture_nll` (in `mdn_src/loss.py`) returns $E(w)/N$, the *mean* over the
+# The library's {py:func}`~mdn_src.loss.mixture_nll` (in `mdn_src/loss.py`) returns $E(w)/N$, the
+# *mean* over the
 # points rather than the sum. Dividing by a constant moves no minimum, but it keeps the size of
 # the gradient independent of $N$: a learning rate that works for a batch of 100 points works
 # for 2,500, and the loss reads as "nats per point", directly comparable with the exact answer

@@ -95,7 +95,7 @@ glue("ch6_n_outputs", mdn.head.out_features, display=False)
 print(mdn)
 
 # %% [markdown]
-# The class `MDN` in `mdn_src/model.py` has two parts, both visible above:
+# The class {py:class}`~mdn_src.model.MDN` in `mdn_src/model.py` has two parts, both visible above:
 #
 # - a **trunk**, `Linear(1, 50)` followed by `Tanh`: the same kind of hidden layer as the
 #   least-squares network of {ref}`ch-mse`;
@@ -292,7 +292,8 @@ plt.show()
 # ## How good is the fit?
 #
 # A training loss can flatter a model that memorised its data. We score the trained MDN on
-# 20,000 fresh points drawn with another seed, with `mean_nll` from `mdn_src/metrics.py`
+# 20,000 fresh points drawn with another seed, with {py:func}`~mdn_src.metrics.mean_nll` from
+# `mdn_src/metrics.py`
 # (inputs `t_test`, targets `x_test`).
 
 # %%

@@ -94,8 +94,9 @@ params = mdn.mixture_parameters(t_grid).detach()
 print("pi", tuple(params.pi.shape), "mu", tuple(params.mu.shape))
 
 # %% [markdown]
-# All the functions of this chapter live in `mdn_src/predict.py`. They take these
-# `MixtureParameters` and work on all 2,500 inputs at once.
+# All the functions of this chapter live in `mdn_src/predict.py` ({doc}`reference
+# <api/predict>`). They take these {py:class}`~mdn_src.mixture.MixtureParameters` and work on all
+# 2,500 inputs at once.
 #
 # ## One answer: the approximate mode
 #

@@ -180,7 +180,8 @@ print(f"inverse / forward Bayes MSE: {ratio:.1f}")
 # over-confidence {cite:p}`gneiting2007scoring`. It is also harsh on densities that put
 # almost no probability where data fall; the continuous ranked probability score, another
 # proper score discussed there, is gentler and has the units of the target. A score says
-# how good a density is, not *how* it is wrong. For that, `pit` in `mdn_src/metrics.py`
+# how good a density is, not *how* it is wrong. For that, {py:func}`~mdn_src.metrics.pit` in
+# `mdn_src/metrics.py`
 # computes the probability integral transform $u = F(x \mid t)$, the predicted cumulative
 # distribution at the observed target: over held-out data $u$ is uniform on $[0, 1]$ when
 # the densities are calibrated, U-shaped when they are too narrow, and humped when they are

@@ -1,16 +1,22 @@
 """mdn_src: mixture density networks in PyTorch, and the exact answer to PRML's toy problem.
 
 The modules, one idea each: :mod:`~mdn_src.data` (the toy problem), :mod:`~mdn_src.oracle`
-(its exact densities and Bayes figures), :mod:`~mdn_src.model` (MLP and MDN),
+(its exact densities and Bayes figures), :mod:`~mdn_src.mixture` (mixture parameters and component
+families), :mod:`~mdn_src.distributions` (the generalised normal), :mod:`~mdn_src.model`
+(MLP and MDN),
 :mod:`~mdn_src.loss` (log-space NLL), :mod:`~mdn_src.train` (``fit``),
 :mod:`~mdn_src.predict` (sampling, modes, moments), :mod:`~mdn_src.metrics` and
 :mod:`~mdn_src.plotting`.
 """
 
+from ._version import VERSION as __version__  # noqa: F401 (re-exported)
 from .data import make_toy_data, test_grid, toy_curve
+from .distributions import GeneralizedNormal
+from .estimator import MDNRegressor
 from .loss import mixture_log_prob, mixture_nll, responsibilities
-from .metrics import mean_nll, mse, pit
-from .model import MDN, MLP, MixtureParameters
+from .metrics import central_interval, coverage, crps, mean_nll, mse, pit, quantile
+from .mixture import COVARIANCES, FAMILIES, MixtureParameters
+from .model import MDN, MLP
 from .predict import (
     Modes,
     approximate_mode,
@@ -19,15 +25,23 @@ from .predict import (
     mixture_variance,
     sample,
 )
-from .train import fit
+from .train import History, fit, rule_of_thumb_bandwidth
 
 __all__ = [
+    "COVARIANCES",
+    "FAMILIES",
+    "GeneralizedNormal",
+    "History",
     "MDN",
+    "MDNRegressor",
     "MLP",
     "MixtureParameters",
     "Modes",
     "approximate_mode",
+    "central_interval",
     "conditional_modes",
+    "coverage",
+    "crps",
     "fit",
     "make_toy_data",
     "mean_nll",
@@ -37,7 +51,9 @@ __all__ = [
     "mixture_variance",
     "mse",
     "pit",
+    "quantile",
     "responsibilities",
+    "rule_of_thumb_bandwidth",
     "sample",
     "test_grid",
     "toy_curve",

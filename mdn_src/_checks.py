@@ -11,13 +11,14 @@ import torch
 def as_matrix(value, name: str, features: int | None = None) -> torch.Tensor:
     """Return ``value`` as a finite floating ``[N, features]`` tensor, or raise.
 
-    Floating NumPy arrays are converted to float32 (the library's dtype); tensors keep
-    their dtype and device. Integer and complex data raise ``TypeError``.
+    Floating NumPy arrays become tensors of the same dtype (no precision is lost here; a
+    model converts its inputs to its own dtype); tensors keep their dtype and device.
+    Integer and complex data raise ``TypeError``.
     """
     if isinstance(value, np.ndarray):
         if not np.issubdtype(value.dtype, np.floating):
             raise TypeError(f"{name} must have a floating dtype, got {value.dtype}")
-        value = torch.as_tensor(value, dtype=torch.float32)
+        value = torch.from_numpy(np.array(value, copy=True))
     if not isinstance(value, torch.Tensor):
         raise TypeError(
             f"{name} must be a torch.Tensor or numpy.ndarray, got {type(value).__name__}"

@@ -1,4 +1,4 @@
-r"""The MDN's loss: the negative log-likelihood of a Gaussian mixture, in log space.
+r"""The MDN's loss: the negative log-likelihood of a mixture, in log space.
 
 For one point (PRML eq. 5.153),
 
@@ -19,30 +19,22 @@ import math
 import torch
 
 from ._checks import as_matrix, same_length
-from .model import MixtureParameters, check_params
-
-
-def _log_joint(log_pi, mu, sigma, points: torch.Tensor) -> torch.Tensor:
-    r""":math:`\ln \pi_k + \ln \mathcal{N}(p \mid \mu_k, \sigma_k^2)` for ``P`` points per mixture.
-
-    The one place the component log-densities are computed: the loss (``P = 1``), the
-    responsibilities and the mode search all call it. ``points`` ``[N, P, D]`` gives
-    ``[N, P, K]``.
-    """
-    z = (points.unsqueeze(2) - mu.unsqueeze(1)) / sigma.unsqueeze(1)  # [N, P, K, D]
-    log_normal = (
-        -0.5 * z.pow(2).sum(-1)
-        - sigma.log().sum(-1).unsqueeze(1)
-        - 0.5 * mu.shape[-1] * math.log(2 * math.pi)
-    )  # [N, P, K]
-    return log_pi.unsqueeze(1) + log_normal
+from .mixture import MixtureParameters, check_params, log_joint, log_prob
 
 
 def _targets(params: MixtureParameters, t) -> tuple[MixtureParameters, torch.Tensor]:
     params = check_params(params)
     t = as_matrix(t, "t", params.mu.shape[-1])
     same_length(params.mu, "params", t, "t")
-    return params, t.to(params.mu).unsqueeze(1)  # [N, 1, D]
+    return params, t.to(params.mu)
+
+
+def nll(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
+    """:func:`mixture_nll` without the argument checks, for the training loop.
+
+    ``t`` must be a ``[N, D]`` tensor of ``params``' dtype and device.
+    """
+    return -log_prob(params, t.unsqueeze(1)).squeeze(1).mean()
 
 
 def mixture_log_prob(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
@@ -50,14 +42,14 @@ def mixture_log_prob(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor
 
     Arguments:
         params: mixture parameters for ``N`` inputs (``log_pi`` ``[N, K]``, ``mu`` and
-            ``sigma`` ``[N, K, D]``).
+            ``sigma`` ``[N, K, D]``), of any component family.
         t: targets, ``[N, D]``.
 
     Returns:
         Log-densities in nats, ``[N]``.
     """
-    params, points = _targets(params, t)
-    return torch.logsumexp(_log_joint(*params, points), dim=-1).squeeze(1)  # [N]
+    params, t = _targets(params, t)
+    return log_prob(params, t.unsqueeze(1)).squeeze(1)  # [N]
 
 
 def mixture_nll(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
@@ -70,5 +62,87 @@ def responsibilities(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor
 
     They weight every gradient of the loss (PRML eqs. 5.155-5.157).
     """
-    params, points = _targets(params, t)
-    return torch.softmax(_log_joint(*params, points), dim=-1).squeeze(1)  # [N, K]
+    params, t = _targets(params, t)
+    return torch.softmax(log_joint(params, t.unsqueeze(1)), dim=-1).squeeze(1)  # [N, K]
+
+
+class _GaussianHeadNLL(torch.autograd.Function):
+    r"""Mean NLL of a Gaussian mixture straight from the head's raw outputs, with its
+    gradient computed in closed form (PRML eqs. 5.155-5.157) during the forward pass.
+
+    Autograd would record about twenty elementwise operations and replay each backwards;
+    here the backward pass is one multiplication. The raw outputs come K-major, ``[S, N]``
+    (one row per output, one column per point): each quantity is a contiguous block of
+    rows, and the sums over components run across rows, which vectorises over the ``N``
+    points (a ``[N, K]`` layout reduces along runs of only ``K`` numbers). For raw outputs
+    :math:`a = [a^\pi, a^\mu, a^\sigma]` and responsibilities :math:`\gamma_{nk}`, the
+    gradient of :math:`E = -\frac1N \sum_n \ln p(t_n \mid x_n)` is
+
+    .. math::
+
+        \frac{\partial E}{\partial a^\pi_{nk}} = \frac{\pi_{nk} - \gamma_{nk}}{N}, \quad
+        \frac{\partial E}{\partial \mu_{nkd}} = \frac{\gamma_{nk}}{N}
+            \frac{\mu_{nkd} - t_{nd}}{\sigma_{nkd}^2}, \quad
+        \frac{\partial E}{\partial \sigma_{nkd}} = \frac{\gamma_{nk}}{N}
+            \Big(\frac{1}{\sigma_{nkd}} - \frac{(t_{nd} - \mu_{nkd})^2}{\sigma_{nkd}^3}\Big),
+
+    summed over ``d`` for an isotropic :math:`\sigma_{nk}`, and
+    :math:`\partial \sigma / \partial a^\sigma = \operatorname{sigmoid}(a^\sigma)`.
+    """
+
+    @staticmethod
+    def forward(ctx, a_t, t_t, n_components: int, isotropic: bool, sigma_min: float):
+        K, (D, N) = n_components, t_t.shape
+        sizes = (K, K * D, K if isotropic else K * D)
+        a_pi, a_mu, a_sigma = a_t.split(sizes, dim=0)  # row blocks: contiguous
+        log_pi = torch.log_softmax(a_pi, dim=0)  # [K, N]
+        diff = t_t.unsqueeze(0) - a_mu.view(K, D, N)  # t - mu, [K, D, N]
+        sigma = torch.nn.functional.softplus(a_sigma).add_(sigma_min)  # [K or K*D, N]
+        inv_var = sigma.pow(-2)
+        if isotropic:
+            sq = diff.square().sum(1)  # [K, N]
+            log_joint = log_pi - 0.5 * sq * inv_var - D * sigma.log()
+        else:
+            sq = diff.square()  # [K, D, N]
+            inv_var = inv_var.view(K, D, N)
+            log_joint = log_pi - 0.5 * (sq * inv_var).sum(1) - sigma.log().view(K, D, N).sum(1)
+        log_joint -= 0.5 * D * math.log(2 * math.pi)
+        log_p = torch.logsumexp(log_joint, dim=0)  # [N]
+        if ctx.needs_input_grad[0]:
+            gamma = log_joint.sub_(log_p).exp_().div_(N)  # gamma / N, [K, N]
+            g_pi = log_pi.exp_().div_(N).sub_(gamma)
+            if isotropic:
+                g_mu = diff.mul_(-(gamma * inv_var).unsqueeze(1))  # [K, D, N]
+                g_sigma = gamma.mul_(D - sq * inv_var).div_(sigma)
+            else:
+                g_mu = diff.mul_(-gamma.unsqueeze(1) * inv_var)
+                g_sigma = (gamma.unsqueeze(1) * (1 - sq * inv_var)).view(K * D, N).div_(sigma)
+            g_sigma.mul_(torch.sigmoid(a_sigma))
+            ctx.save_for_backward(torch.cat([g_pi, g_mu.view(K * D, N), g_sigma], dim=0))
+        return -log_p.mean()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad * grad_output, None, None, None, None
+
+
+def gaussian_head_nll(
+    a_t: torch.Tensor, t_t: torch.Tensor, n_components: int, isotropic: bool, sigma_min: float
+) -> torch.Tensor:
+    """Mean NLL (nats) of a Gaussian mixture from the head's raw outputs, K-major.
+
+    Arguments:
+        a_t: raw head outputs transposed, ``[S, N]`` with ``S = K + K*D + (K or K*D)``: the
+            rows of :class:`~mdn_src.model.MDN`'s head (pi logits, means, scale inputs),
+            mapped as it maps them (softmax, identity, ``sigma_min + softplus``).
+        t_t: targets transposed, ``[D, N]``, contiguous.
+        n_components: ``K``.
+        isotropic: one scale per component (else one per component and dimension).
+        sigma_min: the scale floor.
+
+    Returns:
+        The mean NLL, a scalar whose gradient is the closed form of PRML eqs.
+        5.155-5.157, not autograd's. Unchecked: the training loop's fast path.
+    """
+    return _GaussianHeadNLL.apply(a_t, t_t, n_components, isotropic, sigma_min)

@@ -1,7 +1,7 @@
 r"""The networks: a plain MLP regressor and the mixture density network.
 
-An MDN maps an input :math:`x` to the parameters of a Gaussian mixture over the target
-:math:`t` (PRML eq. 5.148):
+An MDN maps an input :math:`x` to the parameters of a mixture over the target :math:`t`
+(PRML eq. 5.148 for Gaussian components):
 
 .. math::
 
@@ -10,84 +10,26 @@ An MDN maps an input :math:`x` to the parameters of a Gaussian mixture over the 
 with a softmax for the mixing coefficients :math:`\pi`, the identity for the means
 :math:`\mu`, and :math:`\sigma = \sigma_{\min} + \operatorname{softplus}(a^\sigma)` for the
 standard deviations (positive, smooth, and never below the floor :math:`\sigma_{\min}`).
+Other component families (:mod:`mdn_src.mixture`) map the network's outputs the same way.
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+from torch.distributions import MixtureSameFamily
 
-from ._checks import as_matrix, positive_float, positive_int, same_length
+from ._checks import as_matrix, positive_int, same_length
+from ._version import VERSION
+from .loss import gaussian_head_nll, nll
+from .mixture import COVARIANCES, ComponentSpec, MixtureParameters
 
-COVARIANCES = ("isotropic", "diagonal")
-
-
-class MixtureParameters(NamedTuple):
-    """What an MDN outputs for ``N`` inputs: a ``K``-component mixture over ``D`` dimensions.
-
-    Attributes:
-        log_pi: log mixing coefficients, ``[N, K]`` (log-softmax of the network's logits).
-        mu: component means, ``[N, K, D]``.
-        sigma: component standard deviations, ``[N, K, D]`` (equal along ``D`` when the
-            covariance is isotropic).
-    """
-
-    log_pi: torch.Tensor
-    mu: torch.Tensor
-    sigma: torch.Tensor
-
-    @property
-    def pi(self) -> torch.Tensor:
-        """Mixing coefficients, ``[N, K]``, summing to one along ``K``."""
-        return self.log_pi.exp()
-
-    def distribution(self) -> MixtureSameFamily:
-        """The mixture as a ``torch.distributions`` object: batch ``(N,)``, event ``(D,)``."""
-        components = Independent(Normal(self.mu, self.sigma), 1)
-        return MixtureSameFamily(Categorical(logits=self.log_pi), components)
-
-    def detach(self) -> MixtureParameters:
-        """The same parameters, cut from the autograd graph (for plotting and sampling)."""
-        return MixtureParameters(*(p.detach() for p in self))
-
-    def validate(self, name: str = "params") -> MixtureParameters:
-        """Return self after checking shapes and values; raise ``ValueError`` naming the field.
-
-        ``log_pi`` must be ``[N, K]``, ``mu`` ``[N, K, D]``, ``sigma`` the same shape as ``mu``
-        and positive. Every public function taking mixture parameters calls this, so a
-        wrong shape is an error, never a silent broadcast.
-        """
-        log_pi, mu, sigma = self
-        for field, value in zip(self._fields, self, strict=True):
-            if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-                raise TypeError(f"{name}.{field} must be a floating torch.Tensor")
-        if mu.dim() != 3:
-            raise ValueError(f"{name}.mu must be [N, K, D], got shape {tuple(mu.shape)}")
-        if log_pi.shape != mu.shape[:2]:
-            raise ValueError(
-                f"{name}.log_pi must be [N, K] = {tuple(mu.shape[:2])} to match mu, "
-                f"got {tuple(log_pi.shape)}"
-            )
-        if sigma.shape != mu.shape:
-            raise ValueError(
-                f"{name}.sigma must have mu's shape {tuple(mu.shape)}, got {tuple(sigma.shape)}"
-            )
-        if not (sigma > 0).all():
-            raise ValueError(f"{name}.sigma must be positive everywhere")
-        return self
-
-
-def check_params(params, name: str = "params") -> MixtureParameters:
-    """``params`` if it is valid :class:`MixtureParameters`; ``TypeError``/``ValueError`` if not."""
-    if not isinstance(params, MixtureParameters):
-        raise TypeError(f"{name} must be MixtureParameters, got {type(params).__name__}")
-    return params.validate(name)
+__all__ = ["COVARIANCES", "MDN", "MLP", "MixtureParameters"]
 
 
 def _trunk(in_features: int, hidden: int | Sequence[int]) -> tuple[nn.Sequential, int]:
@@ -102,6 +44,90 @@ def _trunk(in_features: int, hidden: int | Sequence[int]) -> tuple[nn.Sequential
         layers += [nn.Linear(width, size), nn.Tanh()]
         width = size
     return nn.Sequential(*layers), width
+
+
+#: Layout of the files written by :meth:`MDN.save` and :meth:`MLP.save`; bumped whenever a
+#: change makes older readers misread newer files (or the reverse).
+FORMAT_VERSION = 1
+_FORMAT = "mdn_src"
+
+
+def _describe(path) -> str:
+    try:
+        return repr(os.fspath(path))
+    except TypeError:  # a file object
+        return repr(path)
+
+
+def _save(model: nn.Module, path, kind: str, config: dict) -> None:
+    """Write ``model``'s configuration and weights to ``path`` as plain containers."""
+    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    dtypes = sorted({str(value.dtype) for value in state.values()})
+    if len(dtypes) != 1:
+        raise ValueError(f"cannot save a model whose tensors mix dtypes {dtypes}")
+    payload = {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": kind,
+        "library_version": VERSION,
+        "dtype": dtypes[0].removeprefix("torch."),
+        "config": config,
+        "state_dict": state,
+    }
+    torch.save(payload, path)
+
+
+def _load(cls, path, kind: str, device) -> nn.Module:
+    """Read a file written by :func:`_save` for a ``kind`` model and rebuild it as ``cls``."""
+    where = _describe(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
+        raise ValueError(
+            f"{where} could not be read as a saved mdn_src model (corrupted, truncated or "
+            f"not a torch.save file): {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"{where} is not a saved mdn_src model (no mdn_src format marker)")
+    written_by = f"mdn_src {payload.get('library_version', '(unknown version)')}"
+    version = payload.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{where} has file format version {version!r} (written by {written_by}); this "
+            f"mdn_src {VERSION} reads format version {FORMAT_VERSION} only"
+        )
+    missing = {"model", "dtype", "config", "state_dict"} - payload.keys()
+    if missing:
+        raise ValueError(f"{where} is missing the entries {sorted(missing)}")
+    if payload["model"] != kind:
+        raise ValueError(
+            f"{where} holds an {payload['model']!r} model, not an {kind!r}: load it with "
+            f"{payload['model']}.load"
+        )
+    dtype = getattr(torch, str(payload["dtype"]), None)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"{where} names an unknown floating dtype {payload['dtype']!r}")
+    config, state = payload["config"], payload["state_dict"]
+    if not isinstance(config, dict) or not isinstance(state, dict):
+        raise ValueError(f"{where}: config and state_dict must be dicts")
+    try:
+        model = cls(**config)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where} holds an invalid {kind} configuration: {exc}") from exc
+    model = model.to(dtype)
+    for name, value in state.items():
+        if not isinstance(value, torch.Tensor) or value.dtype != dtype:
+            got = value.dtype if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(
+                f"{where}: state_dict entry {name!r} must be a {dtype} tensor, got {got}"
+            )
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # missing or unexpected keys, wrong shapes
+        raise ValueError(f"{where} holds weights that do not fit its {kind}: {exc}") from exc
+    return model.to(device)
 
 
 class MLP(nn.Module):
@@ -137,6 +163,32 @@ class MLP(nn.Module):
         same_length(pred, "x", t, "t")
         return F.mse_loss(pred, t.to(pred))
 
+    def get_config(self) -> dict:
+        """The constructor's arguments as plain values: ``MLP(**net.get_config())`` rebuilds it."""
+        hidden = [m.out_features for m in self.trunk if isinstance(m, nn.Linear)]
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "hidden": hidden,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the configuration, dtype, library version and weights to ``path``.
+
+        The file holds plain containers and tensors only (readable with
+        ``torch.load(path, weights_only=True)``); :meth:`load` rebuilds the network.
+        """
+        _save(self, path, "MLP", self.get_config())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> MLP:
+        """Rebuild an MLP written by :meth:`save`: same outputs bit for bit, same dtype.
+
+        Raises ``ValueError`` naming ``path`` for a file that is not a saved MLP, comes
+        from another file format version, or is corrupted or truncated.
+        """
+        return _load(cls, path, "MLP", device)
+
 
 class MDN(nn.Module):
     r"""A mixture density network: ``forward(x)`` returns :math:`p(t \mid x)`.
@@ -144,15 +196,23 @@ class MDN(nn.Module):
     Arguments:
         in_features: size of each input ``x``.
         out_features: size ``D`` of each target ``t``.
-        n_components: number ``K`` of Gaussian components.
+        n_components: number ``K`` of mixture components.
         hidden: hidden width, or a sequence of widths (one tanh layer each).
-        covariance: ``"isotropic"`` (one :math:`\sigma_k` per component, PRML's choice) or
-            ``"diagonal"`` (one :math:`\sigma_{kd}` per component and target dimension).
-        sigma_min: floor added to every standard deviation, > 0; it keeps the likelihood
-            bounded when a component collapses onto a single point.
+        component: the component family: ``"gaussian"`` (default), ``"laplace"``,
+            ``"student_t"``, ``"gennorm"`` (generalised normal, can approach a uniform) or
+            ``"von_mises"`` (angular targets, in radians). See :mod:`mdn_src.mixture`.
+        covariance: ``"isotropic"`` (one :math:`\sigma_k` per component, PRML's choice),
+            ``"diagonal"`` (one :math:`\sigma_{kd}` per component and target dimension) or,
+            for Gaussians, ``"full"`` (a Cholesky factor per component).
+        sigma_min: floor added to every scale, > 0; it keeps the likelihood bounded when a
+            component collapses onto a single point.
+        df: ``student_t`` only: fixed degrees of freedom, or None (default) to learn them
+            per component, kept above ``df_min``.
+        df_min: floor on learnt degrees of freedom (2: the variance exists).
+        beta_range: ``gennorm`` only: bounds ``(low, high)`` of the learnt exponent.
 
     Example:
-        >>> mdn = MDN(1, 2, n_components=3, hidden=8)
+        >>> mdn = MDN(1, 2, n_components=3, hidden=8, covariance="full")
         >>> p = mdn(torch.zeros(5, 1))
         >>> p.batch_shape, p.event_shape
         (torch.Size([5]), torch.Size([2]))
@@ -166,46 +226,115 @@ class MDN(nn.Module):
         out_features: int,
         n_components: int,
         hidden: int | Sequence[int] = 50,
+        component: str = "gaussian",
         covariance: str = "isotropic",
         sigma_min: float = 1e-3,
+        df: float | None = None,
+        df_min: float = 2.0,
+        beta_range: tuple[float, float] = (1.0, 20.0),
     ):
         super().__init__()
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.n_components = positive_int(n_components, "n_components")
-        if covariance not in COVARIANCES:
-            raise ValueError(f"covariance must be one of {COVARIANCES}, got {covariance!r}")
-        self.covariance = covariance
-        self.sigma_min = positive_float(sigma_min, "sigma_min")
-        K, D = self.n_components, self.out_features
+        self.spec = ComponentSpec(component, covariance, sigma_min, df, df_min, tuple(beta_range))
         self.trunk, width = _trunk(self.in_features, hidden)
+        self.hidden = tuple(m.out_features for m in self.trunk if isinstance(m, nn.Linear))
         # One linear layer emits every mixture parameter (one matrix product, not three):
-        # K logits for pi, K * D means, and K (isotropic) or K * D (diagonal) sigma inputs.
-        self._sizes = (K, K * D, K if covariance == "isotropic" else K * D)
+        # K logits for pi, K * D means, K (isotropic) or K * D scale inputs, and the family's
+        # extras (Cholesky off-diagonals, shapes).
+        self._sizes = self.spec.head_sizes(self.n_components, self.out_features)
         self.head = nn.Linear(width, sum(self._sizes))
+
+    def get_config(self) -> dict:
+        """The constructor's arguments as plain values: ``MDN(**mdn.get_config())`` rebuilds it.
+
+        Example:
+            >>> MDN(1, 1, n_components=2, hidden=[4, 3]).get_config()["hidden"]
+            [4, 3]
+        """
+        spec = self.spec
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "n_components": self.n_components,
+            "hidden": list(self.hidden),
+            "component": spec.family,
+            "covariance": spec.covariance,
+            "sigma_min": spec.sigma_min,
+            "df": spec.df,
+            "df_min": spec.df_min,
+            "beta_range": list(spec.beta_range),
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the configuration, dtype, library version and weights to ``path``.
+
+        The file holds plain containers and tensors only, so it loads with
+        ``torch.load(path, weights_only=True)`` (no pickled classes, no code run on load).
+
+        Arguments:
+            path: where to write (a ``.pt`` file by convention); overwritten if it exists.
+
+        Example:
+            >>> import os, tempfile
+            >>> mdn = MDN(1, 1, n_components=3, hidden=8)
+            >>> path = os.path.join(tempfile.mkdtemp(), "mdn.pt")
+            >>> mdn.save(path)
+            >>> x = torch.linspace(-1, 1, 5).unsqueeze(1)
+            >>> torch.equal(MDN.load(path).mixture_parameters(x).mu, mdn.mixture_parameters(x).mu)
+            True
+        """
+        _save(self, path, "MDN", self.get_config())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> MDN:
+        """Rebuild an MDN written by :meth:`save`: same outputs bit for bit, same dtype.
+
+        Arguments:
+            path: a file written by :meth:`save`.
+            device: where to put the rebuilt model.
+
+        Returns:
+            The model, in training mode like a freshly built one.
+
+        Raises:
+            ValueError: naming ``path``, when the file is not a saved MDN (another file, or
+                a saved :class:`MLP`), has another file format version than
+                ``FORMAT_VERSION``, is corrupted or truncated, or its weights do not fit its
+                configuration. A missing file raises ``FileNotFoundError``.
+        """
+        return _load(cls, path, "MDN", device)
+
+    @property
+    def component(self) -> str:
+        return self.spec.family
+
+    @property
+    def covariance(self) -> str:
+        return self.spec.covariance
+
+    @property
+    def sigma_min(self) -> float:
+        return self.spec.sigma_min
 
     def mixture_parameters(self, x: torch.Tensor) -> MixtureParameters:
         """The mixture's parameters for inputs ``x`` of shape ``[N, in_features]``."""
         x = as_matrix(x, "x", self.in_features)
-        h = self.trunk(x.to(self.head.weight))  # [N, H]
-        return self.output_activations(self.head(h))
+        return self._mixture(x.to(self.head.weight))
+
+    def _mixture(self, x: torch.Tensor) -> MixtureParameters:
+        return self.output_activations(self.head(self.trunk(x)))  # trunk: [N, H]
 
     def output_activations(self, a: torch.Tensor) -> MixtureParameters:
-        """Map the network's raw outputs ``a`` ``[N, K + K*D + K or K*D]`` to the mixture.
+        """Map the network's raw outputs ``a`` ``[N, sum of head sizes]`` to the mixture.
 
-        Softmax for pi, identity for mu, ``sigma_min + softplus`` for sigma.
+        Softmax for pi, identity for mu, ``sigma_min + softplus`` for the scales (and the
+        family's maps for its extras, :meth:`mdn_src.mixture.ComponentSpec.parameters`).
         """
-        K, D = self.n_components, self.out_features
         if a.dim() != 2 or a.shape[1] != sum(self._sizes):
             raise ValueError(f"a must have shape [N, {sum(self._sizes)}], got {tuple(a.shape)}")
-        # Column slices of `a` are strided; contiguous copies cost little, while softplus on
-        # a strided slice ran 10x slower than on a contiguous one (torch 2.13, CPU).
-        a_pi, a_mu, a_sigma = (part.contiguous() for part in a.split(self._sizes, dim=-1))
-        log_pi = F.log_softmax(a_pi, dim=-1)  # [N, K]
-        mu = a_mu.reshape(-1, K, D)  # [N, K, D]
-        sigma = self.sigma_min + F.softplus(a_sigma)  # [N, K] or [N, K*D]
-        sigma = sigma.reshape(-1, K, 1 if self.covariance == "isotropic" else D).expand(-1, K, D)
-        return MixtureParameters(log_pi, mu, sigma)
+        return self.spec.parameters(a, self.n_components, self.out_features)
 
     def forward(self, x: torch.Tensor) -> MixtureSameFamily:
         """:math:`p(t \\mid x)` as a distribution with batch shape ``(N,)``, event ``(D,)``."""
@@ -213,6 +342,26 @@ class MDN(nn.Module):
 
     def loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood of targets ``t`` ``[N, D]`` given inputs ``x``, in nats."""
-        from .loss import mixture_nll  # loss.py imports this module's MixtureParameters
+        x = as_matrix(x, "x", self.in_features)
+        t = as_matrix(t, "t", self.out_features)
+        same_length(x, "x", t, "t")
+        w = self.head.weight
+        return self.training_loss(x.to(w), t.to(w))
 
-        return mixture_nll(self.mixture_parameters(x), t)
+    def training_loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """:meth:`loss` without the argument checks, for training loops that checked once.
+
+        ``x`` and ``t`` must already be finite ``[N, in_features]`` and ``[N, D]`` tensors of
+        the model's dtype and device. Gaussian mixtures with isotropic or diagonal
+        covariance take a fast path: the head is evaluated K-major and the loss's gradient
+        is its closed form (:func:`mdn_src.loss.gaussian_head_nll`); the value is the same
+        as :func:`mdn_src.loss.nll` to rounding.
+        """
+        if self.spec.family == "gaussian" and self.spec.covariance != "full":
+            h = self.trunk(x)  # [N, H]
+            a_t = torch.addmm(self.head.bias.unsqueeze(1), self.head.weight, h.T)  # [S, N]
+            isotropic = self.spec.covariance == "isotropic"
+            return gaussian_head_nll(
+                a_t, t.T.contiguous(), self.n_components, isotropic, self.spec.sigma_min
+            )
+        return nll(self._mixture(x), t)

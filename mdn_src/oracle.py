@@ -19,6 +19,7 @@ from functools import cache
 
 import numpy as np
 
+from ._checks import positive_int
 from .data import AMPLITUDE, NOISE_HALF_WIDTH, toy_curve
 
 _WIDTH = 2 * NOISE_HALF_WIDTH
@@ -154,11 +155,13 @@ def bayes_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
     Forward it is :math:`\log 0.2`; inverse it is :math:`E_t \log |S_t|`, integrated
     numerically over ``n_grid`` midpoints.
     """
+    n_grid = positive_int(n_grid, "n_grid")
     return _inverse_figures(n_grid)[0] if inverse else math.log(_WIDTH)
 
 
 def bayes_mse(inverse: bool = False, n_grid: int = 200_000) -> float:
     """Expected squared error of the exact conditional mean: the floor for any regressor."""
+    n_grid = positive_int(n_grid, "n_grid")
     return _inverse_figures(n_grid)[1] if inverse else _WIDTH**2 / 12
 
 
@@ -170,6 +173,7 @@ def best_gaussian_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
     log-likelihood :math:`\tfrac12 \ln(2 \pi e\, v)`; this averages that over the inputs.
     The gap to :func:`bayes_nll` is what no one-Gaussian model can close.
     """
+    n_grid = positive_int(n_grid, "n_grid")
     if not inverse:
         return 0.5 * math.log(2 * math.pi * math.e * _WIDTH**2 / 12)
     return _inverse_figures(n_grid)[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-#: The book's palette: data, model, exact answer, and a second model.
+#: The book's palette, by role (data, model, exact answer, and a second model).
 COLORS = {"data": "#2a9d8f", "model": "#d62828", "exact": "#1d3557", "other": "#f4a261"}
 FIGSIZE = (6.4, 4.4)
 

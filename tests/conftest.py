@@ -1,6 +1,10 @@
 import pytest
 import torch
 
+# One intra-op thread: the tests' tensors are small, and on the shared two-core test machines
+# a second thread makes them about ten times slower (the threads contend instead of helping).
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seeded():

@@ -46,7 +46,7 @@ def test_distribution_log_prob_matches_loss():
 def test_mixture_parameters_detach():
     mdn = MDN(1, 1, n_components=2, hidden=3)
     p = mdn.mixture_parameters(torch.zeros(2, 1))
-    assert p.mu.requires_grad and not any(a.requires_grad for a in p.detach())
+    assert p.mu.requires_grad and not any(a.requires_grad for a in p.detach().tensors().values())
     assert isinstance(p.detach(), MixtureParameters)
 
 
@@ -75,7 +75,11 @@ def test_accepts_numpy_float32():
         (dict(hidden=[]), ValueError, "hidden must name at least one"),
         (dict(sigma_min=0.0), ValueError, "sigma_min must be finite and > 0"),
         (dict(sigma_min=-1e-3), ValueError, "sigma_min"),
-        (dict(covariance="full"), ValueError, "covariance must be one of"),
+        (dict(covariance="banana"), ValueError, "covariance must be one of"),
+        (dict(component="cauchy"), ValueError, "component must be one of"),
+        (dict(component="laplace", covariance="full"), ValueError, "not available for the laplace"),
+        (dict(component="student_t", df=0.0), ValueError, "df must be finite and > 0"),
+        (dict(component="gennorm", beta_range=(3.0, 2.0)), ValueError, "low < high"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, match):

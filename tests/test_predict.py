@@ -75,7 +75,7 @@ def test_modes_are_stationary_maxima_and_highest_is_global():
     modes = conditional_modes(params)
     assert modes.location.shape == (8, 5, 1) and modes.distinct.shape == (8, 5)
     for n in range(8):
-        one = MixtureParameters(*(a[n : n + 1] for a in params))
+        one = params.map(lambda a, n=n: a[n : n + 1])
         found = modes.location[n][modes.distinct[n]]  # [M, 1]
         for m in found:
             t = m.reshape(1, 1).clone().requires_grad_()
@@ -85,7 +85,7 @@ def test_modes_are_stationary_maxima_and_highest_is_global():
             assert curv.item() < 0  # a maximum, not a minimum
         # The highest one found is the global maximum on a dense grid.
         grid = torch.linspace(-8, 8, 160_001, dtype=torch.float64).reshape(-1, 1)
-        rep = MixtureParameters(*(a.expand(len(grid), *a.shape[1:]) for a in one))
+        rep = one.map(lambda a, size=len(grid): a.expand(size, *a.shape[1:]))
         dense = mixture_log_prob(rep, grid)
         assert modes.highest[n].item() == pytest.approx(grid[dense.argmax()].item(), abs=2e-4)
         # And the number of distinct modes equals the grid's count of local maxima.

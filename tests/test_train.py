@@ -1,8 +1,11 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
-from mdn_src import MDN, MLP, fit, make_toy_data, mean_nll
+from mdn_src import MDN, MLP, History, fit, make_toy_data, mean_nll, rule_of_thumb_bandwidth
+from mdn_src import train as train_module
 
 
 def _data(n=256, inverse=False):
@@ -132,3 +135,445 @@ def test_progress_bar_does_not_change_training(capsys):
         runs.append(fit(MLP(1, 1, hidden=4), x, t, epochs=5, lr=0.01, progress=progress))
     np.testing.assert_array_equal(runs[0], runs[1])
     assert "training" in capsys.readouterr().err  # tqdm writes to stderr
+
+
+# --- the training loop's features -------------------------------------------------------
+# Exactness tests use float64 models and tensors, and compare fit with a hand-written loop
+# doing the same operations: any change of order, a missed argument or an extra operation
+# changes the numbers.
+
+
+def _tensors(n, seed=0, inverse=True):
+    x, t = make_toy_data(n, seed=seed, inverse=inverse)
+    return torch.from_numpy(x).double(), torch.from_numpy(t).double()
+
+
+def _mdn(K=3, hidden=8, seed=0):
+    torch.manual_seed(seed)
+    return MDN(1, 1, n_components=K, hidden=hidden).double()
+
+
+def _mlp(hidden=6, seed=0):
+    torch.manual_seed(seed)
+    return MLP(1, 1, hidden=hidden).double()
+
+
+def _hand_loop(model, x, t, epochs, opt, clip=None, scheduler=None, noise=None):
+    """The reference: record the loss before each full-batch step."""
+    history = []
+    for _ in range(epochs):
+        xb, tb = x, t
+        if noise is not None:
+            gen, sx, st = noise
+            xb = x + sx * torch.randn(x.shape, generator=gen, dtype=x.dtype)
+            tb = t + st * torch.randn(t.shape, generator=gen, dtype=t.dtype)
+        opt.zero_grad()
+        loss = model.loss(xb, tb)
+        history.append(loss.item())
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+    return np.array(history)
+
+
+def _assert_same_weights(a, b):
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_default_call_is_exactly_the_plain_adam_loop():
+    x, t = _tensors(64)
+    ref = _mdn()
+    expected = _hand_loop(ref, x, t, 25, torch.optim.Adam(ref.parameters(), lr=0.02, fused=True))
+    model = _mdn()
+    h = fit(model, x, t, epochs=25, lr=0.02)
+    assert isinstance(h, History)
+    np.testing.assert_array_equal(h.train, expected)  # float64: no float32 rounding either
+    _assert_same_weights(model, ref)
+    assert h.validation is None and h.diagnostics is None
+    assert h.best_epoch is None and h.stopped_epoch is None
+    np.testing.assert_array_equal(h.lr, np.full(25, 0.02))
+
+
+def test_history_behaves_like_the_loss_array():
+    x, t = _tensors(32)
+    h = fit(_mlp(), x, t, epochs=12, lr=0.05)
+    a = h.train
+    assert len(h) == 12 and h.shape == (12,) and h.ndim == 1 and h.dtype == np.float64
+    assert h[-1] == a[-1] and isinstance(h[-1], np.floating) and f"{h[3]:.4f}" == f"{a[3]:.4f}"
+    np.testing.assert_array_equal(h[2:5], a[2:5])
+    assert list(h) == list(a)
+    np.testing.assert_array_equal(np.asarray(h), a)
+    np.testing.assert_array_equal(h / h[0], a / a[0])
+    np.testing.assert_array_equal(h < a[6], a < a[6])
+    assert np.min(h) == a.min() and float(h[-1]) == a[-1]
+    assert "History(epochs=12" in repr(h)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mdn_src.plotting import plot_loss
+
+    fig, ax = plot_loss(h, "MSE")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), a)
+    plt.close(fig)
+
+
+def test_validation_loss_is_the_model_loss_at_that_epoch():
+    x, t = _tensors(48)
+    xv, tv = _tensors(40, seed=1)
+    short, long_ = _mdn(), _mdn()
+    h3 = fit(short, x, t, epochs=3, lr=0.02, validation=(xv, tv))
+    h6 = fit(long_, x, t, epochs=6, lr=0.02, validation=(xv, tv))
+    # After epoch e's steps, before the next epoch's.
+    assert h3.validation[-1] == short.loss(xv, tv).item() == h6.validation[2]
+    assert h6.validation[-1] == long_.loss(xv, tv).item()
+    # Watching the validation loss does not change training.
+    h_plain = fit(_mdn(), x, t, epochs=6, lr=0.02)
+    np.testing.assert_array_equal(h6.train, h_plain.train)
+    assert h6.best_epoch == int(np.argmin(h6.validation)) and h6.stopped_epoch is None
+
+
+def test_validation_fraction_is_a_seeded_split():
+    x, t = _tensors(50)
+    h = fit(_mdn(), x, t, epochs=4, lr=0.02, validation_fraction=0.2, seed=5)
+    rows = h.validation_rows
+    assert rows.shape == (10,) and len(np.unique(rows)) == 10
+    again = fit(_mdn(), x, t, epochs=4, lr=0.02, validation_fraction=0.2, seed=5)
+    np.testing.assert_array_equal(again.validation_rows, rows)
+    np.testing.assert_array_equal(again.validation, h.validation)
+    other = fit(_mdn(), x, t, epochs=4, lr=0.02, validation_fraction=0.2, seed=6)
+    assert not np.array_equal(other.validation_rows, rows)
+    # The same as training on the other 40 rows with those 10 given as validation data.
+    keep = np.setdiff1d(np.arange(50), rows)
+    explicit = fit(_mdn(), x[keep], t[keep], epochs=4, lr=0.02, validation=(x[rows], t[rows]))
+    np.testing.assert_array_equal(explicit.train, h.train)
+    np.testing.assert_array_equal(explicit.validation, h.validation)
+
+
+def test_early_stopping_restores_the_best_epoch():
+    # 16 training points and a flexible MDN: the validation NLL turns up after ~12 epochs.
+    x, t = _tensors(16, seed=1)
+    xv, tv = _tensors(200, seed=2)
+    torch.manual_seed(0)
+    model = MDN(1, 1, n_components=5, hidden=20).double()
+    h = fit(model, x, t, epochs=400, lr=0.03, validation=(xv, tv), patience=10)
+    assert h.stopped_epoch is not None and h.stopped_epoch < 399
+    assert len(h) == len(h.validation) == len(h.lr) == h.stopped_epoch + 1
+    assert h.best_epoch == int(np.argmin(h.validation)) == h.stopped_epoch - 10
+    assert h.validation[-1] > h.validation.min()  # the final weights were worse...
+    assert model.loss(xv, tv).item() == h.validation.min()  # ...and were replaced
+
+
+def test_validation_without_patience_keeps_the_final_weights():
+    x, t = _tensors(16, seed=1)
+    xv, tv = _tensors(200, seed=2)
+    torch.manual_seed(0)
+    model = MDN(1, 1, n_components=5, hidden=20).double()
+    h = fit(model, x, t, epochs=30, lr=0.03, validation=(xv, tv))
+    assert h.stopped_epoch is None and len(h) == 30
+    assert model.loss(xv, tv).item() == h.validation[-1] > h.validation.min()
+
+
+def _torch_lrs(make, epochs, lr=0.1):
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = make(opt)
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return np.array(lrs)
+
+
+@pytest.mark.parametrize(
+    "schedule, make",
+    [
+        ("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)),
+        ("step", lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.1)),
+        (
+            lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8),
+            lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8),
+        ),
+    ],
+    ids=["cosine", "step", "callable"],
+)
+def test_schedules_give_torch_lr_sequence(schedule, make):
+    x, t = _tensors(32)
+    h = fit(_mlp(), x, t, epochs=10, lr=0.1, optimizer="sgd", schedule=schedule)
+    expected = _torch_lrs(make, 10)
+    np.testing.assert_allclose(h.lr, expected, rtol=1e-15, atol=0)
+    assert len(np.unique(h.lr)) > 1
+
+
+def test_cosine_schedule_is_applied_to_the_steps():
+    x, t = _tensors(32)
+    ref = _mlp()
+    opt = torch.optim.Adam(ref.parameters(), lr=0.05, fused=True)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8)
+    expected = _hand_loop(ref, x, t, 8, opt, scheduler=sched)
+    model = _mlp()
+    h = fit(model, x, t, epochs=8, lr=0.05, schedule="cosine")
+    np.testing.assert_array_equal(h.train, expected)
+    _assert_same_weights(model, ref)
+
+
+def test_plateau_schedule_is_stepped_with_the_validation_loss():
+    x, t = _tensors(32)
+    xv, tv = _tensors(32, seed=3)
+
+    def make(o):
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=0)
+
+    h = fit(_mdn(), x, t, epochs=15, lr=0.2, schedule=make, validation=(xv, tv))
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.2)
+    sched = make(opt)
+    expected = []
+    for value in h.validation:
+        expected.append(opt.param_groups[0]["lr"])
+        sched.step(value)
+    np.testing.assert_array_equal(h.lr, expected)
+    assert h.lr[-1] < h.lr[0]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_weight_decay_and_clipping_match_torch(optimizer):
+    x, t = _tensors(48)
+    clip = 0.05
+    ref = _mdn()
+    if optimizer == "adam":
+        opt = torch.optim.Adam(ref.parameters(), lr=0.02, weight_decay=0.1, fused=True)
+    else:
+        opt = torch.optim.SGD(ref.parameters(), lr=0.02, weight_decay=0.1)
+    expected = _hand_loop(ref, x, t, 10, opt, clip=clip)
+    model = _mdn()
+    h = fit(
+        model,
+        x,
+        t,
+        epochs=10,
+        lr=0.02,
+        optimizer=optimizer,
+        weight_decay=0.1,
+        clip_grad_norm=clip,
+        diagnostics=True,
+    )
+    np.testing.assert_array_equal(h.train, expected)
+    _assert_same_weights(model, ref)
+    assert h.diagnostics["grad_norm"].min() > clip  # the clipping was active at every step
+    # And each of the two settings changes training.
+    plain = fit(_mdn(), x, t, epochs=10, lr=0.02, optimizer=optimizer, clip_grad_norm=clip)
+    unclipped = fit(_mdn(), x, t, epochs=10, lr=0.02, optimizer=optimizer, weight_decay=0.1)
+    assert not np.array_equal(plain.train, h.train)
+    assert not np.array_equal(unclipped.train, h.train)
+
+
+def test_sgd_uses_lr_momentum_and_nesterov():
+    x, t = _tensors(48, inverse=False)
+    ref = _mlp()
+    opt = torch.optim.SGD(ref.parameters(), lr=0.07, momentum=0.8, nesterov=True)
+    expected = _hand_loop(ref, x, t, 12, opt)
+    model = _mlp()
+    kwargs = dict(epochs=12, optimizer="sgd")
+    h = fit(model, x, t, lr=0.07, momentum=0.8, nesterov=True, **kwargs)
+    np.testing.assert_array_equal(h.train, expected)
+    _assert_same_weights(model, ref)
+    variants = [
+        fit(_mlp(), x, t, lr=0.07, momentum=0.8, **kwargs),  # no nesterov
+        fit(_mlp(), x, t, lr=0.07, **kwargs),  # no momentum
+        fit(_mlp(), x, t, lr=0.03, momentum=0.8, nesterov=True, **kwargs),  # another lr
+    ]
+    for other in variants:
+        assert not np.array_equal(other.train[1:], h.train[1:])
+
+
+def test_noise_regularisation_is_seeded_fresh_each_step_and_zero_is_none():
+    x, t = _tensors(40)
+    kwargs = dict(epochs=6, lr=0.02, input_noise=0.05, target_noise=0.1, seed=3)
+    model = _mdn()
+    rng_before = torch.get_rng_state()
+    h = fit(model, x, t, **kwargs)
+    assert torch.equal(torch.get_rng_state(), rng_before)  # not the global generator
+    np.testing.assert_array_equal(fit(_mdn(), x, t, **kwargs).train, h.train)
+    assert not np.array_equal(fit(_mdn(), x, t, **{**kwargs, "seed": 4}).train, h.train)
+    np.testing.assert_array_equal(h.input_noise, [0.05])
+    np.testing.assert_array_equal(h.target_noise, [0.1])
+    # The reference: fresh N(0, std^2) noise on x, then on t, at every step.
+    ref = _mdn()
+    gen = torch.Generator().manual_seed(train_module._derived_seed(3, train_module._NOISE_STREAM))
+    opt = torch.optim.Adam(ref.parameters(), lr=0.02, fused=True)
+    expected = _hand_loop(ref, x, t, 6, opt, noise=(gen, 0.05, 0.1))
+    np.testing.assert_array_equal(h.train, expected)
+    _assert_same_weights(model, ref)
+    # Zero noise is no noise, mini-batch order included.
+    plain = fit(_mdn(), x, t, epochs=3, lr=0.02, batch_size=16, seed=3)
+    zero = fit(
+        _mdn(), x, t, epochs=3, lr=0.02, batch_size=16, seed=3, input_noise=0.0, target_noise=0
+    )
+    np.testing.assert_array_equal(zero.train, plain.train)
+    assert zero.input_noise is None and zero.target_noise is None
+
+
+def test_rule_of_thumb_bandwidth_is_the_formula():
+    assert rule_of_thumb_bandwidth(1000, 2) == 1000 ** (-1 / 6)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(60, 2, generator=g, dtype=torch.float64) * torch.tensor([0.5, 3.0])
+    t = torch.randn(60, 1, generator=g, dtype=torch.float64) * 2.0
+    torch.manual_seed(0)
+    model = MDN(2, 1, n_components=2, hidden=4).double()
+    h = fit(
+        model,
+        x,
+        t,
+        epochs=2,
+        lr=0.01,
+        validation_fraction=0.25,
+        input_noise="rule_of_thumb",
+        target_noise="rule_of_thumb",
+    )
+    keep = np.setdiff1d(np.arange(60), h.validation_rows)
+    n, d = len(keep), 2 + 1  # the training rows; the joint dimension of (x, t)
+    bandwidth = n ** (-1 / (4 + d))
+    xn, tn = x.numpy()[keep], t.numpy()[keep]
+    np.testing.assert_allclose(h.input_noise, bandwidth * xn.std(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(h.target_noise, bandwidth * tn.std(axis=0), rtol=1e-12)
+
+
+def test_diagnostics_match_the_mixture_parameters():
+    x, t = _tensors(50)
+    model = _mdn(K=4)
+    h = fit(model, x, t, epochs=5, lr=0.05, diagnostics=True)
+    assert set(h.diagnostics) == {"min_sigma", "entropy", "effective_components", "grad_norm"}
+    assert all(v.shape == (5,) for v in h.diagnostics.values())
+    with torch.no_grad():
+        p = model.mixture_parameters(x)  # the weights at the end of the last epoch
+    pi = p.log_pi.exp()
+    entropy = -(pi * p.log_pi).sum(-1)
+    d = {k: v[-1] for k, v in h.diagnostics.items()}
+    assert d["min_sigma"] == pytest.approx(p.sigma.min().item(), rel=1e-12)
+    assert d["entropy"] == pytest.approx(entropy.mean().item(), rel=1e-12)
+    assert d["effective_components"] == pytest.approx(entropy.exp().mean().item(), rel=1e-12)
+    assert 1 <= d["effective_components"] <= 4
+    # The gradient norm of epoch 0: the fresh model's full-batch gradient.
+    fresh = _mdn(K=4)
+    fresh.loss(x, t).backward()
+    norm = torch.cat([q.grad.reshape(-1) for q in fresh.parameters()]).norm().item()
+    assert h.diagnostics["grad_norm"][0] == pytest.approx(norm, rel=1e-12)
+    # Diagnostics only observe.
+    np.testing.assert_array_equal(fit(_mdn(K=4), x, t, epochs=5, lr=0.05).train, h.train)
+
+
+def test_the_model_stays_on_its_device_and_dtype(monkeypatch):
+    x, t = _data(32)  # float32 NumPy data follow the float64 model
+    model = _mlp()
+    moves = []
+    monkeypatch.setattr(model, "to", lambda *a, **k: moves.append((a, k)) or model)
+    before = list(model.parameters())
+    fit(model, x, t, epochs=2, lr=0.01)  # device=None: never model.to(...)
+    assert moves == []
+    after = list(model.parameters())
+    assert all(p is q for p, q in zip(before, after, strict=True))
+    assert all(p.device.type == "cpu" and p.dtype == torch.float64 for p in after)
+    fit(model, x, t, epochs=1, lr=0.01, device="cpu")  # an explicit device moves it
+    assert moves == [((torch.device("cpu"),), {})]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model_stays_on_cuda_without_per_step_syncs():
+    x, t = _data(64)
+    torch.manual_seed(0)
+    model = MDN(1, 1, n_components=3, hidden=8).cuda()
+    h = fit(model, x, t, epochs=5, lr=0.01)  # device=None: train where the model is
+    assert next(model.parameters()).is_cuda and isinstance(h.train, np.ndarray)
+
+    def syncs(**kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                fit(model, x, t, lr=0.01, **kwargs)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+        return sum("synchroniz" in str(w.message) for w in caught)
+
+    for kwargs in (dict(), dict(batch_size=16), dict(input_noise=0.1, clip_grad_norm=1.0)):
+        assert syncs(epochs=3, **kwargs) == syncs(epochs=12, **kwargs), kwargs
+    fit(model, x, t, epochs=1, lr=0.01, device="cpu")  # an explicit device still moves it
+    assert not next(model.parameters()).is_cuda
+
+
+def test_progress_bar_with_validation_does_not_change_training(capsys):
+    x, t = _tensors(32)
+    runs = [
+        fit(
+            _mdn(), x, t, epochs=5, lr=0.01, validation_fraction=0.25, patience=3, progress=progress
+        )
+        for progress in (False, True)
+    ]
+    np.testing.assert_array_equal(runs[0].train, runs[1].train)
+    np.testing.assert_array_equal(runs[0].validation, runs[1].validation)
+    assert "val=" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(patience=3), ValueError, "patience needs validation data"),
+        (dict(patience=0, validation_fraction=0.2), ValueError, "patience must be >= 1"),
+        (dict(validation_fraction=0.0), ValueError, r"validation_fraction must be in \(0, 1\)"),
+        (dict(validation_fraction=1.0), ValueError, r"validation_fraction must be in \(0, 1\)"),
+        (dict(validation_fraction="0.1"), TypeError, "validation_fraction must be a float"),
+        (dict(validation_fraction=0.01), ValueError, "leaves 0 for validation"),
+        (
+            dict(validation_fraction=0.2, validation="VAL"),
+            ValueError,
+            "validation=.* or validation_fraction, not both",
+        ),
+        (dict(validation="VAL3"), TypeError, "validation must be a pair"),
+        (dict(validation="VAL_WIDE"), ValueError, r"validation\[0\] \(x_val\) must have 1 col"),
+        (dict(validation="VAL_SHORT"), ValueError, "same number of rows"),
+        (dict(schedule="linear"), ValueError, "schedule must be one of"),
+        (dict(schedule=3), TypeError, "schedule must be one of"),
+        (dict(schedule=lambda opt: None), TypeError, r"schedule\(optimizer\) must return"),
+        (dict(weight_decay=-0.1), ValueError, "weight_decay must be finite and >= 0"),
+        (dict(clip_grad_norm=0.0), ValueError, "clip_grad_norm must be finite and > 0"),
+        (dict(input_noise=-0.1), ValueError, "input_noise must be finite and >= 0"),
+        (dict(target_noise=float("inf")), ValueError, "target_noise must be finite"),
+        (dict(target_noise="silverman"), ValueError, "target_noise must be a float >= 0"),
+        (dict(input_noise=[0.1]), TypeError, "input_noise must be a float >= 0"),
+        (dict(diagnostics=True), TypeError, "diagnostics=True needs a mixture model"),
+        (dict(diagnostics="yes"), TypeError, "diagnostics must be True or False"),
+        (dict(device="no-such-device"), ValueError, "device must name a torch device"),
+    ],
+)
+def test_bad_new_arguments(kwargs, error, match):
+    x, t = _data(10)
+    pairs = {
+        "VAL": (x, t),
+        "VAL3": (x, t, t),
+        "VAL_WIDE": (np.hstack([x, x]), t),
+        "VAL_SHORT": (x, t[:4]),
+    }
+    if isinstance(kwargs.get("validation"), str):
+        kwargs = {**kwargs, "validation": pairs[kwargs["validation"]]}
+    with pytest.raises(error, match=match):
+        fit(MLP(1, 1, hidden=2), x, t, epochs=1, lr=0.01, **kwargs)
+
+
+def test_compiled_training_matches_eager():
+    """fit(compile=True) runs the same optimisation: the same losses to rounding."""
+    histories = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        mdn = MDN(1, 1, n_components=3, hidden=8).double()
+        x = torch.linspace(0, 1, 64, dtype=torch.float64).unsqueeze(1)
+        histories.append(fit(mdn, x, torch.sin(6 * x), epochs=5, lr=0.01, compile=compiled))
+    np.testing.assert_allclose(histories[1].train, histories[0].train, rtol=1e-9)
+    with pytest.raises(TypeError, match="compile"):
+        fit(MDN(1, 1, 2, hidden=3), torch.zeros(4, 1), torch.zeros(4, 1), epochs=1, lr=0.1,
+            compile="yes")  # fmt: skip

@@ -1,0 +1,392 @@
+r"""A scikit-learn estimator around the MDN: ``fit``, ``predict``, ``sample`` and ``score``.
+
+:class:`MDNRegressor` takes and returns NumPy arrays, builds an :class:`~mdn_src.model.MDN` sized
+to the data, trains it with :func:`~mdn_src.train.fit`, and answers with the library's own
+prediction functions. Its ``score`` is the mean log-likelihood per point (higher is
+better), so ``GridSearchCV`` and ``cross_val_score`` compare models by how well they predict
+the whole conditional density, not only its mean.
+
+Inputs and targets are standardised inside (``standardize=True``): the network sees
+:math:`\tilde x = (x - m_x) / s_x` and :math:`\tilde y = (y - m_y) / s_y`, and every answer
+is mapped back. Densities pick up the Jacobian of the target map,
+
+.. math::
+
+    \log p(y \mid x) = \log \tilde p(\tilde y \mid \tilde x) - \sum_d \log s_{y,d},
+
+so ``score`` is in nats of the original units: rescaling ``y`` by ``c > 0`` shifts it by
+exactly :math:`-D \log c`.
+
+scikit-learn is needed only for the base class (``get_params``, ``set_params``, ``clone``
+and the HTML repr); without it the estimator still works, with the same parameter protocol.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numpy as np
+import torch
+
+from ._checks import positive_int
+from .loss import mixture_log_prob
+from .model import MDN
+from .predict import conditional_modes, mixture_mean
+from .predict import sample as _sample
+from .train import fit as _fit
+
+try:
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+except ImportError:  # scikit-learn is optional: the same protocol, without the extras
+
+    class NotFittedError(ValueError, AttributeError):
+        """Raised when a method needs a fitted estimator (as scikit-learn's)."""
+
+    class BaseEstimator:
+        """``get_params``/``set_params`` read from ``__init__``'s signature (as scikit-learn's)."""
+
+        @classmethod
+        def _get_param_names(cls) -> list[str]:
+            signature = inspect.signature(cls.__init__)
+            return sorted(
+                p.name
+                for p in signature.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+            )
+
+        def get_params(self, deep: bool = True) -> dict:
+            return {name: getattr(self, name) for name in self._get_param_names()}
+
+        def set_params(self, **params):
+            valid = self._get_param_names()
+            for name, value in params.items():
+                if name not in valid:
+                    raise ValueError(
+                        f"invalid parameter {name!r} for {type(self).__name__}; valid "
+                        f"parameters: {valid}"
+                    )
+                setattr(self, name, value)
+            return self
+
+        def __repr__(self) -> str:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            return f"{type(self).__name__}({args})"
+
+
+__all__ = ["MDNRegressor", "NotFittedError"]
+
+KINDS = ("mean", "mode")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _array(value, name: str) -> np.ndarray:
+    """``value`` as a finite float64 NumPy array (any real dtype in), or raise.
+
+    The messages contain the phrases scikit-learn's own checks look for.
+    """
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix; MDNRegressor needs dense data: pass {name}.toarray()"
+        )
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
+    if array.dtype.kind == "O":  # e.g. numbers in an object array: convert if possible
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must hold real numbers: {exc}") from exc
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64, copy=False)
+    if array.ndim >= 1 and array.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one row, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return array
+
+
+def _inputs(X, features: int | None = None) -> np.ndarray:
+    X = _array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D [n_samples, n_features], got {X.ndim}-D shape {X.shape}. Reshape "
+            f"your data: X.reshape(-1, 1) for a single feature, X.reshape(1, -1) for one row"
+        )
+    if X.shape[1] == 0:
+        raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+    if features is not None and X.shape[1] != features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but MDNRegressor is expecting {features} features "
+            f"as input (the number seen in fit)"
+        )
+    return X
+
+
+def _targets(y, rows: int, outputs: int | None = None) -> np.ndarray:
+    y = _array(y, "y")
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2:
+        raise ValueError(f"y must be 1-D [n_samples] or 2-D [n_samples, n_targets], got {y.ndim}-D")
+    if y.shape[0] != rows:
+        raise ValueError(f"X and y must have the same number of rows, got {rows} and {y.shape[0]}")
+    if outputs is not None and y.shape[1] != outputs:
+        raise ValueError(f"y has {y.shape[1]} targets, but MDNRegressor was fitted with {outputs}")
+    return y
+
+
+def _scaler(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations (a constant column keeps scale 1)."""
+    scale = data.std(axis=0)
+    return data.mean(axis=0), np.where(scale > 0, scale, 1.0)
+
+
+class MDNRegressor(BaseEstimator):
+    r"""A mixture density network as a scikit-learn regressor: NumPy in, NumPy out.
+
+    Arguments:
+        n_components: number ``K`` of mixture components.
+        hidden: hidden width, or a sequence of widths (one tanh layer each).
+        component: the component family (``"gaussian"``, ``"laplace"``, ``"student_t"``,
+            ``"gennorm"``, ``"von_mises"``), see :class:`~mdn_src.model.MDN`.
+        covariance: ``"isotropic"``, ``"diagonal"`` or (gaussian) ``"full"``.
+        sigma_min: floor on every scale, in standardised target units when
+            ``standardize`` is on.
+        df, df_min, beta_range: the ``student_t`` and ``gennorm`` settings of
+            :class:`~mdn_src.model.MDN`.
+        epochs, lr, optimizer, batch_size: passed to :func:`~mdn_src.train.fit` (``batch_size``
+            None: full-batch training).
+        seed: seeds the network's initial weights and the mini-batch order: two fits with
+            the same seed and data give the same model.
+        standardize: standardise ``X`` and ``y`` (each column to mean 0, standard deviation
+            1) before training, and map every answer back. Angular targets
+            (``component="von_mises"``) are never rescaled, only ``X``.
+        dtype: ``"float32"`` (the library's default) or ``"float64"``, the network's dtype.
+
+    Attributes:
+        model_: the trained :class:`~mdn_src.model.MDN` (it sees standardised data).
+        loss_curve_: training loss per epoch (in standardised units), ``[epochs]``.
+        n_features_in_: number of input columns seen in ``fit``.
+        n_outputs_: number ``D`` of target columns (1 for a 1-D ``y``).
+        x_mean_: the input scaler's mean, ``[n_features_in_]``.
+        x_scale_: the input scaler's scale, ``[n_features_in_]``.
+        y_mean_: the target scaler's mean, ``[n_outputs_]`` (0 when off).
+        y_scale_: the target scaler's scale, ``[n_outputs_]`` (1 when off).
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.uniform(-1, 1, (200, 1))
+        >>> y = np.sign(rng.standard_normal(200)) + 0.1 * rng.standard_normal(200)  # two branches
+        >>> reg = MDNRegressor(n_components=2, hidden=(8,), epochs=100).fit(X, y)
+        >>> reg.predict(X[:4]).shape, reg.sample(X[:4], 10, random_state=0).shape
+        ((4,), (10, 4))
+        >>> bool(np.all(np.abs(reg.predict(X[:4], kind="mode")) > 0.5))  # a branch, not 0
+        True
+    """
+
+    def __init__(
+        self,
+        n_components: int = 5,
+        hidden: int | tuple[int, ...] = (50, 50),
+        component: str = "gaussian",
+        covariance: str = "isotropic",
+        sigma_min: float = 1e-3,
+        df: float | None = None,
+        df_min: float = 2.0,
+        beta_range: tuple[float, float] = (1.0, 20.0),
+        epochs: int = 1000,
+        lr: float = 1e-2,
+        optimizer: str = "adam",
+        batch_size: int | None = None,
+        seed: int = 0,
+        standardize: bool = True,
+        dtype: str = "float32",
+    ):
+        # scikit-learn's convention: store the arguments as given, check them in fit.
+        self.n_components = n_components
+        self.hidden = hidden
+        self.component = component
+        self.covariance = covariance
+        self.sigma_min = sigma_min
+        self.df = df
+        self.df_min = df_min
+        self.beta_range = beta_range
+        self.epochs = epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.seed = seed
+        self.standardize = standardize
+        self.dtype = dtype
+
+    def fit(self, X, y) -> MDNRegressor:
+        """Build an MDN sized to the data and train it.
+
+        Arguments:
+            X: inputs, ``[N, n_features]``.
+            y: targets, ``[N]`` (one target) or ``[N, D]``.
+
+        Returns:
+            self, fitted.
+        """
+        X = _inputs(X)
+        Y = _targets(y, X.shape[0])
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {tuple(_DTYPES)}, got {self.dtype!r}")
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise TypeError(f"standardize must be a bool, got {type(self.standardize).__name__}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+            raise TypeError(f"seed must be an int, got {type(self.seed).__name__}")
+        dtype = _DTYPES[self.dtype]
+        D = Y.shape[1]
+        if self.standardize:
+            x_mean, x_scale = _scaler(X)
+            y_mean, y_scale = _scaler(Y)
+            if self.component == "von_mises":  # angles keep their period
+                y_mean, y_scale = np.zeros(D), np.ones(D)
+        else:
+            x_mean, x_scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+            y_mean, y_scale = np.zeros(D), np.ones(D)
+        # The network's initial weights come from the global RNG: draw them from `seed`
+        # without disturbing the caller's RNG state.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.seed))
+            model = MDN(
+                X.shape[1],
+                D,
+                n_components=self.n_components,
+                hidden=self.hidden,
+                component=self.component,
+                covariance=self.covariance,
+                sigma_min=self.sigma_min,
+                df=self.df,
+                df_min=self.df_min,
+                beta_range=self.beta_range,
+            ).to(dtype)
+        x = torch.as_tensor((X - x_mean) / x_scale, dtype=dtype)
+        t = torch.as_tensor((Y - y_mean) / y_scale, dtype=dtype)
+        history = _fit(
+            model,
+            x,
+            t,
+            epochs=self.epochs,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            batch_size=self.batch_size,
+            seed=int(self.seed),
+        )
+        self.model_ = model
+        self.loss_curve_ = np.array(history, dtype=np.float64)
+        self.n_features_in_ = X.shape[1]
+        self.n_outputs_ = D
+        self.x_mean_, self.x_scale_ = x_mean, x_scale
+        self.y_mean_, self.y_scale_ = y_mean, y_scale
+        self._y_1d = np.ndim(y) == 1
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(X, y) first"
+            )
+
+    def _params(self, X):
+        """The fitted model's mixture (standardised units) for inputs ``X``."""
+        self._check_fitted()
+        X = _inputs(X, self.n_features_in_)
+        x = torch.as_tensor((X - self.x_mean_) / self.x_scale_, dtype=self.model_.head.weight.dtype)
+        with torch.no_grad():
+            return self.model_.mixture_parameters(x)
+
+    def _unscale(self, t: torch.Tensor) -> np.ndarray:
+        """Standardised targets ``[..., D]`` back to original units, float64."""
+        out = t.detach().cpu().double().numpy() * self.y_scale_ + self.y_mean_
+        return out[..., 0] if self._y_1d else out
+
+    def predict(self, X, kind: str = "mean") -> np.ndarray:
+        """A point prediction for each input: the mixture's mean, or its highest mode.
+
+        Arguments:
+            X: inputs, ``[N, n_features]``.
+            kind: ``"mean"`` (:func:`~mdn_src.predict.mixture_mean`, the least-squares answer) or
+                ``"mode"`` (the global mode from :func:`~mdn_src.predict.conditional_modes`: the
+                most probable value, which stays on one branch of a multi-valued target).
+
+        Returns:
+            float64 array ``[N]`` when ``y`` was 1-D in ``fit``, else ``[N, D]``.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        params = self._params(X)
+        point = mixture_mean(params) if kind == "mean" else conditional_modes(params).highest
+        return self._unscale(point)
+
+    def sample(self, X, n: int, random_state=None) -> np.ndarray:
+        """Draw ``n`` targets from :math:`p(y \\mid x)` per input (:func:`~mdn_src.predict.sample`).
+
+        Arguments:
+            X: inputs, ``[N, n_features]``.
+            n: number of draws per input.
+            random_state: None (torch's global RNG), an int seed, a ``numpy.random.Generator``
+                or ``RandomState`` (a seed is drawn from it), or a ``torch.Generator``.
+
+        Returns:
+            float64 array ``[n, N]`` when ``y`` was 1-D in ``fit``, else ``[n, N, D]``
+            (samples first, as :func:`mdn_src.sample <mdn_src.predict.sample>`).
+        """
+        n = positive_int(n, "n")
+        params = self._params(X)
+        draws = _sample(params, n, generator=_generator(random_state))  # [n, N, D]
+        return self._unscale(draws)
+
+    def log_prob(self, X, y) -> np.ndarray:
+        r"""Log-likelihood :math:`\log p(y_i \mid x_i)` of each point, in nats of ``y``'s units.
+
+        Arguments:
+            X: inputs, ``[N, n_features]``.
+            y: targets, ``[N]`` or ``[N, D]``.
+
+        Returns:
+            float64 array ``[N]``: :func:`~mdn_src.loss.mixture_log_prob` of the standardised
+            targets minus :math:`\sum_d \log s_{y,d}` (the log-Jacobian of the scaling).
+        """
+        params = self._params(X)
+        Y = _targets(y, params.mu.shape[0], self.n_outputs_)
+        t = torch.as_tensor((Y - self.y_mean_) / self.y_scale_, dtype=params.mu.dtype)
+        log_p = mixture_log_prob(params, t).double().cpu().numpy()
+        return log_p - np.log(self.y_scale_).sum()
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean log-likelihood per point, in nats (higher is better), for model selection.
+
+        Arguments:
+            X: inputs, ``[N, n_features]``.
+            y: targets, ``[N]`` or ``[N, D]``.
+            sample_weight: optional weights ``[N]`` for a weighted mean.
+
+        Returns:
+            The (weighted) mean of :meth:`log_prob`, a float.
+        """
+        log_p = self.log_prob(X, y)
+        return float(np.average(log_p, weights=sample_weight))
+
+
+def _generator(random_state) -> torch.Generator | None:
+    if random_state is None or isinstance(random_state, torch.Generator):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        random_state = int(random_state.integers(2**63 - 1))
+    elif isinstance(random_state, np.random.RandomState):
+        random_state = int(random_state.randint(2**31 - 1))
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise TypeError(
+            "random_state must be None, an int, a numpy Generator/RandomState or a "
+            f"torch.Generator, got {type(random_state).__name__}"
+        )
+    return torch.Generator().manual_seed(int(random_state))

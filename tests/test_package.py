@@ -1,0 +1,77 @@
+"""The package's shape: imports point one way, and no module reaches into another's privates."""
+
+import ast
+from pathlib import Path
+
+import mdn_src
+
+PACKAGE = Path(mdn_src.__file__).parent
+
+
+def _imports() -> dict[str, set[tuple[str, str]]]:
+    """For each module, the ``(sibling module, name)`` pairs it imports from the package."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for path in sorted(PACKAGE.glob("*.py")):
+        module = path.stem
+        found[module] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module is None:  # from . import x
+                    found[module] |= {(alias.name, "") for alias in node.names}
+                else:
+                    found[module] |= {(node.module, alias.name) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mdn_src"):
+                sibling = (node.module or "").removeprefix("mdn_src").lstrip(".") or "__init__"
+                found[module] |= {(sibling, alias.name) for alias in node.names}
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("mdn_src."):
+                        found[module].add((alias.name.removeprefix("mdn_src."), ""))
+    return found
+
+
+def test_no_import_cycles_between_modules():
+    graph = {m: {s for s, _ in deps if s != "__init__"} for m, deps in _imports().items()}
+    graph.pop("__init__")
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module, path):
+        if state.get(module) == 1:
+            raise AssertionError("import cycle: " + " -> ".join([*path, module]))
+        if state.get(module) == 2:
+            return
+        state[module] = 1
+        for sibling in graph.get(module, ()):
+            visit(sibling, [*path, module])
+        state[module] = 2
+
+    for module in graph:
+        visit(module, [])
+
+
+def test_no_module_imports_the_package_root():
+    for module, deps in _imports().items():
+        if module != "__init__":
+            assert not any(s == "__init__" for s, _ in deps), f"{module} imports mdn_src itself"
+
+
+def test_no_module_imports_a_private_name_from_a_sibling():
+    for module, deps in _imports().items():
+        for sibling, name in deps:
+            private_module = sibling.startswith("_") and sibling not in ("_checks", "_version")
+            assert not private_module, f"{module} imports the private module {sibling}"
+            assert not name.startswith("_"), f"{module} imports {sibling}.{name}"
+
+
+def test_the_mixture_is_the_bottom_layer():
+    """model, loss and predict stand on mixture; mixture imports none of them."""
+    deps = _imports()
+    assert {s for s, _ in deps["mixture"]} <= {"_checks", "distributions"}
+    for module in ("model", "loss", "predict"):
+        assert "mixture" in {s for s, _ in deps[module]}
+
+
+def test_public_names_are_exported():
+    assert sorted(mdn_src.__all__) == sorted(set(mdn_src.__all__))
+    for name in mdn_src.__all__:
+        assert hasattr(mdn_src, name), name
