@@ -2,15 +2,19 @@
 
 The post's configuration: 2,500 points, one hidden layer of 50 tanh units, K = 30.
 
-1. One training step (forward + backward of network and loss). The post loops in Python
-   over the K components, sums their pdfs, then takes the log; mdn_src uses log-softmax +
-   logsumexp. Also the loss alone, from the same raw network outputs, where the two
+1. One training step: forward, backward and the Adam update, at each thread count. The
+   post loops in Python over the K components, sums their pdfs, then takes the log, and
+   lets autograd differentiate all of it; mdn_src evaluates the head K-major and computes
+   the NLL's gradient in closed form (``mdn_src.loss.gaussian_head_nll``), with fused Adam,
+   eagerly and under ``torch.compile`` (whose one-off compile time is printed).
+2. The loss alone, forward + backward from the same raw network outputs, where the two
    formulations differ (the tanh network is the same work on both sides).
-2. Drawing 10 samples for each of 2,500 points. The post loops over points, samples and
+3. Drawing 10 samples for each of 2,500 points. The post loops over points, samples and
    components in Python; mdn_src draws everything at once.
 
-Both sides run on the same network weights, interleaved, and we report the ratio of median
-times, so a busy machine slows both alike. Run: ``.venv/bin/python benchmarks/bench_mdn.py``.
+Both sides start from the same seed, run interleaved, and we report the ratio of median
+times, so a busy machine slows both alike. Run: ``.venv/bin/python benchmarks/bench_mdn.py``
+(``make bench`` runs it with torch's fastest CPU kernels, unpinned).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 import torch
 
 from mdn_src import MDN, MixtureParameters, make_toy_data, mixture_nll, sample, test_grid
+from mdn_src.loss import gaussian_head_nll
 
 N, HIDDEN, K = 2500, 50, 30
 
@@ -96,47 +101,96 @@ def median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=50, help="timed training steps per side")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the book uses 1)")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+def interleaved(fns: dict, repeats: int) -> dict:
+    """Median seconds of each function, called in turn so all see the same machine load."""
+    for fn in fns.values():  # warm-up
+        fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def training_steps(x, t, compiled: bool):
+    """One full training step on each side: forward, backward and the Adam update."""
     torch.manual_seed(0)
     mdn = MDN(1, 1, n_components=K, hidden=HIDDEN)
     post = PostMDN()
+    lib_opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=True)  # as fit builds it
+    post_opt = torch.optim.Adam(post.params, lr=0.008)  # as the post trains
+
+    def post_step():
+        post_opt.zero_grad()
+        post_loss(*post.forward(x), t).backward()
+        post_opt.step()
+
+    def lib_step(loss_fn):
+        def step():
+            lib_opt.zero_grad()
+            loss_fn(x, t).backward()
+            lib_opt.step()
+
+        return step
+
+    steps = {"post": post_step, "mdn_src": lib_step(mdn.training_loss)}
+    compile_s = None
+    if compiled:
+        start = time.perf_counter()
+        step = lib_step(torch.compile(mdn.training_loss))
+        step()
+        compile_s = time.perf_counter() - start
+        steps["mdn_src compiled"] = step
+    return steps, mdn, compile_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=100, help="timed steps per side")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-compile", action="store_true", help="skip the compiled step")
+    args = parser.parse_args()
     x, t = (torch.from_numpy(a) for a in make_toy_data(N, seed=0, inverse=True))
 
     # The port is faithful: on the post's own mixture, its loss equals mdn_src's.
+    torch.manual_seed(0)
+    post = PostMDN()
     with torch.no_grad():
         pi, sigmasq, mu = post.forward(x)
         same = MixtureParameters(pi.log(), mu.view(N, K, 1), sigmasq.sqrt().view(N, K, 1))
         assert abs(post_loss(pi, sigmasq, mu, t).item() - mixture_nll(same, t).item()) < 1e-4
 
-    def lib_step():
-        mdn.zero_grad()
-        mdn.loss(x, t).backward()
+    print(f"torch {torch.__version__}; N = {N}, hidden = {HIDDEN}, K = {K}; medians")
+    steps, mdn, compile_s = training_steps(x, t, compiled=not args.no_compile)
+    if compile_s is not None:
+        print(f"torch.compile of the loss: {compile_s:.1f} s, once (cold)")
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        med = interleaved(steps, args.repeats)
+        line = (
+            f"{threads} thread(s), training step (forward + backward + Adam): "
+            f"post {med['post'] * 1e3:.2f} ms, mdn_src {med['mdn_src'] * 1e3:.2f} ms "
+            f"-> {med['post'] / med['mdn_src']:.1f}x"
+        )
+        if "mdn_src compiled" in med:
+            c = med["mdn_src compiled"]
+            line += f"; compiled {c * 1e3:.2f} ms -> {med['post'] / c:.1f}x"
+        print(line)
 
-    def post_step():
-        for p in post.params:
-            p.grad = None
-        post_loss(*post.forward(x), t).backward()
-
-    for fn in (lib_step, post_step):  # warm-up
-        fn()
-    lib_times, post_times = [], []
-    for _ in range(args.repeats):  # interleaved, so both see the same machine load
-        lib_times.append(median_time(lib_step, 1))
-        post_times.append(median_time(post_step, 1))
-    lib_t, post_t = statistics.median(lib_times), statistics.median(post_times)
-
+    torch.set_num_threads(args.threads[0])
     # The loss alone, forward + backward from the same raw network outputs: the part where
-    # the two formulations differ (the network above is the same work on both sides).
-    raw = mdn.head(mdn.trunk(x)).detach().requires_grad_()
+    # the two formulations differ (the network before it is the same work on both sides).
+    h = mdn.trunk(x).detach()
+    raw_t = torch.addmm(mdn.head.bias.unsqueeze(1), mdn.head.weight, h.T).detach()
+    raw_t.requires_grad_()
+    raw = raw_t.detach().T.contiguous().requires_grad_()
+    t_t = t.T.contiguous()
 
     def lib_loss():
-        raw.grad = None
-        mixture_nll(mdn.output_activations(raw), t).backward()
+        raw_t.grad = None
+        gaussian_head_nll(raw_t, t_t, K, True, mdn.sigma_min).backward()
 
     def post_loss_only():
         raw.grad = None
@@ -144,11 +198,12 @@ def main() -> None:
         sigmasq = (mdn.sigma_min + torch.nn.functional.softplus(a_sigma)) ** 2
         post_loss(torch.softmax(a_pi, dim=1), sigmasq, a_mu, t).backward()
 
-    lib_l, post_l = [], []
-    for _ in range(args.repeats):
-        lib_l.append(median_time(lib_loss, 1))
-        post_l.append(median_time(post_loss_only, 1))
-    lib_l, post_l = statistics.median(lib_l), statistics.median(post_l)
+    med = interleaved({"post": post_loss_only, "lib": lib_loss}, args.repeats)
+    print(
+        f"{args.threads[0]} thread(s), loss alone (forward + backward): "
+        f"post {med['post'] * 1e3:.2f} ms, mdn_src {med['lib'] * 1e3:.2f} ms "
+        f"-> {med['post'] / med['lib']:.1f}x"
+    )
 
     with torch.no_grad():
         params = mdn.mixture_parameters(torch.from_numpy(test_grid(N, inverse=True)))
@@ -156,21 +211,9 @@ def main() -> None:
     lib_s = median_time(lambda: sample(params, 10, generator), 20)
     pi, sigma, mu = params.pi, params.sigma[..., 0], params.mu.reshape(N, -1)
     post_s = median_time(lambda: post_sample(pi, sigma, mu, 10, np.random.default_rng(0)), 1)
-
     print(
-        f"torch {torch.__version__}, {args.threads} thread(s); N = {N}, hidden = {HIDDEN}, K = {K}"
-    )
-    print(
-        f"training step (forward + backward): post {post_t * 1e3:.2f} ms, "
-        f"mdn_src {lib_t * 1e3:.2f} ms -> {post_t / lib_t:.1f}x faster"
-    )
-    print(
-        f"loss alone (forward + backward):    post {post_l * 1e3:.2f} ms, "
-        f"mdn_src {lib_l * 1e3:.2f} ms -> {post_l / lib_l:.1f}x faster"
-    )
-    print(
-        f"10 samples x {N} points: post {post_s:.2f} s, "
-        f"mdn_src {lib_s * 1e3:.3f} ms -> {post_s / lib_s:,.0f}x faster"
+        f"{args.threads[0]} thread(s), 10 samples x {N} points: post {post_s:.2f} s, "
+        f"mdn_src {lib_s * 1e3:.3f} ms -> {post_s / lib_s:,.0f}x"
     )
 
 

@@ -253,9 +253,7 @@ class VonMisesFamily(Family):
         # kappa (cos(t - mu) - 1) - log(2 pi I0(kappa) e^-kappa): no overflow for large
         # kappa; cos(d) - 1 = -2 sin^2(d / 2) avoids cancellation for small d.
         half = torch.sin((value - mu) / 2)
-        return (
-            -2 * kappa * half.pow(2) - _LOG_2PI - torch.special.i0e(kappa).log()
-        ).sum(-1)
+        return (-2 * kappa * half.pow(2) - _LOG_2PI - torch.special.i0e(kappa).log()).sum(-1)
 
     def distribution(self, mu, sigma, shape, scale_tril):
         return Independent(VonMises(mu, sigma.pow(-2), validate_args=False), 1)
@@ -389,6 +387,11 @@ class MixtureParameters:
         if mu.dim() != 3:
             raise ValueError(f"{name}.mu must be [N, K, D], got shape {tuple(mu.shape)}")
         N, K, D = mu.shape
+        if K == 0 or D == 0:
+            raise ValueError(
+                f"{name}.mu must have at least one component and one dimension, "
+                f"got shape {tuple(mu.shape)}"
+            )
         if log_pi.shape != (N, K):
             raise ValueError(
                 f"{name}.log_pi must be [N, K] = {(N, K)} to match mu, got {tuple(log_pi.shape)}"

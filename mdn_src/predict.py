@@ -473,6 +473,9 @@ def _check_maxima(prep, owner, points, converged):
     return lp, is_max, width, escape
 
 
+_DEBUG = {}  # DEBUG
+
+
 def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, first: float):
     """1-D: from ``start`` move right to the first sign change of the derivative before ``stop``.
 
@@ -507,7 +510,7 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
     # The search for a minimum of f between lo and `target`: an interval [ia, ib] with
     # f'(ia) < 0 < f'(ib), and what is known at `target`.
     search = torch.zeros_like(found)
-    ia, ib, da, db = lo.clone(), lo.clone(), f.clone(), f.clone()
+    ia, ib, da, db, fa, fb = lo.clone(), lo.clone(), f.clone(), f.clone(), f.clone(), f.clone()
     side = torch.zeros_like(lo)  # Illinois: which end was kept last (-1 a, +1 b)
     target, f_tg, df_tg, w_tg = lo.clone(), f.clone(), f.clone(), width.clone()
     u = torch.linspace(0.1, 0.9, 9, dtype=lo.dtype, device=lo.device)
@@ -533,7 +536,8 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         trial = torch.where(~bracket & ~inside, 0.5 * (x + right), trial)
         # Looking for the minimum of f: regula falsi on f' (Illinois).
         falsi = (ia[a] * db[a] - ib[a] * da[a]) / (db[a] - da[a])
-        falsi = torch.where(torch.isfinite(falsi), falsi, 0.5 * (ia[a] + ib[a]))
+        strictly = (falsi > ia[a]) & (falsi < ib[a])
+        falsi = torch.where(strictly, falsi, 0.5 * (ia[a] + ib[a]))
         trial = torch.where(look, falsi, trial)
 
         _, g_t, h_t, w_t, _ = _derivatives(prep, owner[a], trial.unsqueeze(-1))
@@ -543,7 +547,10 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         # A forward step that passes a minimum of f (f' from - to +) is held until the
         # minimum is checked; one whose matching cubic dips below zero is shortened.
         forward = ~bracket & ~look & ~past
-        start_look = forward & (df_a < 0) & (df_t > 0)
+        # f >= min(f at the ends) - max|f'| * length on an interval where f' is monotone:
+        # no dip below zero is possible when that bound is positive.
+        floor = torch.minimum(f_a, f_t) - torch.maximum(df_a.abs(), df_t.abs()) * span
+        start_look = forward & (df_a < 0) & (df_t > 0) & ~(floor > 0)
         cubic = torch.stack([f_a, df_a * span, f_t, df_t * span], -1)
         dip = forward & ~start_look & ((cubic @ hermite).amin(-1) <= 0) & (span > 4 * tol * w)
         limit[a] = torch.where(dip, 0.25 * span, torch.where(forward, 4 * limit[a], limit[a]))
@@ -552,14 +559,22 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         left_side = look & ~past & (df_t < 0)
         right_side = look & ~past & ~(df_t < 0)
         ia[a] = torch.where(left_side, trial, ia[a])
-        da[a] = torch.where(left_side, df_t, torch.where(right_side & (side[a] > 0), 0.5 * da[a], da[a]))
+        fa[a] = torch.where(left_side, f_t, fa[a])
+        keep_b = right_side & (side[a] > 0)
+        keep_a = left_side & (side[a] < 0)
+        da[a] = torch.where(left_side, df_t, torch.where(keep_b, 0.5 * da[a], da[a]))
         ib[a] = torch.where(right_side, trial, ib[a])
-        db[a] = torch.where(right_side, df_t, torch.where(left_side & (side[a] < 0), 0.5 * db[a], db[a]))
+        fb[a] = torch.where(right_side, f_t, fb[a])
+        db[a] = torch.where(right_side, df_t, torch.where(keep_a, 0.5 * db[a], db[a]))
         side[a] = torch.where(left_side, -1.0, torch.where(right_side, 1.0, side[a]))
-        settled = look & ~past & (ib[a] - ia[a] <= tol * w)
+        length = ib[a] - ia[a]
+        floor = torch.minimum(fa[a], fb[a]) - torch.maximum(da[a].abs(), db[a].abs()) * length
+        settled = look & ~past & ((length <= tol * w) | (floor > 0))
         ia[a] = torch.where(start_look, x, ia[a])
+        fa[a] = torch.where(start_look, f_a, fa[a])
         da[a] = torch.where(start_look, df_a, da[a])
         ib[a] = torch.where(start_look, trial, ib[a])
+        fb[a] = torch.where(start_look, f_t, fb[a])
         db[a] = torch.where(start_look, df_t, db[a])
         side[a] = torch.where(start_look, 0.0, side[a])
         target[a] = torch.where(start_look, trial, target[a])
@@ -590,6 +605,7 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         point[a] = torch.where(newton_done, newest[a], new_lo)
         active = a[~(short | newton_done)]
     past = torch.where(found, torch.minimum(hi, point + 4 * tol * width), hi)
+    _DEBUG["active"] = active  # DEBUG
     return point, past, found
 
 

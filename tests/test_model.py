@@ -176,3 +176,60 @@ def test_mixture_parameters_validate(change, error, match):
     with pytest.raises(error, match=match):
         params.validate()
     assert _params().validate() is not None
+
+
+# The audit of misuse: each case once returned a wrong answer, NaN or a deep IndexError.
+
+
+def test_float64_numpy_inputs_keep_their_precision():
+    """A float64 model fed float64 NumPy arrays computes in float64 (no float32 detour)."""
+    from mdn_src import mse
+
+    assert mse(np.array([[1e8 + 1]]), np.array([[1e8]])) == 1.0  # 0.0 through float32
+    mdn = MDN(1, 1, n_components=2, hidden=3).double()
+    x = np.array([[1.0 + 1e-12]])
+    params = mdn.mixture_parameters(x)
+    assert params.mu.dtype == torch.float64
+    reference = mdn.mixture_parameters(torch.tensor([[1.0 + 1e-12]], dtype=torch.float64))
+    torch.testing.assert_close(params.mu, reference.mu, rtol=0, atol=0)
+    # A float32 model converts float64 inputs to its own dtype.
+    assert MDN(1, 1, 2, hidden=3).mixture_parameters(x).mu.dtype == torch.float32
+
+
+def test_sigma_floors_too_small_for_the_dtype_are_errors():
+    with pytest.raises(ValueError, match="sigma_min must be >="):
+        MDN(1, 1, 2, sigma_min=1e-50)  # underflows to 0 in float32
+    tiny = MixtureParameters(torch.zeros(1, 1), torch.zeros(1, 1, 1), torch.full((1, 1, 1), 1e-30))
+    with pytest.raises(ValueError, match="too small for torch.float32"):
+        tiny.validate()  # (t - mu)^2 / sigma^2 overflows float32: NaN gradients before
+    tiny.map(torch.Tensor.double).validate()  # fine in float64
+
+
+def test_empty_mixtures_are_errors():
+    with pytest.raises(ValueError, match="at least one component"):
+        MixtureParameters(torch.zeros(2, 0), torch.zeros(2, 0, 1), torch.ones(2, 0, 1)).validate()
+
+
+def test_training_checks_its_arguments_once_not_every_step(monkeypatch):
+    """fit validates x and t at its boundary; the step itself runs no argument checks."""
+    import mdn_src._checks as checks
+    import mdn_src.train as train
+
+    calls = {"n": 0}
+    original = checks.as_matrix
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return original(*args, **kwargs)
+
+    for module in (train, checks):
+        monkeypatch.setattr(module, "as_matrix", counting)
+    import mdn_src.model as model_module
+
+    monkeypatch.setattr(model_module, "as_matrix", counting)
+    mdn = MDN(1, 1, n_components=2, hidden=3)
+    x, t = torch.randn(20, 1), torch.randn(20, 1)
+    train.fit(mdn, x, t, epochs=2, lr=0.01)
+    two = calls["n"]
+    train.fit(mdn, x, t, epochs=50, lr=0.01)
+    assert calls["n"] - two == two  # the same few checks for 50 epochs as for 2

@@ -98,3 +98,10 @@ def test_branch_count():
     ts = np.linspace(-0.1, 1.1, 10_001)
     three = ts[oracle.branch_count(ts) == 3]
     assert three.min() == pytest.approx(lo, abs=2e-4) and three.max() == pytest.approx(hi, abs=2e-4)
+
+
+@pytest.mark.parametrize("fn", ["bayes_nll", "bayes_mse", "best_gaussian_nll"])
+def test_grid_sizes_must_be_positive(fn):
+    """n_grid = 0 used to return 0.0, a wrong answer, instead of an error."""
+    with pytest.raises(ValueError, match="n_grid must be >= 1"):
+        getattr(oracle, fn)(inverse=True, n_grid=0)

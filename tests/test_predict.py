@@ -85,7 +85,8 @@ def test_modes_are_stationary_maxima_and_highest_is_global():
             assert curv.item() < 0  # a maximum, not a minimum
         # The highest one found is the global maximum on a dense grid.
         grid = torch.linspace(-8, 8, 160_001, dtype=torch.float64).reshape(-1, 1)
-        rep = one.map(lambda a, size=len(grid): a.expand(size, *a.shape[1:]))
+        size = len(grid)
+        rep = one.map(lambda a, size=size: a.expand(size, *a.shape[1:]))
         dense = mixture_log_prob(rep, grid)
         assert modes.highest[n].item() == pytest.approx(grid[dense.argmax()].item(), abs=2e-4)
         # And the number of distinct modes equals the grid's count of local maxima.

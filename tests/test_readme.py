@@ -3,12 +3,14 @@
 import re
 from pathlib import Path
 
+import pytest
 import torch
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
-def test_readme_example_runs_and_gives_the_shapes_it_claims():
+def test_readme_example_runs_and_gives_the_shapes_it_claims(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example saves a model in the working directory
     blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
     assert len(blocks) >= 2
     scope: dict = {}
@@ -22,6 +24,21 @@ def test_readme_example_runs_and_gives_the_shapes_it_claims():
     assert scope["arm"].covariance == "full" and scope["flat"].component == "gennorm"
     assert scope["params"].shape.shape == (1, 10)
     assert scope["modes"].highest.shape == (1, 1)
+    # Training that stops itself, saving, scores, the estimator.
+    history = scope["history"]
+    assert history.validation.min() == pytest.approx(history.validation[history.best_epoch])
+    assert history.stopped_epoch is None or history.stopped_epoch > history.best_epoch
+    x_new = torch.from_numpy(scope["x_new"])
+    torch.testing.assert_close(
+        scope["same"].mixture_parameters(x_new).mu, scope["model"].mixture_parameters(x_new).mu,
+        rtol=0, atol=0,
+    )  # fmt: skip
+    crps_values, covered = scope["scores"]
+    assert crps_values.shape == (1000,) and covered.shape == (2,)
+    assert 0.3 < covered[0] < 0.7 and 0.75 < covered[1] < 1.0  # near the nominal 50% and 90%
+    prediction, score = (scope["est"].predict(scope["x_new"][:3]),
+                         scope["est"].score(scope["x_new"], scope["t_new"].ravel()))  # fmt: skip
+    assert prediction.shape == (3,) and score > 0  # a density well above 1 on average
 
 
 def test_readme_layout_table_names_existing_paths():
