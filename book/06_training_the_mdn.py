@@ -57,7 +57,7 @@ from myst_nb import glue
 from mdn_src import (
     MDN,
     MixtureParameters,
-    fit,
+    fit_cached,
     make_toy_data,
     mean_nll,
     mixture_log_prob,
@@ -256,11 +256,14 @@ print("mdn_src gradient, all finite:", bool(mu_40.grad.isfinite().all()))
 # {cite:p}`kingma2015adam`. We use the post's settings: learning rate 0.008 and 3,000
 # full-batch epochs, so every epoch is one optimiser step on all the training points. The
 # weights were seeded with `torch.manual_seed(0)` before the model was built, so the run is
-# deterministic. It takes well under a minute on one CPU thread.
+# deterministic. It takes well under a minute on one CPU thread. We call it through
+# `fit_cached` ({py:func}`~mdn_src.cache.fit_cached`), which runs `fit` once and keeps the
+# trained weights: {ref}`ch-sampling` needs this very model and loads it instead of training
+# it again (and a second run of this chapter is quicker).
 
 # %%
 lr, epochs = 0.008, 3000
-history = fit(mdn, t_train, x_train, epochs=epochs, lr=lr)
+history = fit_cached(mdn, t_train, x_train, name="ch6-mdn", epochs=epochs, lr=lr)
 for epoch in range(0, epochs, 300):
     print(f"epoch {epoch:4d}   NLL {history[epoch]:.4f}")
 print(f"final        NLL {history[-1]:.4f}")

@@ -55,7 +55,7 @@ from mdn_src import (
     MDN,
     approximate_mode,
     conditional_modes,
-    fit,
+    fit_cached,
     make_toy_data,
     mean_nll,
     mixture_mean,
@@ -73,15 +73,16 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # %% [markdown]
 # ## The trained model, again
 #
-# We need the MDN of {ref}`ch-mdn`. Training is deterministic (the same seed before the
-# model is built, full-batch Adam, one CPU thread), so the three lines below rebuild exactly
-# the same network, down to the last bit: its final training loss is the one printed in
-# {ref}`ch-mdn`. As there, the network's input is $t$ and its target is $x$.
+# We need the MDN of {ref}`ch-mdn`. The same seed, architecture, data and training settings
+# make `fit_cached` find the weights that chapter stored and load them (if this chapter runs
+# first, it trains them, to the same last bit: training is deterministic on one CPU thread).
+# Its final training loss is the one printed in {ref}`ch-mdn`. As there, the network's input
+# is $t$ and its target is $x$.
 
 # %%
 torch.manual_seed(0)
 mdn = MDN(1, 1, n_components=30, hidden=50)
-history = fit(mdn, t_train, x_train, epochs=3000, lr=0.008)
+history = fit_cached(mdn, t_train, x_train, name="ch6-mdn", epochs=3000, lr=0.008)
 print(f"final training NLL {history[-1]:.4f}")
 
 # %% [markdown]
@@ -335,7 +336,7 @@ print(f"held-out MSE {test_mse:.4f}   Bayes MSE {oracle.bayes_mse(inverse=True):
 # %%
 torch.manual_seed(0)
 mdn_3 = MDN(1, 1, n_components=3, hidden=50)
-fit(mdn_3, t_train, x_train, epochs=3000, lr=0.008)
+fit_cached(mdn_3, t_train, x_train, name="ch7-mdn-k3", epochs=3000, lr=0.008)
 params_3 = mdn_3.mixture_parameters(t_grid).detach()
 nll_30, nll_3 = mean_nll(mdn, t_test, x_test), mean_nll(mdn_3, t_test, x_test)
 glue("ch7_heldout_nll_30", round(nll_30, 3), display=False)

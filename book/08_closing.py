@@ -202,7 +202,8 @@ print(p_angles.batch_shape, p_angles.event_shape)
 
 # %% [markdown]
 # Train it with `fit` exactly as in {ref}`ch-mdn`, and check that `conditional_modes` finds
-# the two configurations for each position. Remember, if you do, that joint angles are
+# the two configurations for each position; {ref}`ch-arm` does exactly that, and measures
+# how far the hand lands from its target. Remember, if you do, that joint angles are
 # angles: components that wrap around (von Mises) fit them better than Gaussians near the
 # ends of their range.
 #

@@ -10,6 +10,17 @@ families), :mod:`~mdn_src.distributions` (the generalised normal), :mod:`~mdn_sr
 """
 
 from ._version import VERSION as __version__  # noqa: F401 (re-exported)
+from .arm import (
+    Standardizer,
+    closest_pose,
+    conditional_mean_pose,
+    end_effector_rms,
+    forward_kinematics,
+    inverse_kinematics,
+    make_arm_data,
+    mirror_pose,
+)
+from .cache import fit_cached
 from .data import make_toy_data, test_grid, toy_curve
 from .distributions import GeneralizedNormal
 from .estimator import MDNRegressor
@@ -37,14 +48,23 @@ __all__ = [
     "MLP",
     "MixtureParameters",
     "Modes",
+    "Standardizer",
     "approximate_mode",
     "central_interval",
+    "closest_pose",
+    "conditional_mean_pose",
     "conditional_modes",
     "coverage",
     "crps",
+    "end_effector_rms",
     "fit",
+    "fit_cached",
+    "forward_kinematics",
+    "inverse_kinematics",
+    "make_arm_data",
     "make_toy_data",
     "mean_nll",
+    "mirror_pose",
     "mixture_log_prob",
     "mixture_mean",
     "mixture_nll",

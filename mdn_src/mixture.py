@@ -52,6 +52,9 @@ from .distributions import GeneralizedNormal
 
 #: The covariance structures an MDN head can learn (``"full"``: gaussian family only).
 COVARIANCES = ("isotropic", "diagonal", "full")
+#: How a full covariance's raw off-diagonal outputs become Cholesky entries (see
+#: :class:`ComponentSpec`).
+OFF_DIAGONALS = ("free", "scaled")
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -537,6 +540,13 @@ class ComponentSpec:
         beta_range: gennorm only: ``(low, high)`` bounds of the learnt exponent,
             ``beta = low + (high - low) sigmoid(a + c)``, with ``c`` such that ``a = 0``
             gives ``beta = 2`` (a Gaussian shape) when 2 lies in the range.
+        off_diagonal: full covariance only: how a raw output ``a_ij`` becomes the entry
+            ``L_ij`` (``i > j``) of the Cholesky factor ``L``. ``"free"`` (default):
+            ``L_ij = a_ij``. ``"scaled"``: ``L_ij = a_ij L_ii``, i.e. ``L = diag(s) (I + A)``,
+            so the raw outputs set the correlations alone and the diagonal sets the scales;
+            a component then needs an off-diagonal output as large as its length over its
+            width to become a thin needle at an angle to the axes, where ``"free"`` gets
+            there by shrinking one diagonal entry.
     """
 
     family: str = "gaussian"
@@ -545,11 +555,21 @@ class ComponentSpec:
     df: float | None = None
     df_min: float = 2.0
     beta_range: tuple[float, float] = (1.0, 20.0)
+    off_diagonal: str = "free"
 
     def __post_init__(self):
         family = get_family(self.family)
         if self.covariance not in COVARIANCES:
             raise ValueError(f"covariance must be one of {COVARIANCES}, got {self.covariance!r}")
+        if self.off_diagonal not in OFF_DIAGONALS:
+            raise ValueError(
+                f"off_diagonal must be one of {OFF_DIAGONALS}, got {self.off_diagonal!r}"
+            )
+        if self.off_diagonal != "free" and self.covariance != "full":
+            raise ValueError(
+                f"off_diagonal={self.off_diagonal!r} applies to covariance='full' only, "
+                f"got covariance={self.covariance!r}"
+            )
         if self.covariance not in family.covariances:
             raise ValueError(
                 f"covariance={self.covariance!r} is not available for the {family.name} family "
@@ -587,8 +607,8 @@ class ComponentSpec:
         """Map raw outputs ``a`` ``[N, sum(head_sizes)]`` to :class:`MixtureParameters`.
 
         Softmax for pi, identity for mu (wrapped for angles), ``sigma_min + softplus`` for
-        the scales, a free lower triangle for full covariance, and a bounded map for the
-        shape.
+        the scales, a free (or row-scaled, ``off_diagonal="scaled"``) lower triangle for
+        full covariance, and a bounded map for the shape.
         """
         # Column slices of `a` are strided; contiguous copies cost little, while softplus on
         # a strided slice ran 10x slower than on a contiguous one (torch 2.13, CPU).
@@ -606,7 +626,10 @@ class ComponentSpec:
             a_off = rest.pop(0)
             rows, cols = torch.tril_indices(D, D, offset=-1, device=a.device)
             lower = a_off.new_zeros(a_off.shape[0], K, D, D)
-            lower[:, :, rows, cols] = a_off.reshape(-1, K, len(rows))
+            off = a_off.reshape(-1, K, len(rows))  # [N, K, D(D-1)/2]
+            if self.off_diagonal == "scaled":
+                off = off * sigma[:, :, rows]  # L_ij = a_ij L_ii: a sets correlations only
+            lower[:, :, rows, cols] = off
             scale_tril = torch.diag_embed(sigma) + lower  # [N, K, D, D]
             sigma = scale_tril.pow(2).sum(-1).sqrt()  # marginal standard deviations
         shape = None

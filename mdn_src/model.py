@@ -210,6 +210,12 @@ class MDN(nn.Module):
             per component, kept above ``df_min``.
         df_min: floor on learnt degrees of freedom (2: the variance exists).
         beta_range: ``gennorm`` only: bounds ``(low, high)`` of the learnt exponent.
+        off_diagonal: ``covariance="full"`` only: ``"free"`` (default) takes the Cholesky
+            factor's off-diagonal entries as raw outputs, ``"scaled"`` multiplies them by
+            their row's diagonal entry so that they set correlations alone (see
+            :class:`~mdn_src.mixture.ComponentSpec`): a component then has to grow a large
+            raw output to stretch into a thin needle across two branches of the data (use
+            it with the diagonal warm-up of :meth:`with_full_covariance`).
 
     Example:
         >>> mdn = MDN(1, 2, n_components=3, hidden=8, covariance="full")
@@ -232,12 +238,15 @@ class MDN(nn.Module):
         df: float | None = None,
         df_min: float = 2.0,
         beta_range: tuple[float, float] = (1.0, 20.0),
+        off_diagonal: str = "free",
     ):
         super().__init__()
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.n_components = positive_int(n_components, "n_components")
-        self.spec = ComponentSpec(component, covariance, sigma_min, df, df_min, tuple(beta_range))
+        self.spec = ComponentSpec(
+            component, covariance, sigma_min, df, df_min, tuple(beta_range), off_diagonal
+        )
         self.trunk, width = _trunk(self.in_features, hidden)
         self.hidden = tuple(m.out_features for m in self.trunk if isinstance(m, nn.Linear))
         # One linear layer emits every mixture parameter (one matrix product, not three):
@@ -249,12 +258,15 @@ class MDN(nn.Module):
     def get_config(self) -> dict:
         """The constructor's arguments as plain values: ``MDN(**mdn.get_config())`` rebuilds it.
 
+        ``off_diagonal`` is listed only when it is not the default ``"free"``, so the files
+        of models that do not use it are read by versions of mdn_src that predate it.
+
         Example:
             >>> MDN(1, 1, n_components=2, hidden=[4, 3]).get_config()["hidden"]
             [4, 3]
         """
         spec = self.spec
-        return {
+        config = {
             "in_features": self.in_features,
             "out_features": self.out_features,
             "n_components": self.n_components,
@@ -266,6 +278,10 @@ class MDN(nn.Module):
             "df_min": spec.df_min,
             "beta_range": list(spec.beta_range),
         }
+        if spec.off_diagonal != "free":
+            # Only when set: files of default models stay readable by older mdn_src.
+            config["off_diagonal"] = spec.off_diagonal
+        return config
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the configuration, dtype, library version and weights to ``path``.
@@ -317,6 +333,61 @@ class MDN(nn.Module):
     @property
     def sigma_min(self) -> float:
         return self.spec.sigma_min
+
+    @property
+    def off_diagonal(self) -> str:
+        return self.spec.off_diagonal
+
+    def with_full_covariance(self, off_diagonal: str = "free") -> MDN:
+        """A full-covariance copy of this isotropic or diagonal Gaussian MDN: the same mixture.
+
+        The diagonal warm-up: train a diagonal MDN until its components have settled on the
+        branches of the data, then continue training this copy, which can learn
+        correlations. The copy has the same trunk; its head repeats this head's rows for
+        pi, mu and the scales (an isotropic scale row once per target dimension) and adds
+        rows of zeros for the Cholesky factor's off-diagonal entries, so for every input
+        it gives the same ``log_pi``, ``mu`` and ``sigma`` (to rounding) and a diagonal
+        ``scale_tril``.
+
+        Arguments:
+            off_diagonal: the copy's ``off_diagonal`` (``"free"`` or ``"scaled"``).
+
+        Returns:
+            A new MDN (same dtype and device, in training mode); this one is unchanged.
+
+        Raises:
+            ValueError: for a family other than ``"gaussian"``, or a model whose covariance
+                is already full.
+
+        Example:
+            >>> diag = MDN(1, 2, n_components=3, hidden=8, covariance="diagonal")
+            >>> full = diag.with_full_covariance(off_diagonal="scaled")
+            >>> x = torch.randn(4, 1)
+            >>> torch.allclose(full.mixture_parameters(x).sigma, diag.mixture_parameters(x).sigma)
+            True
+        """
+        if self.spec.family != "gaussian" or self.spec.covariance == "full":
+            raise ValueError(
+                "with_full_covariance needs an isotropic or diagonal gaussian MDN, got "
+                f"component={self.spec.family!r}, covariance={self.spec.covariance!r}"
+            )
+        config = {**self.get_config(), "covariance": "full", "off_diagonal": off_diagonal}
+        weight = self.head.weight
+        with torch.random.fork_rng(devices=[]):  # its fresh init is overwritten below
+            full = MDN(**config).to(device=weight.device, dtype=weight.dtype)
+        K, D = self.n_components, self.out_features
+        n_pi_mu = K + K * D
+        scale_rows = torch.arange(K * D, device=weight.device)  # diagonal: one row each
+        if self.spec.covariance == "isotropic":
+            scale_rows = scale_rows // D  # [K * D]: component k's one row, D times
+        rows = torch.cat([torch.arange(n_pi_mu, device=weight.device), n_pi_mu + scale_rows])
+        with torch.no_grad():
+            full.trunk.load_state_dict(self.trunk.state_dict())
+            full.head.weight.zero_()
+            full.head.bias.zero_()
+            full.head.weight[: len(rows)] = self.head.weight[rows]
+            full.head.bias[: len(rows)] = self.head.bias[rows]
+        return full
 
     def mixture_parameters(self, x: torch.Tensor) -> MixtureParameters:
         """The mixture's parameters for inputs ``x`` of shape ``[N, in_features]``."""

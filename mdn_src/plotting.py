@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .arm import LENGTHS, forward_kinematics
+
 #: The book's palette, by role (data, model, exact answer, and a second model).
 COLORS = {"data": "#2a9d8f", "model": "#d62828", "exact": "#1d3557", "other": "#f4a261"}
 FIGSIZE = (6.4, 4.4)
@@ -131,4 +133,78 @@ def plot_component_means(ax, inputs, params, label: str, every: int = 10):
     inputs, mu, pi = inputs[::every], mu[::every, :, 0], pi[::every]  # [M], [M, K], [M, K]
     ax.scatter(np.repeat(inputs[:, None], mu.shape[1], axis=1), mu, s=60 * pi, lw=0, alpha=0.6,
                color=COLORS["model"], label=label, zorder=3)  # fmt: skip
+    return ax
+
+
+# --- The two-link robot arm (mdn_src.arm) ---------------------------------------------
+
+
+def workspace_axes(title: str | None = None):
+    """Axes for the arm's workspace: hand positions ``x1``, ``x2`` on equal scales."""
+    fig, ax = new_axes("$x_1$", "$x_2$", title)
+    ax.set_aspect("equal", adjustable="datalim")
+    return fig, ax
+
+
+def plot_positions(ax, points, label: str, kind: str = "model", marker: str = ".",
+                   size: float = 3.0, hollow: bool = False, alpha: float = 0.6):  # fmt: skip
+    """Points in a plane, ``[N, 2]``: hand positions, or joint-angle pairs.
+
+    ``kind`` picks the colour (data, model, exact or other); ``hollow`` draws open markers.
+    """
+    points = _np(points)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape [N, 2], got {points.shape}")
+    color = COLORS[kind]
+    ax.plot(points[:, 0], points[:, 1], marker, ls="none", ms=size, alpha=alpha, color=color,
+            mfc="none" if hollow else color, label=label)  # fmt: skip
+    return ax
+
+
+def plot_arm(ax, theta, label: str, kind: str = "model", style: str = "-", lengths=None):
+    """The arm in each pose of ``theta`` ``[M, 2]``: shoulder (the origin), elbow, hand.
+
+    One legend entry for all ``M`` arms; ``lengths`` defaults to ``mdn_src.arm.LENGTHS``.
+    """
+    lengths = LENGTHS if lengths is None else lengths
+    theta = _np(theta).astype(np.float64)
+    if theta.ndim != 2 or theta.shape[1] != 2:
+        raise ValueError(f"theta must have shape [M, 2], got {theta.shape}")
+    elbow = lengths[0] * np.stack([np.cos(theta[:, 0]), np.sin(theta[:, 0])], 1)  # [M, 2]
+    hand = forward_kinematics(theta, lengths)  # [M, 2]
+    for i in range(len(theta)):
+        joints = np.stack([np.zeros(2), elbow[i], hand[i]])  # [3, 2]
+        ax.plot(joints[:, 0], joints[:, 1], style, marker="o", ms=4, lw=2, color=COLORS[kind],
+                label=label if i == 0 else None)  # fmt: skip
+    return ax
+
+
+def plot_ellipses(ax, mu, scale_tril, label: str, kind: str = "model", n_std: float = 2.0,
+                  style: str = "-"):  # fmt: skip
+    r"""Gaussian components in a plane, each as its ``n_std``-standard-deviation ellipse.
+
+    The ellipse is :math:`\mu + n\, L (\cos u, \sin u)`: ``L L^T`` is the covariance, so a
+    component stretched into a needle draws as a line. The means are marked with ``+``.
+
+    Arguments:
+        ax: the axes.
+        mu: component means ``[M, 2]``.
+        scale_tril: Cholesky factors ``[M, 2, 2]`` (``diag(sigma)`` for a diagonal one).
+        label: one legend entry for all ``M`` ellipses.
+        kind: the colour (data, model, exact or other).
+        n_std: the ellipses' size, in standard deviations.
+        style: the line style.
+    """
+    mu, tril = _np(mu).astype(np.float64), _np(scale_tril).astype(np.float64)
+    if mu.ndim != 2 or mu.shape[1] != 2 or tril.shape != (len(mu), 2, 2):
+        raise ValueError(
+            f"mu must be [M, 2] and scale_tril [M, 2, 2], got {mu.shape} and {tril.shape}"
+        )
+    u = np.linspace(0, 2 * np.pi, 97)
+    circle = np.stack([np.cos(u), np.sin(u)])  # [2, 97]
+    for i in range(len(mu)):
+        ring = mu[i][:, None] + n_std * tril[i] @ circle  # [2, 97]
+        ax.plot(ring[0], ring[1], style, lw=1.5, color=COLORS[kind],
+                label=label if i == 0 else None)  # fmt: skip
+    ax.plot(mu[:, 0], mu[:, 1], "+", ms=8, mew=1.5, ls="none", color=COLORS[kind])
     return ax

@@ -20,6 +20,8 @@ def sample(
     params: MixtureParameters,
     n_samples: int,
     generator: torch.Generator | None = None,
+    temperature: float = 1.0,
+    scale_sigma: bool = False,
 ) -> torch.Tensor:
     """Draw ``n_samples`` targets for each of the ``N`` inputs.
 
@@ -30,15 +32,34 @@ def sample(
         params: mixture parameters (``mu`` ``[N, K, D]``), of any family.
         n_samples: number ``S`` of samples per input.
         generator: a seeded ``torch.Generator`` for reproducible draws.
+        temperature: ``tau >= 0``; components are picked with probabilities proportional
+            to ``pi ** (1 / tau)`` (the logits divided by ``tau``): below 1 sharpens the
+            choice towards the most probable component, above 1 flattens it towards
+            uniform, 0 always picks the most probable one. 1 (default) samples the model.
+        scale_sigma: also multiply every component's scale by ``tau``, so ``tau -> 0``
+            gives the most probable component's mean (:func:`approximate_mode`).
 
     Returns:
         Samples, ``[S, N, D]``.
     """
     params = check_params(params).detach()
     S = positive_int(n_samples, "n_samples")
-    component = torch.multinomial(params.pi, S, replacement=True, generator=generator).T  # [S, N]
-    chosen = select(params, component)  # mu, sigma, shape, scale_tril of each draw: [S, N, ...]
-    return params.components.sample(*chosen, generator)  # [S, N, D]
+    tau = positive_float(temperature, "temperature", allow_zero=True)
+    if not isinstance(scale_sigma, bool):
+        raise TypeError(f"scale_sigma must be a bool, got {type(scale_sigma).__name__}")
+    N = params.mu.shape[0]
+    if tau == 0:
+        component = params.log_pi.argmax(-1).expand(S, N)  # [S, N]
+    else:
+        probs = params.pi if tau == 1 else torch.softmax(params.log_pi / tau, dim=-1)
+        component = torch.multinomial(probs, S, replacement=True, generator=generator).T
+    mu, sigma, shape, scale_tril = select(params, component)  # each draw's component: [S, N, ...]
+    if scale_sigma and tau != 1:
+        if tau == 0:
+            return params.components.wrap(mu.clone())
+        sigma = sigma * tau
+        scale_tril = None if scale_tril is None else scale_tril * tau
+    return params.components.sample(mu, sigma, shape, scale_tril, generator)  # [S, N, D]
 
 
 def approximate_mode(params: MixtureParameters) -> torch.Tensor:
@@ -89,21 +110,20 @@ def _moments(params: MixtureParameters, need_variance: bool = True):
 class Modes(NamedTuple):
     """Local maxima of each input's mixture density.
 
-    Each row holds ``C`` candidate points: the end points of the ``K`` ascents (one from
-    every component mean) and, in one dimension, any maximum that the search between
-    neighbouring maxima added. ``C = K`` unless a mixture has more distinct modes than
-    components, which no ascent from the means can produce but the one-dimensional search
-    can (``C`` is then the largest number of modes of any row). Each row is sorted: first
-    the distinct modes, highest first, then the rest (repeats of a mode, and end points
-    that are not maxima) by density.
+    Each row holds ``C`` points: the end points of the ``K`` ascents (one from every
+    component mean), with any mode that the search between maxima added in place of a
+    repeat. ``C = K`` unless a mixture has more modes than components (possible, if rare:
+    then ``C`` is the largest number of modes of any row). Each row is sorted: first the
+    distinct modes, highest first, then the rest (repeats of a mode, and end points that
+    are not maxima) by density.
 
     Attributes:
-        location: the candidate points, sorted as above, ``[N, C, D]``.
+        location: the points, sorted as above, ``[N, C, D]``.
         log_density: the mixture's log-density there, ``[N, C]``.
         distinct: True for each distinct local maximum (one per mode), ``[N, C]``;
             ``location[distinct]`` lists every mode once, and the True entries of each row
             come first.
-        highest: the global mode of each mixture, ``[N, D]``.
+        highest: the global mode of each mixture (``location[:, 0]``), ``[N, D]``.
     """
 
     location: torch.Tensor
@@ -127,13 +147,26 @@ class Modes(NamedTuple):
         return self.distinct & (self.log_density >= top + math.log(ratio))
 
 
-#: Probe lengths, in local widths, of the test that an end point is a maximum.
-_PROBES = (1e-3, 1e-2)
-#: A probe "rises" when it is higher than the end point by more than this (relative to
+#: Probe lengths, in local widths, of the test that an end point is a maximum: each
+#: direction is judged at the shortest at which the change of the log-density is resolved.
+_PROBES = (1e-6, 1e-3, 1e-2)
+#: A change of the log-density is resolved when larger than this (relative to
 #: ``1 + |log-density|``): float64 rounding of a log-sum-exp stays far below it.
 _SLACK = 1e-12
-#: Most local widths one Newton step may move, and one step of the 1-D search between maxima.
+#: Most local widths one Newton step of an ascent may move; and the longest step of a walk
+#: between maxima, in units of the finest feature scale of the components present.
 _MAX_STEP = 1.0
+#: A component is present at a point where its responsibility is at least this.
+_PRESENT = 1e-6
+#: Families whose log-density can have a kink at a component mean (Laplace; the
+#: generalised normal with beta <= 1).
+_KINKED = ("laplace", "gennorm")
+#: In two or more dimensions, ascents start from this many evenly spread points of the
+#: segment between every pair of modes (besides its lowest point), and of the segment
+#: between every pair of components whose means are closer than _NEIGHBOURS times the sum
+#: of their scales.
+_SEGMENT_STARTS = 7
+_NEIGHBOURS = 4.0
 
 
 def conditional_modes(
@@ -149,24 +182,26 @@ def conditional_modes(
     :math:`\Sigma_k` is the diagonal of squared scales), halved until the density rises
     enough (Armijo). An ascent has converged when its full step is below ``tol`` local
     widths (a condition on the gradient, not on the step taken); it also stops where no
-    step of ``tol`` widths or more raises the density (a kink of a Laplace mixture).
+    step of ``tol`` widths or more raises the density (at a kink). For the families with a
+    kink or a cusp at each mean (``laplace``, ``gennorm``), a mean that is already a
+    maximum stays where it is.
 
     Every end point is then tested: it is a maximum when it converged with a negative
-    definite Hessian, or when the density does not rise a small step (``_PROBES`` local
-    widths) away from it along each axis and each eigenvector of the Hessian (so a saddle,
-    a minimum or an unfinished ascent is rejected, while a flat top or a kink is kept). An
-    end point that is not a maximum but has a rising direction starts one more ascent from
-    there. End points within ``merge_tol`` local widths of a higher maximum are the same
-    mode.
+    definite Hessian, or when the density does not rise a small step away from it along
+    each axis and each eigenvector of the Hessian (``_check_maxima``: a saddle, a minimum
+    or an unfinished ascent is rejected, a flat top or a kink is kept). An end point that
+    is not a maximum but has a rising direction climbs again from there. Maxima within
+    ``merge_tol`` local widths of a higher one are the same mode.
 
-    In one dimension the search is then made complete: a mode whose basin holds no
-    component mean is reached by no ascent (it happens when the tails of components on
-    both sides add up to a bump between them). So between each pair of neighbouring
-    maxima (and between the outermost means and the outermost maxima; around the circle
-    for ``von_mises``) it walks from the left maximum down to the next minimum and up to
-    the next maximum, with steps of at most one local width that never cross a sign change
-    of :math:`\ell'` unbracketed; a maximum other than the right one is a mode the ascents
-    missed, and the walk goes on from there.
+    Ascents from the means miss a mode whose basin holds no mean (rare, but the tails of
+    components on both sides can add up to such a bump). In one dimension the search is then made complete by walking from
+    each maximum down to the next minimum and up to the next maximum, all along the line
+    (or round the circle), with steps that cannot pass a maximum unseen
+    (``_missed_modes``, ``_march``). In more dimensions no finite search is complete: the
+    walks follow the segments between pairs of modes, and more ascents start from points
+    on them, between neighbouring components and around every mean (``_missed_modes``);
+    in random tests against dense grids in 2-D they found every mode, at a cost that grows
+    with the square of the number of components.
 
     The arithmetic is float64 whatever the parameters' dtype. Gaussian families use
     closed-form derivatives; the others differentiate each dimension of each component by
@@ -174,9 +209,9 @@ def conditional_modes(
 
     Arguments:
         params: mixture parameters (``mu`` ``[N, K, D]``), of any family.
-        max_iter: most steps of each ascent (and of each walk in one dimension).
+        max_iter: most steps of each ascent and of each walk.
         tol: an ascent stops once its full step is below ``tol`` local widths in every
-            dimension.
+            dimension; a walk locates a minimum or maximum to ``tol`` local widths.
         merge_tol: maxima closer than this many local widths (in every dimension) are
             one mode.
 
@@ -195,7 +230,16 @@ def conditional_modes(
     prep = _prepare(params)
     owner = torch.arange(N, device=device).repeat_interleave(K)  # [M = N*K]
     points = params.mu.reshape(N * K, D).clone()  # one ascent from every component mean
-    points, converged = _ascend(prep, owner, points, max_iter, tol)
+    climb = torch.arange(N * K, device=device)
+    converged = torch.zeros(N * K, dtype=torch.bool, device=device)
+    if family.name in _KINKED:
+        # At a kink (or the infinite curvature of a generalised normal with beta < 2) the
+        # derivatives at a mean say little about the mode next to it: a mean that is
+        # already a maximum stays there, and the others climb from their highest probe.
+        _, at_mean, _, nudge = _check_maxima(prep, owner, points, converged)
+        points = torch.where(torch.isfinite(nudge), nudge, points)
+        climb = climb[~at_mean]
+    points[climb], converged[climb] = _ascend(prep, owner[climb], points[climb], max_iter, tol)
     log_density, is_max, width, escape = _check_maxima(prep, owner, points, converged)
     # An end point with a rising direction (a saddle, an unfinished ascent) climbs again.
     again = (~is_max & torch.isfinite(escape).all(-1)).nonzero().squeeze(-1)
@@ -209,8 +253,8 @@ def conditional_modes(
     points, log_density, is_max, width, distinct = _merge(
         family, points, log_density, is_max, width, merge_tol
     )
-    if D == 1 and N and K:
-        extra = _missed_modes_1d(prep, params, points, distinct, width, max_iter, tol, merge_tol)
+    if N and K:
+        extra = _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_tol)
         if extra is not None:
             points, log_density, is_max, width = (
                 torch.cat([a, b], 1) for a, b in zip((points, log_density, is_max, width), extra)
@@ -287,6 +331,16 @@ def _prepare(params: MixtureParameters) -> dict:
     else:
         prep["gaussian"] = False
         prep["prec"] = params.sigma.pow(-2)
+    # The scale of the finest feature each component can make, [N, K, D]: its scale; for a
+    # full covariance its narrowest principal axis; for a generalised normal with beta > 2
+    # the edge of its flat top, about 2 sigma / beta wide.
+    scale = params.sigma
+    if prep["full"]:
+        narrowest = torch.linalg.eigvalsh(prep["prec"])[..., -1].rsqrt()  # [N, K]
+        scale = narrowest.unsqueeze(-1).expand_as(params.sigma)
+    if family.name == "gennorm":
+        scale = scale * (2 / params.shape).clamp(max=1).unsqueeze(-1)
+    prep["scale"] = scale
     return prep
 
 
@@ -308,8 +362,9 @@ def _derivatives(prep: dict, owner, points, hessian: bool = True):
 
     Returns the log-density ``[A]``, gradient ``[A, D]``, Hessian ``[A, D, D]`` (None unless
     ``hessian``), local widths ``[A, D]`` (the square roots of the diagonal of
-    :math:`B^{-1}`, :math:`B = \\sum_k \\gamma_k \\Sigma_k^{-1}`) and the fixed-point step
-    :math:`B^{-1} \\nabla\\ell` ``[A, D]``. With responsibilities :math:`\\gamma_k` and each
+    :math:`B^{-1}`, :math:`B = \\sum_k \\gamma_k \\Sigma_k^{-1}`), the fixed-point step
+    :math:`B^{-1} \\nabla\\ell` ``[A, D]``, and the finest feature scale (``prep["scale"]``)
+    of the components with a responsibility of at least ``_PRESENT`` ``[A, D]``. With responsibilities :math:`\\gamma_k` and each
     component's log-density gradient :math:`g_k` and Hessian :math:`H_k`, the mixture's are
     :math:`g = \\sum_k \\gamma_k g_k` and
     :math:`H = \\sum_k \\gamma_k \\big(H_k + (g_k - g)(g_k - g)^\\top\\big)` (centred: no
@@ -355,6 +410,8 @@ def _derivatives(prep: dict, owner, points, hessian: bool = True):
         metric = (gamma.unsqueeze(-1) * prec).sum(1)  # [A, D]
         fixed = grad / metric
         width = metric.rsqrt()
+    present = (gamma >= _PRESENT).unsqueeze(-1)
+    narrow = torch.where(present, prep["scale"][owner], math.inf).amin(1)  # [A, D]
     hess = None
     if hessian:
         centred = g_k - grad.unsqueeze(1)
@@ -366,20 +423,20 @@ def _derivatives(prep: dict, owner, points, hessian: bool = True):
             hess = hess - (metric if prep["full"] else torch.diag_embed(metric))
         else:
             hess = hess + torch.diag_embed((gamma.unsqueeze(-1) * h_k).sum(1))
-    return lp, grad, hess, width, fixed
+    return lp, grad, hess, width, fixed, narrow
 
 
 def _ascent_step(grad, hess, width, fixed):
     """The full step of an ascent: Newton where ``-hess`` is positive definite and the step
-    is at most ``_MAX_STEP`` local widths, the fixed-point step elsewhere; and its size in
-    local widths (largest over dimensions)."""
+    is at most ``_MAX_STEP`` local widths, the fixed-point step elsewhere; its size in local
+    widths (largest over dimensions); and whether it is Newton's."""
     hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
     chol, info = torch.linalg.cholesky_ex(-hess)
     newton = torch.cholesky_solve(grad.unsqueeze(-1), chol).squeeze(-1)
     newton_size = (newton / width).abs().amax(-1)
     use = (info == 0) & torch.isfinite(newton_size) & (newton_size <= _MAX_STEP)
     step = torch.where(use.unsqueeze(-1), newton, fixed)
-    return step, (step / width).abs().amax(-1)
+    return step, (step / width).abs().amax(-1), use
 
 
 def _ascend(prep, owner, points, max_iter: int, tol: float):
@@ -387,7 +444,9 @@ def _ascend(prep, owner, points, max_iter: int, tol: float):
 
     An ascent ends when its full step is below ``tol`` local widths (converged), or when no
     step of at least ``tol`` widths along it raises the density by the Armijo condition
-    (stalled: at a kink, or at the limit of float64), or after ``max_iter`` steps. The
+    (stalled: at a kink, or at the limit of float64), or after ``max_iter`` steps. A Newton
+    step whose rise is below float64 rounding is taken when it shrinks the gradient (in
+    local-width units), so that a flat maximum is located to the gradient's precision. The
     derivatives at a full step are computed with its log-density, and kept for the next
     step when it is accepted (as it is for the mean-shift steps of a Gaussian mixture).
     """
@@ -399,13 +458,19 @@ def _ascend(prep, owner, points, max_iter: int, tol: float):
         if active.numel() == 0:
             break
         n, x = owner[active], points[active]
-        lp, grad, hess, width, fixed = state
-        step, size = _ascent_step(grad, hess, width, fixed)
+        lp, grad, hess, width, fixed, _ = state
+        step, size, newton = _ascent_step(grad, hess, width, fixed)
         done = ~(size > tol)  # also NaN
         converged[active[done]] = True
         slope = (grad * step).sum(-1)  # > 0: an ascent direction
         at_full = _derivatives(prep, n, x + step)
-        full = at_full[0] - lp >= 1e-4 * slope
+        rise = at_full[0] - lp
+        full = rise >= 1e-4 * slope
+        # Close to a flat maximum the rise of a Newton step drowns in rounding before the
+        # gradient does: the step is taken while it shrinks the gradient.
+        flat = rise.abs() <= _SLACK * (1 + lp.abs())
+        shrinks = (at_full[1] * width).norm(dim=-1) < (grad * width).norm(dim=-1)
+        full |= newton & flat & shrinks
         accepted = full.clone()
         alpha = torch.where(full, 1.0, 0.5)
         pending = (~full & (0.5 * size >= tol)).nonzero().squeeze(-1)
@@ -435,12 +500,15 @@ def _check_maxima(prep, owner, points, converged):
 
     A point is a maximum when it converged with a Hessian that is clearly negative definite
     in local-width units (largest eigenvalue below -1e-6), or else when the density does not
-    rise (by more than float64 rounding) a small step away from it along every axis and
-    every eigenvector of the Hessian, in both directions, at ``_PROBES`` local widths. The
+    rise a small step away from it along any axis or eigenvector of the Hessian, in either
+    direction: each direction is judged at the shortest of ``_PROBES`` local widths where
+    the change of the log-density exceeds float64 rounding (``_SLACK``), so that a kink
+    close to a lower minimum is seen as a maximum while a saddle, whose rise only shows
+    further out, is not; a direction where no change is resolved counts as flat. The
     escape point is the highest probe of a point that is not a maximum and has a rising
     probe (NaN otherwise).
     """
-    lp, grad, hess, width, _ = _derivatives(prep, owner, points)
+    lp, grad, hess, width, _, _ = _derivatives(prep, owner, points)
     M, D = points.shape
     hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
     scaled = hess * width.unsqueeze(-1) * width.unsqueeze(-2)  # curvature in width units
@@ -457,27 +525,43 @@ def _check_maxima(prep, owner, points, converged):
     directions = axes if D == 1 else torch.cat([axes, vq.transpose(1, 2)], 1)
     directions = torch.cat([directions, -directions], 1) * w.unsqueeze(1)  # [Q, P, D]
     P = directions.shape[1]
-    slack = _SLACK * (1 + lq.abs())
-    rises = torch.zeros(Q, dtype=torch.bool, device=points.device)
+    slack = (_SLACK * (1 + lq.abs())).unsqueeze(-1)
+    decided = torch.zeros(Q, P, dtype=torch.bool, device=points.device)
+    rise = torch.zeros_like(decided)
     best_lp, best = lq.clone(), torch.full_like(x, math.nan)
     for length in _PROBES:
         probe = x.unsqueeze(1) + length * directions  # [Q, P, D]
         around = _log_density(prep, owner[probe_at].repeat_interleave(P), probe.reshape(-1, D))
+        change = around.view(Q, P) - lq.unsqueeze(-1)
+        # Each direction is judged at the shortest probe whose change float64 resolves.
+        resolved = change.abs() > slack
+        rise |= resolved & ~decided & (change > 0)
+        decided |= resolved
         top, arg = around.view(Q, P).max(-1)
-        rises |= top > lq + slack
         higher = top > best_lp
         best_lp = torch.where(higher, top, best_lp)
         best = torch.where(higher.unsqueeze(-1), probe[torch.arange(Q), arg], best)
+    rises = rise.any(-1)
     is_max[probe_at] = ~rises
     escape[probe_at] = torch.where(rises.unsqueeze(-1), best, math.nan)
     return lp, is_max, width, escape
 
 
-_DEBUG = {}  # DEBUG
+def _along(prep, owner, base, direction, t):
+    """The log-density along the line ``base + t direction`` ``[A, D]``: its first and
+    second derivatives in ``t`` ``[A]``, the local width and the finest feature scale in
+    units of ``t`` ``[A]`` (the line's length over one of them, inverted), and the
+    log-density ``[A]``."""
+    lp, grad, hess, width, _, narrow = _derivatives(prep, owner, base + t.unsqueeze(-1) * direction)
+    first = (grad * direction).sum(-1)
+    second = (direction.unsqueeze(-1) * hess * direction.unsqueeze(-2)).sum((-1, -2))
+    in_t = lambda w: (direction / w).norm(dim=-1).reciprocal()  # noqa: E731
+    return first, second, in_t(width), in_t(narrow), lp
 
 
-def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, first: float):
-    """1-D: from ``start`` move right to the first sign change of the derivative before ``stop``.
+def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: float, first: float):
+    """Along ``line = (base, direction)``, each ``[A, D]``, from ``t = start`` move on to the
+    first sign change of the derivative in ``t`` before ``stop`` (all ``[A]``).
 
     ``rising``: from ``l' > 0`` to ``l' <= 0`` (a maximum); otherwise from ``l' < 0`` to
     ``l' >= 0`` (a minimum). Write ``f = +-l'``, positive until the sign change.
@@ -489,8 +573,9 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
     ``f`` dips below zero between them; ``f`` then has a local minimum, so ``f'`` goes from
     negative to positive over the step. Such a step is not taken until that minimum has
     been located (a root of ``f'``, by the Illinois method) and ``f`` found positive there;
-    a step over which the cubic matching ``f`` and ``f'`` at both ends dips below zero is
-    shortened. Once a trial has ``f <= 0`` the bracket is narrowed by Newton steps from its
+    a step over which the quintic matching the log-density and its first two derivatives
+    at both ends has ``f < 0`` somewhere is not taken either, and the next is at most a
+    quarter as long. Once a trial has ``f <= 0`` the bracket is narrowed by Newton steps from its
     newest end, or by bisection when such a step leaves it (``rtsafe``), to ``tol`` widths.
 
     Returns the sign change ``[A]`` (within ``tol`` local widths), a point past it (where
@@ -498,9 +583,10 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
     found before ``stop``.
     """
     sign = 1.0 if rising else -1.0
+    base, direction = line
     lo = start.clone()
-    _, grad, hess, width, _ = _derivatives(prep, owner, lo.unsqueeze(-1))
-    f, df, width = sign * grad[:, 0], sign * hess[:, 0, 0], width[:, 0]  # at lo (or newest)
+    f, df, width, fine, val = _along(prep, owner, base, direction, lo)
+    f, df = sign * f, sign * df  # at lo (or newest), with the log-density `val`
     found = ~(f > 0)  # already past it at the start
     hi = torch.where(found, lo, stop)
     point = lo.clone()
@@ -512,10 +598,15 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
     search = torch.zeros_like(found)
     ia, ib, da, db, fa, fb = lo.clone(), lo.clone(), f.clone(), f.clone(), f.clone(), f.clone()
     side = torch.zeros_like(lo)  # Illinois: which end was kept last (-1 a, +1 b)
-    target, f_tg, df_tg, w_tg = lo.clone(), f.clone(), f.clone(), width.clone()
-    u = torch.linspace(0.1, 0.9, 9, dtype=lo.dtype, device=lo.device)
-    hermite = torch.stack([(1 + 2 * u) * (1 - u) ** 2, u * (1 - u) ** 2, u**2 * (3 - 2 * u),
-                           u**2 * (u - 1)])  # cubic Hermite basis at u, [4, 9]
+    target, f_tg, df_tg, val_tg = lo.clone(), f.clone(), f.clone(), val.clone()
+    w_tg, fine_tg = width.clone(), fine.clone()
+    u = torch.linspace(0.05, 0.95, 19, dtype=lo.dtype, device=lo.device)
+    # The derivative of the quintic matching l, l', l'' at both ends of a step, at u:
+    # l'(x + u s) ~ [l0 (30 v) + s l0' a + s^2 l0'' b + s^2 l1'' c + s l1' d - l1 (30 v)] / s.
+    v = -(u**2) + 2 * u**3 - u**4
+    quintic = torch.stack([30 * v, 1 - 18 * u**2 + 32 * u**3 - 15 * u**4,
+                           u - 4.5 * u**2 + 6 * u**3 - 2.5 * u**4, 1.5 * u**2 - 4 * u**3 + 2.5 * u**4,
+                           -12 * u**2 + 28 * u**3 - 15 * u**4])  # [5, 19]
     active = (~found & (lo < hi)).nonzero().squeeze(-1)
     for _ in range(max_iter):
         if active.numel() == 0:
@@ -527,7 +618,7 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         # Forward from the left end.
         expand = torch.maximum(w * w * f_a.abs(), 4 * last[a])
         step = torch.where((df_a < 0) & torch.isfinite(newton), newton, expand)
-        step = torch.minimum(step.clamp(min=2 * tol * w, max=_MAX_STEP * w), limit[a])
+        step = torch.minimum(step.clamp(min=2 * tol * w, max=_MAX_STEP * fine[a]), limit[a])
         trial = x + step
         # In a bracket: Newton from the newest end, bisection when that leaves it.
         trial = torch.where(bracket, newest[a] + newton, trial)
@@ -540,8 +631,8 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         falsi = torch.where(strictly, falsi, 0.5 * (ia[a] + ib[a]))
         trial = torch.where(look, falsi, trial)
 
-        _, g_t, h_t, w_t, _ = _derivatives(prep, owner[a], trial.unsqueeze(-1))
-        f_t, df_t, w_t = sign * g_t[:, 0], sign * h_t[:, 0, 0], w_t[:, 0]
+        f_t, df_t, w_t, fine_t, val_t = _along(prep, owner[a], base[a], direction[a], trial)
+        f_t, df_t = sign * f_t, sign * df_t
         past = ~(f_t > 0)
         span = trial - x
         # A forward step that passes a minimum of f (f' from - to +) is held until the
@@ -551,8 +642,14 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         # no dip below zero is possible when that bound is positive.
         floor = torch.minimum(f_a, f_t) - torch.maximum(df_a.abs(), df_t.abs()) * span
         start_look = forward & (df_a < 0) & (df_t > 0) & ~(floor > 0)
-        cubic = torch.stack([f_a, df_a * span, f_t, df_t * span], -1)
-        dip = forward & ~start_look & ((cubic @ hermite).amin(-1) <= 0) & (span > 4 * tol * w)
+        # The quintic matching l, l', l'' at both ends (in f's sign; its value terms are
+        # differences of log-densities, dropped where rounding could swamp them).
+        rise = sign * (val[a] - val_t)
+        terms = torch.stack([rise, span * f_a, span * span * df_a, span * span * df_t,
+                             span * f_t], -1)
+        estimate = (terms @ quintic).amin(-1)
+        noise = 60 * _SLACK * (1 + val[a].abs())
+        dip = forward & ~start_look & (span > 4 * tol * w) & (estimate < -noise)
         limit[a] = torch.where(dip, 0.25 * span, torch.where(forward, 4 * limit[a], limit[a]))
         # The search narrows its interval; it ends when f <= 0 (a bracket: [lo, trial]) or
         # when the interval is below tol widths (then the held step is taken).
@@ -581,6 +678,8 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         f_tg[a] = torch.where(start_look, f_t, f_tg[a])
         df_tg[a] = torch.where(start_look, df_t, df_tg[a])
         w_tg[a] = torch.where(start_look, w_t, w_tg[a])
+        fine_tg[a] = torch.where(start_look, fine_t, fine_tg[a])
+        val_tg[a] = torch.where(start_look, val_t, val_tg[a])
         search[a] = (look | start_look) & ~past & ~settled
 
         # The left end moves on a forward step, a settled search (to the held target), or
@@ -595,8 +694,10 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         # bracket.
         keep_t = move | past
         f[a] = f_a = torch.where(keep_t, f_t, torch.where(settled, f_tg[a], f_a))
+        val[a] = torch.where(keep_t, val_t, torch.where(settled, val_tg[a], val[a]))
         df[a] = df_a = torch.where(keep_t, df_t, torch.where(settled, df_tg[a], df_a))
         width[a] = w = torch.where(keep_t, w_t, torch.where(settled, w_tg[a], w))
+        fine[a] = torch.where(keep_t, fine_t, torch.where(settled, fine_tg[a], fine[a]))
         newest[a] = torch.where(keep_t, trial, torch.where(settled, target[a], newest[a]))
         # Done: a bracket (or the way to stop) shorter than tol widths, or a Newton step in
         # a bracket below tol widths (the sign change is within tol widths of the newest end).
@@ -605,115 +706,179 @@ def _march(prep, owner, start, stop, rising: bool, max_iter: int, tol: float, fi
         point[a] = torch.where(newton_done, newest[a], new_lo)
         active = a[~(short | newton_done)]
     past = torch.where(found, torch.minimum(hi, point + 4 * tol * width), hi)
-    _DEBUG["active"] = active  # DEBUG
     return point, past, found
 
 
-def _missed_modes_1d(prep, params, points, distinct, width, max_iter, tol, merge_tol):
-    """In one dimension, the maxima between the known ones that no ascent reached.
+def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_tol):
+    """The maxima that no ascent from a mean reached.
 
-    Each gap is walked left to right: down from its left maximum to the next minimum, then
-    up to the next maximum; if that is not the gap's right end (within ``merge_tol`` local
-    widths), it is a new mode (when the probes confirm it) and the walk goes on from it.
-    The gaps are those between neighbouring distinct maxima, plus, on the line, the
-    smallest mean to the first maximum (walked up only) and the last maximum to the largest
-    mean (all stationary points of a mixture of symmetric unimodal components lie between
-    its smallest and largest means); on the circle (von Mises) the gap from the last
-    maximum round to the first. Returns the new points, log-densities, "is a maximum" and
-    widths as extra columns ``[N, E, ...]``, or None when there are none.
+    A walk follows a line ``base + t direction`` from ``t = left`` to ``t = right``: down
+    from the left maximum to the next minimum along the line, then up to the next maximum
+    along it (``_march``); if that is not the right end (within ``merge_tol`` local
+    widths), it is a candidate and the walk goes on from it.
+
+    In one dimension the lines are the axis itself and the walks cover all of it, so the
+    search is complete: between neighbouring maxima, plus, on the line, from the smallest
+    mean up to the first maximum and from the last maximum down towards the largest mean
+    (all stationary points of a mixture of symmetric unimodal components lie between its
+    smallest and largest means); on the circle (von Mises) from the last maximum round to
+    the first. A candidate is a new mode when the probes confirm it.
+
+    In more dimensions nothing short of a dense search is complete; the lines are the
+    segments between every pair of modes (the shorter way round for angles), and ascents
+    start from each maximum and minimum along them, from ``_SEGMENT_STARTS`` evenly spread
+    points of each, and of the segment between every pair of components closer than
+    ``_NEIGHBOURS`` times the sum of their scales, and from points one and two scales from
+    every mean along the axes of its component and their diagonals.
+
+    Returns the new modes, their log-densities, "is a maximum" (all True) and local widths
+    as extra columns ``[N, E, ...]`` (padded with NaN, -inf, False, 1), or None when there
+    are none.
     """
     family = params.components
-    circular = family.name == "von_mises"
-    N, C, _ = points.shape
-    device = points.device
-    loc, wid = points[..., 0], width[..., 0]
-    order = torch.argsort(torch.where(distinct, loc, math.inf), dim=1)
-    loc, wid, valid = loc.gather(1, order), wid.gather(1, order), distinct.gather(1, order)
-    count = valid.sum(1)  # [N]
+    N, C, D = points.shape
+    device, dtype = points.device, points.dtype
     rows = torch.arange(N, device=device)
-    # Gaps between neighbours: (left, right) = (loc[j], loc[j+1]) where both are maxima.
-    pair = valid[:, 1:]
-    n_g = rows.unsqueeze(1).expand_as(pair)[pair]
-    left, right = loc[:, :-1][pair], loc[:, 1:][pair]
-    left_w, right_w = wid[:, :-1][pair], wid[:, 1:][pair]
-    down_first = torch.ones_like(n_g, dtype=torch.bool)
-    right_is_max = torch.ones_like(down_first)
+    count = distinct.sum(1)  # [N]; the distinct maxima are the first columns of each row
     has = count > 0
-    last = (count - 1).clamp_min(0)
-    first_loc, first_w = loc[:, 0], wid[:, 0]
-    last_loc, last_w = loc[rows, last], wid[rows, last]
-    if circular:
-        # The gap from the last maximum round the circle to the first (the whole circle
-        # when there is one maximum).
-        extra = [(rows[has], last_loc[has], first_loc[has] + 2 * math.pi, last_w[has],
-                  first_w[has], torch.ones_like(has[has]), torch.ones_like(has[has]))]
+    if D == 1:
+        loc, wid = points[..., 0], width[..., 0]
+        order = torch.argsort(torch.where(distinct, loc, math.inf), dim=1)
+        loc, wid, valid = loc.gather(1, order), wid.gather(1, order), distinct.gather(1, order)
+        pair = valid[:, 1:]  # gaps between neighbours (loc[j], loc[j+1])
+        n_g = rows.unsqueeze(1).expand_as(pair)[pair]
+        left, right = loc[:, :-1][pair], loc[:, 1:][pair]
+        left_w, right_w = wid[:, :-1][pair], wid[:, 1:][pair]
+        down_first = torch.ones_like(n_g, dtype=torch.bool)
+        right_is_max = torch.ones_like(down_first)
+        last = (count - 1).clamp_min(0)
+        first_loc, first_w = loc[:, 0][has], wid[:, 0][has]
+        last_loc, last_w = loc[rows, last][has], wid[rows, last][has]
+        yes = torch.ones_like(first_loc, dtype=torch.bool)
+        if family.name == "von_mises":
+            # From the last maximum round the circle to the first (all of it for one).
+            extra = [(rows[has], last_loc, first_loc + 2 * math.pi, last_w, first_w, yes, yes)]
+        else:
+            mu = params.mu[..., 0][has]
+            low, high = mu.min(1).values, mu.max(1).values
+            extra = [
+                (rows[has], low, first_loc, first_w, first_w, ~yes, yes),  # up only
+                (rows[has], last_loc, high, last_w, last_w, yes, ~yes),  # to no maximum
+            ]
+        for n_e, l_e, r_e, lw_e, rw_e, d_e, m_e in extra:
+            n_g, left, right = torch.cat([n_g, n_e]), torch.cat([left, l_e]), torch.cat([right, r_e])
+            left_w, right_w = torch.cat([left_w, lw_e]), torch.cat([right_w, rw_e])
+            down_first = torch.cat([down_first, d_e])
+            right_is_max = torch.cat([right_is_max, m_e])
+        base = torch.zeros(n_g.numel(), 1, dtype=dtype, device=device)
+        direction = torch.ones_like(base)
     else:
-        mu = params.mu[..., 0]
-        low, high = mu.min(1).values, mu.max(1).values
-        extra = [
-            # From the smallest mean up to the first maximum.
-            (rows[has], low[has], first_loc[has], first_w[has], first_w[has],
-             torch.zeros_like(has[has]), torch.ones_like(has[has])),
-            # From the last maximum down towards the largest mean.
-            (rows[has], last_loc[has], high[has], last_w[has], last_w[has],
-             torch.ones_like(has[has]), torch.zeros_like(has[has])),
-        ]
-    for n_e, l_e, r_e, lw_e, rw_e, d_e, m_e in extra:
-        n_g, left, right = torch.cat([n_g, n_e]), torch.cat([left, l_e]), torch.cat([right, r_e])
-        left_w, right_w = torch.cat([left_w, lw_e]), torch.cat([right_w, rw_e])
-        down_first, right_is_max = torch.cat([down_first, d_e]), torch.cat([right_is_max, m_e])
+        # Segments between every pair (i, j), i < j, of the distinct modes.
+        i, j = torch.triu_indices(C, C, offset=1, device=device)
+        pair = j.unsqueeze(0) < count.unsqueeze(1)  # [N, P]
+        n_g = rows.unsqueeze(1).expand_as(pair)[pair]
+        i, j = i.expand_as(pair)[pair], j.expand_as(pair)[pair]
+        base = points[n_g, i]
+        direction = family.difference(points[n_g, j], points[n_g, i])
+        left = torch.zeros(n_g.numel(), dtype=dtype, device=device)
+        right = torch.ones_like(left)
+        left_w = (direction / width[n_g, i]).norm(dim=-1).reciprocal()
+        right_w = (direction / width[n_g, j]).norm(dim=-1).reciprocal()
+        down_first = torch.ones_like(n_g, dtype=torch.bool)
+        right_is_max = torch.ones_like(down_first)
+        # The basin of a missed mode can cross a segment where the density along it only
+        # slopes: ascents also start from evenly spread points of every segment, and of
+        # the segment between every pair of components closer than _NEIGHBOURS times the
+        # sum of their scales (far apart, their tails make a valley, not a mode).
+        spread = torch.arange(1, _SEGMENT_STARTS + 1, dtype=dtype, device=device)
+        spread = (spread / (_SEGMENT_STARTS + 1)).view(1, -1, 1)
+        K = params.mu.shape[1]
+        k, l = torch.triu_indices(K, K, offset=1, device=device)
+        mu, scale = params.mu, params.sigma
+        gap = family.difference(mu[:, l], mu[:, k])  # [N, P, D]
+        close = (gap / (scale[:, k] + scale[:, l])).norm(dim=-1) <= _NEIGHBOURS
+        n_c = rows.unsqueeze(1).expand_as(close)[close]
+        from_k = mu[:, k][close]
+        # And from points one and two scales away from every mean, along the axes of its
+        # component (a full covariance's Cholesky columns) and their diagonals: a mode at
+        # the side of an elongated component, where another's tail crosses it.
+        axes = params.scale_tril if params.scale_tril is not None else torch.diag_embed(params.sigma)
+        axes = axes.transpose(-1, -2)  # [N, K, D (axis), D]
+        i, j = torch.triu_indices(D, D, offset=1, device=device)
+        diagonals = torch.cat([axes[:, :, i] + axes[:, :, j], axes[:, :, i] - axes[:, :, j]], 2)
+        ways = torch.cat([axes, diagonals / math.sqrt(2)], 2)
+        ways = torch.cat([ways, -ways, 2 * ways, -2 * ways], 2)  # [N, K, R, D]
+        R = ways.shape[2]
+        found_n = [n_g.repeat_interleave(_SEGMENT_STARTS), n_c.repeat_interleave(_SEGMENT_STARTS),
+                   rows.repeat_interleave(K * R)]
+        found_x = [(base.unsqueeze(1) + spread * direction.unsqueeze(1)).reshape(-1, D),
+                   (from_k.unsqueeze(1) + spread * gap[close].unsqueeze(1)).reshape(-1, D),
+                   (mu.unsqueeze(2) + ways).reshape(-1, D)]
     offset = 0.5 * min(merge_tol, 1e-2)  # first step off a maximum, in its local widths
-    found_n, found_x = [], []
+    if D == 1:
+        found_n, found_x = [], []
     for _ in range(4 * C + 4):
         if n_g.numel() == 0:
             break
-        # Down from the left maximum to the next minimum (the gaps from the smallest mean
-        # start at that mean and go up at once).
-        low_x = left.clone()
+        line = (base, direction)
+        # Down from the left maximum to the next minimum (the walks from the smallest mean
+        # go up at once).
+        low_t = left.clone()
         down = down_first.nonzero().squeeze(-1)
         if down.numel():
             start = left[down] + offset * left_w[down]
+            sub = (base[down], direction[down])
             _, past, found = _march(
-                prep, n_g[down], start, right[down], False, max_iter, tol, offset
+                prep, n_g[down], sub, start, right[down], False, max_iter, tol, offset
             )
-            low_x[down] = torch.where(found, past, right[down])
+            low_t[down] = torch.where(found, past, right[down])
+            if D > 1:
+                # Off the segment the valley may rise into a mode no ascent reached: its
+                # lowest point along the segment starts an ascent too.
+                found_n.append(n_g[down][found])
+                found_x.append((base[down] + low_t[down].unsqueeze(-1) * direction[down])[found])
         # Up to the next maximum.
-        top, _, _ = _march(prep, n_g, low_x, right, True, max_iter, tol, offset)
-        lp_top, _, _, w_top, _ = _derivatives(prep, n_g, top.unsqueeze(-1), hessian=False)
-        w_top = w_top[:, 0]
+        top, _, _ = _march(prep, n_g, line, low_t, right, True, max_iter, tol, offset)
+        _, _, w_top, _, _ = _along(prep, n_g, base, direction, top)
         at_right = (right - top).abs() <= merge_tol * torch.minimum(w_top, right_w)
-        at_right |= top >= right
-        at_right &= right_is_max | (top >= right)
+        at_right = (at_right & right_is_max) | (top >= right)
         go_on = ~at_right
         if not bool(go_on.any()):
             break
         n_g, top, w_top = n_g[go_on], top[go_on], w_top[go_on]
+        base, direction = base[go_on], direction[go_on]
         found_n.append(n_g)
-        found_x.append(top)
+        found_x.append(base + top.unsqueeze(-1) * direction)
         left, left_w, right, right_w = top, w_top, right[go_on], right_w[go_on]
         right_is_max = right_is_max[go_on]
         down_first = torch.ones_like(go_on[go_on])
     if not found_n:
         return None
-    n_new, x_new = torch.cat(found_n), torch.cat(found_x).unsqueeze(-1)
+    n_new, x_new = torch.cat(found_n), torch.cat(found_x)
+    if D == 1:
+        _, grad, hess, wid, fixed, _ = _derivatives(prep, n_new, x_new)
+        converged = ~(_ascent_step(grad, hess, wid, fixed)[1] > 10 * tol)
+    else:
+        x_new, converged = _ascend(prep, n_new, x_new, max_iter, tol)
     x_new = family.wrap(x_new)
-    _, grad, hess, width, fixed = _derivatives(prep, n_new, x_new)
-    converged = ~(_ascent_step(grad, hess, width, fixed)[1] > 10 * tol)
     lp_new, max_new, w_new, _ = _check_maxima(prep, n_new, x_new, converged)
-    keep = max_new
+    # Keep the maxima that are not a known mode again (most ascents in 2-D and up).
+    gap = family.difference(x_new.unsqueeze(1), points[n_new]).abs()  # [A, C, D]
+    near = (gap <= merge_tol * torch.minimum(w_new.unsqueeze(1), width[n_new])).all(-1)
+    known = (near & distinct[n_new]).any(-1)
+    keep = max_new & ~known
     n_new, x_new, lp_new, w_new = n_new[keep], x_new[keep], lp_new[keep], w_new[keep]
     if n_new.numel() == 0:
         return None
-    # Scatter into extra columns: the j-th new mode of row n goes to column j.
+    # Scatter into extra columns: the j-th new point of row n goes to column j.
     per_row = torch.bincount(n_new, minlength=N)
     E = int(per_row.max())
     sort = torch.argsort(n_new, stable=True)
     n_new, x_new, lp_new, w_new = n_new[sort], x_new[sort], lp_new[sort], w_new[sort]
-    starts = torch.cumsum(per_row, 0) - per_row
-    col = torch.arange(n_new.numel(), device=device) - starts[n_new]
-    X = points.new_full((N, E, 1), math.nan)
+    col = torch.arange(n_new.numel(), device=device) - (torch.cumsum(per_row, 0) - per_row)[n_new]
+    X = points.new_full((N, E, D), math.nan)
     LP = points.new_full((N, E), -math.inf)
     IS = torch.zeros(N, E, dtype=torch.bool, device=device)
-    W = points.new_ones((N, E, 1))
+    W = points.new_ones((N, E, D))
     X[n_new, col], LP[n_new, col], IS[n_new, col], W[n_new, col] = x_new, lp_new, True, w_new
     return X, LP, IS, W

@@ -23,7 +23,7 @@ from mdn_src import (
     pit,
     sample,
 )
-from mdn_src.mixture import FAMILIES, component_cdf
+from mdn_src.mixture import FAMILIES, ComponentSpec, component_cdf
 
 F64 = torch.float64
 #: (family, covariance) pairs an MDN accepts.
@@ -1018,3 +1018,73 @@ def test_one_adam_step_lowers_the_loss(family, covariance):
     with torch.no_grad():
         after = mdn.loss(x, t)
     assert after < before
+
+
+# --- off_diagonal: how raw outputs become the Cholesky factor's lower triangle -------------
+
+
+def _full_raw(K=3, N=4, a_sigma=0.0, a_off=2.0):
+    """Raw head outputs for D = 2, full covariance: pi, mu, scales, one off-diagonal each."""
+    D = 2
+    a = torch.zeros(N, K + K * D + K * D + K, dtype=F64)
+    a[:, K + K * D : K + 2 * K * D] = a_sigma
+    a[:, -K:] = a_off
+    return a
+
+
+def test_free_off_diagonal_is_the_raw_output_and_the_default():
+    a = _full_raw(a_sigma=torch.linspace(-3, 3, 6).repeat(4, 1), a_off=0.7)
+    default = ComponentSpec("gaussian", "full", sigma_min=0.01)
+    free = ComponentSpec("gaussian", "full", sigma_min=0.01, off_diagonal="free")
+    L = default.parameters(a, 3, 2).scale_tril
+    assert torch.equal(L, free.parameters(a, 3, 2).scale_tril)
+    assert torch.equal(L[..., 1, 0], torch.full((4, 3), 0.7, dtype=F64))  # L_21 = a_21
+    softplus = np.log1p(np.exp(np.linspace(-3, 3, 6))).reshape(3, 2)
+    np.testing.assert_allclose(L.diagonal(dim1=-2, dim2=-1)[0].numpy(), 0.01 + softplus)
+
+
+@pytest.mark.parametrize("a_sigma", [-4.0, 0.0, 3.0])
+def test_scaled_off_diagonal_sets_the_correlation_whatever_the_scales(a_sigma):
+    # L = [[s1, 0], [a s2, s2]]: covariance [[s1^2, a s1 s2], [a s1 s2, s2^2 (1 + a^2)]],
+    # so the correlation is a / sqrt(1 + a^2), whatever s1 and s2 are.
+    a_off = 2.0
+    spec = ComponentSpec("gaussian", "full", off_diagonal="scaled")
+    raw_scales = torch.tensor([a_sigma, a_sigma + 1.5]).repeat(4, 3)  # s1 != s2
+    params = spec.parameters(_full_raw(a_sigma=raw_scales, a_off=a_off), 3, 2)
+    L = params.scale_tril.numpy()
+    s1, s2 = 1e-3 + np.log1p(np.exp([a_sigma, a_sigma + 1.5]))  # sigma_min + softplus
+    np.testing.assert_allclose(L[..., 0, 0], s1)
+    np.testing.assert_allclose(L[..., 1, 0], a_off * s2)  # L_21 = a_21 L_22, not a_21 L_11
+    cov = L @ np.swapaxes(L, -1, -2)
+    corr = cov[..., 0, 1] / np.sqrt(cov[..., 0, 0] * cov[..., 1, 1])
+    np.testing.assert_allclose(corr, a_off / math.sqrt(1 + a_off**2))
+    np.testing.assert_allclose(params.sigma[..., 1].numpy(), s2 * math.sqrt(1 + a_off**2))
+
+
+def test_scaled_off_diagonal_log_prob_matches_scipy():
+    spec = ComponentSpec("gaussian", "full", off_diagonal="scaled")
+    g = torch.Generator().manual_seed(5)
+    D, K = 3, 2
+    a = torch.randn(4, K + 2 * K * D + K * D * (D - 1) // 2, generator=g, dtype=F64)
+    params = spec.parameters(a, K, D)
+    t = torch.randn(4, D, generator=g, dtype=F64)
+    ours = mixture_log_prob(params, t).numpy()
+    L = params.scale_tril.numpy()
+    for n in range(4):
+        terms = [
+            params.log_pi[n, k].item()
+            + stats.multivariate_normal(params.mu[n, k].numpy(), L[n, k] @ L[n, k].T).logpdf(
+                t[n].numpy()
+            )
+            for k in range(K)
+        ]
+        assert ours[n] == pytest.approx(logsumexp(terms), rel=1e-10)
+
+
+def test_off_diagonal_rejects_unknown_values_and_non_full_covariances():
+    with pytest.raises(ValueError, match=r"off_diagonal must be one of \('free', 'scaled'\)"):
+        ComponentSpec("gaussian", "full", off_diagonal="relative")
+    with pytest.raises(ValueError, match="applies to covariance='full' only"):
+        ComponentSpec("gaussian", "diagonal", off_diagonal="scaled")
+    with pytest.raises(ValueError, match="applies to covariance='full' only"):
+        MDN(1, 2, 2, hidden=3, off_diagonal="scaled")

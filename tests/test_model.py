@@ -233,3 +233,38 @@ def test_training_checks_its_arguments_once_not_every_step(monkeypatch):
     two = calls["n"]
     train.fit(mdn, x, t, epochs=50, lr=0.01)
     assert calls["n"] - two == two  # the same few checks for 50 epochs as for 2
+
+
+@pytest.mark.parametrize("off_diagonal", ["free", "scaled"])
+@pytest.mark.parametrize("covariance", ["isotropic", "diagonal"])
+def test_with_full_covariance_starts_from_the_same_mixture(covariance, off_diagonal):
+    small = MDN(2, 3, n_components=4, hidden=[6, 5], covariance=covariance).double()
+    with torch.no_grad():  # far from a fresh init, so a copy cannot match by luck
+        for p in small.parameters():
+            p.add_(torch.randn_like(p))
+    rng = torch.get_rng_state()
+    full = small.with_full_covariance(off_diagonal=off_diagonal)
+    assert torch.equal(torch.get_rng_state(), rng)  # the caller's random stream is untouched
+    assert full.covariance == "full" and full.off_diagonal == off_diagonal
+    assert full.head.weight.dtype == torch.float64 and full.head.out_features == 4 + 12 + 12 + 12
+    x = torch.randn(9, 2, dtype=torch.float64)
+    with torch.no_grad():
+        before, after = small.mixture_parameters(x), full.mixture_parameters(x)
+    assert torch.equal(after.log_pi, before.log_pi) and torch.equal(after.mu, before.mu)
+    torch.testing.assert_close(after.sigma, before.sigma, rtol=1e-15, atol=0)
+    torch.testing.assert_close(after.scale_tril, torch.diag_embed(before.sigma), rtol=1e-15, atol=0)
+    t = torch.randn(9, 3, dtype=torch.float64)
+    torch.testing.assert_close(full.loss(x, t), small.loss(x, t), rtol=1e-12, atol=0)
+    # A copy, not a view: training the copy leaves the original alone.
+    with torch.no_grad():
+        full.head.weight.add_(1.0)
+    assert torch.equal(small.mixture_parameters(x).mu, before.mu)
+
+
+def test_with_full_covariance_rejects_full_and_non_gaussian_models():
+    with pytest.raises(ValueError, match="needs an isotropic or diagonal gaussian MDN"):
+        MDN(1, 2, 2, hidden=3, covariance="full").with_full_covariance()
+    with pytest.raises(ValueError, match="component='laplace'"):
+        MDN(1, 2, 2, hidden=3, component="laplace").with_full_covariance()
+    with pytest.raises(ValueError, match="off_diagonal must be one of"):
+        MDN(1, 2, 2, hidden=3).with_full_covariance(off_diagonal="diagonal")

@@ -75,3 +75,21 @@ def test_public_names_are_exported():
     assert sorted(mdn_src.__all__) == sorted(set(mdn_src.__all__))
     for name in mdn_src.__all__:
         assert hasattr(mdn_src, name), name
+
+
+def test_version_is_one_and_the_same_everywhere():
+    """pyproject.toml, the installed package, CITATION.cff, the changelog and the site's
+    footer all name the same version."""
+    import importlib.util
+    import re
+    import tomllib
+
+    root = PACKAGE.parent
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert mdn_src.__version__ == version
+    assert re.search(rf"^version: {re.escape(version)}$", (root / "CITATION.cff").read_text(), re.M)
+    assert f"## {version} " in (root / "CHANGELOG.md").read_text()
+    spec = importlib.util.spec_from_file_location("site_fixes", root / "book/_ext/site_fixes.py")
+    site_fixes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_fixes)
+    assert site_fixes.footer_text() == f"Built with mdn_src {version}."

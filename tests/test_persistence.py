@@ -253,3 +253,20 @@ def test_docstring_examples_run():
         for test in finder.find(method, globs={"MDN": MDN, "torch": torch}):
             runner.run(test)
         assert runner.failures == 0 and runner.tries > 0
+
+
+def test_off_diagonal_travels_through_get_config_save_and_load(tmp_path):
+    mdn = _mdn(torch.float64, component="gaussian", covariance="full", off_diagonal="scaled")
+    assert mdn.get_config()["off_diagonal"] == "scaled"
+    assert MDN(**mdn.get_config()).spec == mdn.spec
+    path = tmp_path / "scaled.pt"
+    mdn.save(path)
+    loaded = MDN.load(path)
+    assert loaded.off_diagonal == "scaled" and loaded.get_config() == mdn.get_config()
+    x = torch.randn(11, 2, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.equal(
+            loaded.mixture_parameters(x).scale_tril, mdn.mixture_parameters(x).scale_tril
+        )
+    # The default is not written, so default models' files read as before.
+    assert "off_diagonal" not in _mdn(covariance="full").get_config()

@@ -148,3 +148,51 @@ def test_predictions_reject_broadcastable_but_wrong_shapes():
         sample(params._replace(log_pi=params.log_pi[:, :1]), 2)
     with pytest.raises(ValueError, match="params.sigma must be positive"):
         mixture_mean(params._replace(sigma=-params.sigma))
+
+
+def _two_components(N=20_000):
+    return MixtureParameters(
+        torch.log(torch.tensor([[0.2, 0.8]], dtype=torch.float64)).expand(N, 2),
+        torch.tensor([[[-3.0], [3.0]]], dtype=torch.float64).expand(N, 2, 1),
+        torch.tensor([[[0.5], [0.5]]], dtype=torch.float64).expand(N, 2, 1),
+    )
+
+
+def test_temperature_one_is_plain_sampling():
+    params = random_params(5, 3, 2)
+    plain = sample(params, 7, torch.Generator().manual_seed(1))
+    warm = sample(params, 7, torch.Generator().manual_seed(1), temperature=1.0, scale_sigma=True)
+    torch.testing.assert_close(plain, warm, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("tau", [0.5, 3.0])
+def test_temperature_reweights_components_as_pi_to_the_one_over_tau(tau):
+    draws = sample(_two_components(), 1, torch.Generator().manual_seed(2), temperature=tau)[0]
+    share = (draws[:, 0] < 0).double().mean().item()  # draws from the left component
+    weights = torch.tensor([0.2, 0.8]) ** (1 / tau)
+    expected = (weights[0] / weights.sum()).item()  # 0.059 at tau 0.5, 0.387 at tau 3
+    assert share == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / 20_000))
+
+
+def test_temperature_zero_with_scaled_sigma_gives_the_most_probable_mean():
+    params = random_params(6, 4, 2)
+    draws = sample(params, 3, torch.Generator().manual_seed(0), temperature=0, scale_sigma=True)
+    torch.testing.assert_close(draws, approximate_mode(params).expand(3, 6, 2))
+    # Without scaling sigma, tau = 0 still always picks the most probable component.
+    one = sample(_two_components(2000), 1, temperature=0)[0]
+    assert (one > 0).all()
+
+
+def test_scale_sigma_narrows_each_component():
+    params = _two_components()
+    draws = sample(params, 1, torch.Generator().manual_seed(3), temperature=0.5, scale_sigma=True)
+    right = draws[0][draws[0, :, 0] > 0]
+    assert right.std().item() == pytest.approx(0.25, rel=0.05)  # 0.5 * sigma
+
+
+def test_temperature_arguments_are_checked():
+    params = random_params(2, 2, 1)
+    with pytest.raises(ValueError, match="temperature must be finite and >= 0"):
+        sample(params, 2, temperature=-1.0)
+    with pytest.raises(TypeError, match="scale_sigma must be a bool"):
+        sample(params, 2, scale_sigma="yes")

@@ -4,9 +4,28 @@ sphinx-thebe and sphinx-togglebutton register their inline scripts once per read
 and Jupyter Book runs two, so every page declared ``const THEBE_JS_URL`` twice: a console
 error in every reader's browser. After the build we drop, from each page's ``<head>``, any
 ``<script>`` line that repeats an earlier one exactly.
+
+The footer names the version of ``mdn_src`` the book was built with (read from the
+installed package, whose version is ``pyproject.toml``'s), so a reader can tell which
+library the pages describe.
 """
 
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+
+def footer_text() -> str:
+    """The footer line: the library's version, or a plain note if it is not installed."""
+    try:
+        return f"Built with mdn_src {version('mdn_src')}."
+    except PackageNotFoundError:
+        return "Built with mdn_src (version unknown)."
+
+
+def _set_footer(app, config):
+    options = dict(config.html_theme_options or {})
+    options["extra_footer"] = footer_text()
+    config.html_theme_options = options
 
 
 def _drop_duplicate_scripts(app, exception):
@@ -28,5 +47,6 @@ def _drop_duplicate_scripts(app, exception):
 
 
 def setup(app):
+    app.connect("config-inited", _set_footer)
     app.connect("build-finished", _drop_duplicate_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,144 @@
+"""Train once, reuse everywhere: a cache of trained models keyed by everything that matters.
+
+Several chapters need the same trained model, and a reader re-running a chapter should not
+wait for training that has been done. :func:`fit_cached` trains with :func:`mdn_src.fit`
+the first time and stores the weights and the history; a later call with the same model
+(architecture and initial weights), data, training arguments, library source, torch
+version, CPU code path and thread count loads them instead, giving the very same model.
+Anything else changed means a different key, so a stale model is never returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._checks import as_matrix
+from .train import History, fit
+
+#: Where trained models are kept unless ``MDN_SRC_CACHE`` or ``cache_dir`` says otherwise.
+DEFAULT_CACHE = Path("~/.cache/mdn_src")
+
+_SOURCE = Path(__file__).resolve().parent
+
+
+def cache_dir(path: str | os.PathLike | None = None) -> Path:
+    """The cache folder: ``path``, else ``$MDN_SRC_CACHE``, else ``~/.cache/mdn_src``."""
+    chosen = path if path is not None else os.environ.get("MDN_SRC_CACHE", DEFAULT_CACHE)
+    return Path(chosen).expanduser()
+
+
+def _digest(model: nn.Module, x: torch.Tensor, t: torch.Tensor, kwargs: dict) -> str:
+    h = hashlib.sha256()
+
+    def add(label: str, payload: bytes) -> None:
+        h.update(label.encode() + len(payload).to_bytes(8, "little") + payload)
+
+    for file in sorted(_SOURCE.glob("*.py")):  # any change to the library: a new key
+        add(file.name, file.read_bytes())
+    add("torch", torch.__version__.encode())
+    add("cpu", str(torch.backends.cpu.get_cpu_capability()).encode())
+    add("threads", str(torch.get_num_threads()).encode())
+    add("mkl", os.environ.get("MKL_CBWR", "").encode())  # MKL's code path (the Makefile's)
+    add("class", type(model).__qualname__.encode())
+    config = model.get_config() if callable(getattr(model, "get_config", None)) else repr(model)
+    add("config", json.dumps(config, sort_keys=True, default=str).encode())
+    for name, value in model.state_dict().items():  # the initial weights
+        add(name, value.detach().cpu().contiguous().numpy().tobytes())
+    for name, value in (("x", x), ("t", t)):
+        add(name, value.detach().cpu().contiguous().numpy().tobytes() + str(value.dtype).encode())
+    add("fit", json.dumps(kwargs, sort_keys=True, default=repr).encode())
+    return h.hexdigest()[:24]
+
+
+def _history_to_dict(history: History) -> dict:
+    out = {}
+    for field in ("train", "validation", "lr", "input_noise", "target_noise", "validation_rows"):
+        value = getattr(history, field)
+        out[field] = None if value is None else torch.from_numpy(np.asarray(value).copy())
+    out["diagnostics"] = (
+        None
+        if history.diagnostics is None
+        else {k: torch.from_numpy(np.asarray(v).copy()) for k, v in history.diagnostics.items()}
+    )
+    out["best_epoch"], out["stopped_epoch"] = history.best_epoch, history.stopped_epoch
+    return out
+
+
+def _history_from_dict(data: dict) -> History:
+    def array(value):
+        return None if value is None else value.numpy()
+
+    diagnostics = data["diagnostics"]
+    return History(
+        train=array(data["train"]),
+        validation=array(data["validation"]),
+        lr=array(data["lr"]),
+        diagnostics=None if diagnostics is None else {k: v.numpy() for k, v in diagnostics.items()},
+        best_epoch=data["best_epoch"],
+        stopped_epoch=data["stopped_epoch"],
+        input_noise=array(data["input_noise"]),
+        target_noise=array(data["target_noise"]),
+        validation_rows=array(data["validation_rows"]),
+    )
+
+
+def fit_cached(
+    model: nn.Module, x, t, *, name: str, cache: str | os.PathLike | None = None, **kwargs
+) -> History:
+    """:func:`mdn_src.fit` ``(model, x, t, **kwargs)``, or its stored result if it exists.
+
+    Arguments:
+        model: the untrained model, as :func:`~mdn_src.train.fit` takes it; its initial
+            weights are part of the key, and it ends up trained (or loaded) in place.
+        x, t: the training data, as for ``fit``.
+        name: a readable prefix for the file (e.g. ``"ch6-seed0"``); the key decides reuse.
+        cache: the folder (default: :func:`cache_dir`'s choice), created if needed.
+        **kwargs: ``fit``'s keyword arguments (``epochs``, ``lr``...).
+
+    Returns:
+        The :class:`~mdn_src.train.History` of the run that produced the weights.
+
+    Example:
+        >>> import tempfile
+        >>> from mdn_src import MDN
+        >>> x = torch.linspace(0, 1, 50).unsqueeze(1)
+        >>> folder = tempfile.mkdtemp()
+        >>> torch.manual_seed(0) and None
+        >>> first = fit_cached(MDN(1, 1, 2, hidden=4), x, x, name="demo", cache=folder,
+        ...                    epochs=20, lr=0.01)
+        >>> torch.manual_seed(0) and None
+        >>> again = fit_cached(MDN(1, 1, 2, hidden=4), x, x, name="demo", cache=folder,
+        ...                    epochs=20, lr=0.01)  # loaded, not trained
+        >>> bool((first.train == again.train).all())
+        True
+    """
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\"):
+        raise ValueError(f"name must be a non-empty file-name prefix, got {name!r}")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    x_key = as_matrix(x, "x", getattr(model, "in_features", None))
+    t_key = as_matrix(t, "t", getattr(model, "out_features", None))
+    folder = cache_dir(cache)
+    path = folder / f"{name}-{_digest(model, x_key, t_key, kwargs)}.pt"
+    if path.exists():
+        try:
+            stored = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(stored["state_dict"])
+            model.eval()
+            return _history_from_dict(stored["history"])
+        except Exception:  # a damaged file (an interrupted write): train again
+            path.unlink(missing_ok=True)
+    history = fit(model, x, t, **kwargs)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"state_dict": state, "history": _history_to_dict(history)}, partial)
+    partial.replace(path)  # atomic: a reader never sees half a file
+    return history

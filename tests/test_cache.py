@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import torch
+
+import mdn_src.cache as cache_module
+from mdn_src import MDN, fit_cached
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the real trainings behind fit_cached."""
+    calls = {"n": 0}
+    real = cache_module.fit
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "fit", counting)
+    return calls
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return MDN(1, 1, n_components=2, hidden=5)
+
+
+def _data():
+    x = torch.linspace(0, 1, 40).unsqueeze(1)
+    return x, torch.sin(5 * x)
+
+
+def test_second_call_loads_the_same_model_and_history(tmp_path, counted):
+    x, t = _data()
+    first = _model()
+    h1 = fit_cached(first, x, t, name="m", cache=tmp_path, epochs=15, lr=0.02)
+    second = _model()
+    h2 = fit_cached(second, x, t, name="m", cache=tmp_path, epochs=15, lr=0.02)
+    assert counted["n"] == 1  # trained once, loaded once
+    np.testing.assert_array_equal(h1.train, h2.train)
+    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # And a cached model is the one plain training gives.
+    from mdn_src import fit
+
+    plain = _model()
+    fit(plain, x, t, epochs=15, lr=0.02)
+    for a, b in zip(plain.state_dict().values(), second.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["initial weights", "epochs", "data", "architecture"],
+)
+def test_anything_that_changes_the_result_changes_the_key(tmp_path, counted, change):
+    x, t = _data()
+    fit_cached(_model(), x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    model, epochs = _model(), 5
+    if change == "initial weights":
+        model = _model(seed=1)
+    elif change == "epochs":
+        epochs = 6
+    elif change == "data":
+        t = t + 1e-6
+    elif change == "architecture":
+        torch.manual_seed(0)
+        model = MDN(1, 1, n_components=2, hidden=5, sigma_min=2e-3)
+    fit_cached(model, x, t, name="m", cache=tmp_path, epochs=epochs, lr=0.02)
+    assert counted["n"] == 2
+
+
+def test_a_damaged_file_is_retrained(tmp_path, counted):
+    x, t = _data()
+    fit_cached(_model(), x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    (stored,) = tmp_path.glob("m-*.pt")
+    stored.write_bytes(stored.read_bytes()[:50])
+    fit_cached(_model(), x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    assert counted["n"] == 2 and len(list(tmp_path.glob("m-*.pt"))) == 1
+
+
+def test_the_environment_chooses_the_folder(tmp_path, monkeypatch, counted):
+    monkeypatch.setenv("MDN_SRC_CACHE", str(tmp_path / "here"))
+    x, t = _data()
+    fit_cached(_model(), x, t, name="env", epochs=3, lr=0.02)
+    assert len(list((tmp_path / "here").glob("env-*.pt"))) == 1
+
+
+@pytest.mark.parametrize("name", ["", "a/b", 3])
+def test_bad_names_are_errors(tmp_path, name):
+    x, t = _data()
+    with pytest.raises(ValueError, match="name must be a non-empty file-name prefix"):
+        fit_cached(_model(), x, t, name=name, cache=tmp_path, epochs=1, lr=0.1)
