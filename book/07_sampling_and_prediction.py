@@ -147,10 +147,15 @@ plt.show()
 # one ascent from every component mean is the way to look for all of them
 # {cite:p}`carreira2000modes`.
 #
-# `conditional_modes` runs all $2{,}500 \times 30$ ascents at once, stops each when it
-# moves less than $10^{-6}$, and merges ascents that end within $10^{-3}$ of each other.
-# It reports every local maximum, including tiny bumps far from the data; `significant`
-# keeps those at least 5% as high as the highest one.
+# `conditional_modes` runs all $2{,}500 \times 30$ ascents at once. It uses this step where
+# the density curves the wrong way for Newton's method, and a Newton step near a peak (which
+# converges in a few steps where mean-shift crawls), stops an ascent when its next step
+# would be tiny compared with the components' widths, and then checks every end point: it
+# counts as a mode only if the density falls on both sides of it. Ascents that end within
+# 1% of a width of each other are one mode, and in one dimension a walk along the line
+# between neighbouring modes makes sure no bump between them was missed. It reports every
+# local maximum, including tiny bumps far from the data; `significant` keeps those at least
+# 5% as high as the highest one.
 
 # %%
 modes = conditional_modes(params)
@@ -159,7 +164,7 @@ t_of_mode = np.repeat(t_grid, params.mu.shape[1], axis=1)  # the input of each a
 n_modes = keep.sum(-1).numpy()
 print("grid points with 1, 2, 3, ... significant modes:", np.bincount(n_modes)[1:].tolist())
 
-# %% mystnb={"figure": {"caption": "The modes of the MDN's density at each value of t, found by fixed-point iteration: every mode at least 5% as high as the highest (orange), and the highest mode (red).", "name": "fig-ch7-modes"}, "image": {"alt": "Over the S-shaped training data, orange dots trace all three branches in the middle range of t, sometimes two dots per branch; red dots mark the highest mode and follow one branch at a time."}}
+# %% mystnb={"figure": {"caption": "The modes of the MDN's density at each value of t, found by ascents from every component mean: every mode at least 5% as high as the highest (orange), and the highest mode (red).", "name": "fig-ch7-modes"}, "image": {"alt": "Over the S-shaped training data, orange dots trace all three branches in the middle range of t, sometimes two dots per branch; red dots mark the highest mode and follow one branch at a time."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_points(ax, t_of_mode[keep], modes.location[..., 0][keep], "modes", "other")
@@ -168,22 +173,23 @@ plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# How many modes should there be? The oracle knows the intervals of $x$ that can produce
-# each $t$ (`oracle.branch_count` counts them); we compare.
+# How many modes should there be? The oracle knows how many branches of $f$ can produce
+# each $t$ (`oracle.branch_count` counts them; where two branches touch, their pieces of $x$
+# join into one interval, so this is an upper bound on the separate intervals); we compare.
 
 # %%
-n_intervals = oracle.branch_count(t_grid[:, 0])  # true intervals of x per t, [N]
-match = float(np.mean(n_modes == n_intervals))
+n_branches = oracle.branch_count(t_grid[:, 0])  # branches of f that reach each t, [N]
+match = float(np.mean(n_modes == n_branches))
 glue("ch7_modes_match_pct", round(100 * match, 1), display=False)
-print(f"{100 * match:.1f}% of the grid points have one significant mode per interval")
+print(f"{100 * match:.1f}% of the grid points have one significant mode per branch")
 
 # %% [markdown]
 # The true conditional density is uniform on each of its one to three intervals, so there
 # the "mode" is a whole interval. The MDN builds each flat interval from a few Gaussians,
 # whose sum has gentle ripples on top; each ripple is a mode. So
 # {numref}`fig-ch7-modes` shows the branches, sometimes with two modes on one branch, and
-# the number of significant modes equals the true number of intervals at
-# {glue:text}`ch7_modes_match_pct`% of the grid points. The *highest* mode is decided by
+# the number of significant modes equals the number of branches that can produce $t$ at
+# {glue:text}`ch7_modes_match_pct`% of the grid points (in this one trained model). The *highest* mode is decided by
 # those ripples, since the true density is equally high on every branch.
 #
 # Where does the shortcut differ from the highest mode? We count the grid points where
@@ -206,7 +212,7 @@ print(f"all with t in [{t_differ.min():.2f}, {t_differ.max():.2f}]")
 # give us:
 
 # %%
-three = t_grid[n_intervals == 3, 0]  # the t for which three intervals of x are non-empty
+three = t_grid[n_branches == 3, 0]  # the t that three branches of f can produce
 glue("ch7_t_lo", round(float(three.min()), 2), display=False)
 glue("ch7_t_hi", round(float(three.max()), 2), display=False)
 print(f"three branches for t in [{three.min():.2f}, {three.max():.2f}]")
@@ -360,8 +366,10 @@ plt.show()
 # {glue:text}`ch7_heldout_nll_30` nats and the $K = 3$ model
 # {glue:text}`ch7_heldout_nll_3` (lower is better). With a single Gaussian per branch the
 # $K = 3$ model cannot flatten the top of a box, whereas the $K = 30$ model put two
-# components side by side on the middle branch. More components fit better, up to the point
-# where the network stops using the extra ones.
+# components side by side on the middle branch. That is one trained model of each size: a
+# single run cannot tell how the fit depends on $K$ in general, because training is chaotic
+# here (another seed moves the held-out score by a few hundredths of a nat), so comparing $K$
+# properly needs several seeds per size.
 #
 # ## Which prediction for what
 #
@@ -378,8 +386,9 @@ plt.show()
 # - The mean of the most probable component is a cheap stand-in for the mode; it agrees
 #   with the highest true mode except at {glue:text}`ch7_approx_differs_pct`% of the grid
 #   points, where components overlap.
-# - The true modes come from a fixed-point (mean-shift) iteration started at every
-#   component mean; on a flat true density they show the branches, with ripples.
+# - The true modes come from an ascent started at every component mean (mean-shift steps,
+#   Newton steps near a peak), with every end point checked; on a flat true density they
+#   show the branches, with ripples.
 # - Ancestral sampling needs no Python loop: `sample` draws every component choice and
 #   every Gaussian draw in one call each.
 # - The mixture mean is the conditional mean, what least squares learns: right on average,

@@ -419,16 +419,20 @@ class MDN(nn.Module):
         w = self.head.weight
         return self.training_loss(x.to(w), t.to(w))
 
-    def training_loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def training_loss(
+        self, x: torch.Tensor, t: torch.Tensor, closed_form: bool = True
+    ) -> torch.Tensor:
         """:meth:`loss` without the argument checks, for training loops that checked once.
 
         ``x`` and ``t`` must already be finite ``[N, in_features]`` and ``[N, D]`` tensors of
         the model's dtype and device. Gaussian mixtures with isotropic or diagonal
         covariance take a fast path: the head is evaluated K-major and the loss's gradient
         is its closed form (:func:`mdn_src.loss.gaussian_head_nll`); the value is the same
-        as :func:`mdn_src.loss.nll` to rounding.
+        as :func:`mdn_src.loss.nll` to rounding. ``closed_form=False`` takes the autograd
+        path instead (the one ``torch.compile`` is given: compiled, the closed-form
+        function returned wrong values with torch 2.13 on CPU).
         """
-        if self.spec.family == "gaussian" and self.spec.covariance != "full":
+        if closed_form and self.spec.family == "gaussian" and self.spec.covariance != "full":
             h = self.trunk(x)  # [N, H]
             a_t = torch.addmm(self.head.bias.unsqueeze(1), self.head.weight, h.T)  # [S, N]
             isotropic = self.spec.covariance == "isotropic"

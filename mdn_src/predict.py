@@ -158,9 +158,6 @@ _SLACK = 1e-12
 _MAX_STEP = 1.0
 #: A component is present at a point where its responsibility is at least this.
 _PRESENT = 1e-6
-#: Families whose log-density can have a kink at a component mean (Laplace; the
-#: generalised normal with beta <= 1).
-_KINKED = ("laplace", "gennorm")
 #: In two or more dimensions, ascents start from this many evenly spread points of the
 #: segment between every pair of modes (besides its lowest point), and of the segment
 #: between every pair of components whose means are closer than _NEIGHBOURS times the sum
@@ -183,8 +180,8 @@ def conditional_modes(
     enough (Armijo). An ascent has converged when its full step is below ``tol`` local
     widths (a condition on the gradient, not on the step taken); it also stops where no
     step of ``tol`` widths or more raises the density (at a kink). For the families with a
-    kink or a cusp at each mean (``laplace``, ``gennorm``), a mean that is already a
-    maximum stays where it is.
+    kink or a cusp at each mean (``laplace``; ``gennorm`` with ``beta < 2``), a mean that
+    is already a maximum stays where it is, and a step stops at the first kink it meets.
 
     Every end point is then tested: it is a maximum when it converged with a negative
     definite Hessian, or when the density does not rise a small step away from it along
@@ -232,7 +229,7 @@ def conditional_modes(
     points = params.mu.reshape(N * K, D).clone()  # one ascent from every component mean
     climb = torch.arange(N * K, device=device)
     converged = torch.zeros(N * K, dtype=torch.bool, device=device)
-    if family.name in _KINKED:
+    if prep["cusped"]:
         # At a kink (or the infinite curvature of a generalised normal with beta < 2) the
         # derivatives at a mean say little about the mode next to it: a mean that is
         # already a maximum stays there, and the others climb from their highest probe.
@@ -257,13 +254,18 @@ def conditional_modes(
         extra = _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_tol)
         if extra is not None:
             points, log_density, is_max, width = (
-                torch.cat([a, b], 1) for a, b in zip((points, log_density, is_max, width), extra)
+                torch.cat([a, b], 1)
+                for a, b in zip((points, log_density, is_max, width), extra, strict=True)
             )
             points, log_density, is_max, width, distinct = _merge(
                 family, points, log_density, is_max, width, merge_tol
             )
             keep = max(K, int(distinct.sum(-1).max()))
-            points, log_density, distinct = points[:, :keep], log_density[:, :keep], distinct[:, :keep]
+            points, log_density, distinct = (
+                points[:, :keep],
+                log_density[:, :keep],
+                distinct[:, :keep],
+            )
     if N and K:
         highest = points[:, 0]
     else:
@@ -341,6 +343,11 @@ def _prepare(params: MixtureParameters) -> dict:
     if family.name == "gennorm":
         scale = scale * (2 / params.shape).clamp(max=1).unsqueeze(-1)
     prep["scale"] = scale
+    # A kink at the mean (Laplace; generalised normal with beta <= 1), or at least an
+    # infinite curvature there (beta < 2).
+    beta = params.shape if family.name == "gennorm" else None
+    prep["kinked"] = family.name == "laplace" or (beta is not None and bool((beta <= 1).any()))
+    prep["cusped"] = prep["kinked"] or (beta is not None and bool((beta < 2).any()))
     return prep
 
 
@@ -454,16 +461,25 @@ def _ascend(prep, owner, points, max_iter: int, tol: float):
     converged = torch.zeros(points.shape[0], dtype=torch.bool, device=points.device)
     active = torch.arange(points.shape[0], device=points.device)
     state = _derivatives(prep, owner, points)
+    kinked = prep["kinked"]
     for _ in range(max_iter):
         if active.numel() == 0:
             break
         n, x = owner[active], points[active]
         lp, grad, hess, width, fixed, _ = state
         step, size, newton = _ascent_step(grad, hess, width, fixed)
+        snap = None
+        if kinked:
+            step, snap = _kink_step(prep, n, x, grad, step)
+            size = (step / width).abs().amax(-1)
         done = ~(size > tol)  # also NaN
         converged[active[done]] = True
         slope = (grad * step).sum(-1)  # > 0: an ascent direction
-        at_full = _derivatives(prep, n, x + step)
+        full_x = x + step
+        if snap is not None:  # land exactly on the kink
+            on = torch.where(snap, prep["mu"][n], 0.0).sum(1)
+            full_x = torch.where(snap.any(1), on, full_x)
+        at_full = _derivatives(prep, n, full_x)
         rise = at_full[0] - lp
         full = rise >= 1e-4 * slope
         # Close to a flat maximum the rise of a Newton step drowns in rounding before the
@@ -482,7 +498,8 @@ def _ascend(prep, owner, points, max_iter: int, tol: float):
             pending = pending[~ok]
             alpha[pending] = alpha[pending] / 2
             pending = pending[alpha[pending] * size[pending] >= tol]
-        x = torch.where(accepted.unsqueeze(-1), x + alpha.unsqueeze(-1) * step, x)
+        moved = torch.where((alpha == 1).unsqueeze(-1), full_x, x + alpha.unsqueeze(-1) * step)
+        x = torch.where(accepted.unsqueeze(-1), moved, x)
         points[active] = x
         go_on = accepted & ~done
         state = tuple(v[go_on] for v in at_full)
@@ -490,16 +507,50 @@ def _ascend(prep, owner, points, max_iter: int, tol: float):
         active = active[go_on]
         if shorter.numel():
             again = _derivatives(prep, owner[active[shorter]], points[active[shorter]])
-            for v, w in zip(state, again):
+            for v, w in zip(state, again, strict=True):
                 v[shorter] = w
     return points, converged
+
+
+def _kink_step(prep, owner, x, grad, step):
+    """Laplace and generalised normal: the step, cut at the first kink it meets.
+
+    The log-density of a Laplace component has a kink at its mean in every dimension (its
+    derivative jumps by ``2 / b``), a generalised normal's with ``beta < 1`` a cusp (an
+    infinite jump); between kinks a Laplace mixture is convex along any line, so its
+    highest point on a step is a kink or the end. A coordinate that sits on a kink where
+    the one-sided derivatives have opposite signs (``|l'| <= jump / 2``, the autograd
+    derivative there being their mean) is a maximum along that axis and does not move.
+    Returns the step ``[A, D]`` and the mask ``[A, K, D]`` of the kink (one per point at
+    most) where the step ends, if it does.
+    """
+    sub = prep["params"].map(lambda v: v[owner])
+    mu = sub.mu  # [A, K, D]
+    gamma = torch.softmax(log_joint(sub, x.unsqueeze(1)).squeeze(1), -1).unsqueeze(-1)
+    if prep["family"].name == "laplace":
+        jump = 2 / sub.sigma
+    else:
+        beta = sub.shape.unsqueeze(-1).expand_as(mu)
+        jump = torch.where(beta < 1, 1e300, torch.where(beta == 1, 2 / sub.sigma, 0.0))
+    at = mu == x.unsqueeze(1)
+    held = (gamma * torch.where(at, jump, 0.0)).sum(1)  # [A, D]
+    step = torch.where(grad.abs() <= 0.5 * held, 0.0, step)
+    alpha = (mu - x.unsqueeze(1)) / step.unsqueeze(1)  # where each kink is met
+    alpha = torch.where((alpha > 0) & ~at & torch.isfinite(alpha), alpha, math.inf)
+    first, where = alpha.flatten(1).min(-1)
+    cut = first < 1
+    step = step * torch.where(cut, first, 1.0).unsqueeze(-1)
+    snap = torch.zeros_like(at).flatten(1)
+    snap[cut, where[cut]] = True
+    return step, snap.view_as(at)
 
 
 def _check_maxima(prep, owner, points, converged):
     """Log-density, "is a local maximum", local widths and an escape point at each end point.
 
     A point is a maximum when it converged with a Hessian that is clearly negative definite
-    in local-width units (largest eigenvalue below -1e-6), or else when the density does not
+    in local-width units (largest eigenvalue below -1e-6; not for families with kinks or
+    cusps, ``prep["cusped"]``), or else when the density does not
     rise a small step away from it along any axis or eigenvector of the Hessian, in either
     direction: each direction is judged at the shortest of ``_PROBES`` local widths where
     the change of the log-density exceeds float64 rounding (``_SLACK``), so that a kink
@@ -513,7 +564,8 @@ def _check_maxima(prep, owner, points, converged):
     hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
     scaled = hess * width.unsqueeze(-1) * width.unsqueeze(-2)  # curvature in width units
     curv, vecs = torch.linalg.eigh(scaled)
-    strict = converged & (curv[:, -1] < -1e-6) & torch.isfinite(lp)
+    # (Not at a kink or cusp, where the Hessian says nothing: there only probes decide.)
+    strict = converged & (curv[:, -1] < -1e-6) & torch.isfinite(lp) & (not prep["cusped"])
     is_max = strict.clone()
     escape = torch.full_like(points, math.nan)
     probe_at = (~strict & torch.isfinite(lp)).nonzero().squeeze(-1)
@@ -525,22 +577,28 @@ def _check_maxima(prep, owner, points, converged):
     directions = axes if D == 1 else torch.cat([axes, vq.transpose(1, 2)], 1)
     directions = torch.cat([directions, -directions], 1) * w.unsqueeze(1)  # [Q, P, D]
     P = directions.shape[1]
-    slack = (_SLACK * (1 + lq.abs())).unsqueeze(-1)
+    slack = _SLACK * (1 + lq.abs())
     decided = torch.zeros(Q, P, dtype=torch.bool, device=points.device)
     rise = torch.zeros_like(decided)
     best_lp, best = lq.clone(), torch.full_like(x, math.nan)
     for length in _PROBES:
-        probe = x.unsqueeze(1) + length * directions  # [Q, P, D]
-        around = _log_density(prep, owner[probe_at].repeat_interleave(P), probe.reshape(-1, D))
-        change = around.view(Q, P) - lq.unsqueeze(-1)
-        # Each direction is judged at the shortest probe whose change float64 resolves.
-        resolved = change.abs() > slack
-        rise |= resolved & ~decided & (change > 0)
-        decided |= resolved
-        top, arg = around.view(Q, P).max(-1)
-        higher = top > best_lp
-        best_lp = torch.where(higher, top, best_lp)
-        best = torch.where(higher.unsqueeze(-1), probe[torch.arange(Q), arg], best)
+        # Each direction is judged at the shortest probe whose change float64 resolves;
+        # a point with a rising direction is no maximum, and needs no more probes.
+        q, d = (~decided & ~rise.any(-1, keepdim=True)).nonzero().unbind(-1)
+        if q.numel() == 0:
+            break
+        probe = x[q] + length * directions[q, d]
+        around = _log_density(prep, owner[probe_at[q]], probe)
+        change = around - lq[q]
+        resolved = change.abs() > slack[q]
+        rise[q, d] = resolved & (change > 0)
+        decided[q, d] = resolved
+        # The highest probe so far, for the escape.
+        above = torch.where(around > best_lp[q], around, -math.inf)
+        top = torch.full_like(best_lp, -math.inf).scatter_reduce(0, q, above, "amax")
+        win = torch.isfinite(above) & (above == top[q])
+        best[q[win]] = probe[win]
+        best_lp = torch.maximum(best_lp, top)
     rises = rise.any(-1)
     is_max[probe_at] = ~rises
     escape[probe_at] = torch.where(rises.unsqueeze(-1), best, math.nan)
@@ -559,7 +617,18 @@ def _along(prep, owner, base, direction, t):
     return first, second, in_t(width), in_t(narrow), lp
 
 
-def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: float, first: float):
+def _march(
+    prep,
+    owner,
+    line,
+    start,
+    stop,
+    rising: bool,
+    max_iter: int,
+    tol: float,
+    first: float,
+    enough: float,
+):
     """Along ``line = (base, direction)``, each ``[A, D]``, from ``t = start`` move on to the
     first sign change of the derivative in ``t`` before ``stop`` (all ``[A]``).
 
@@ -578,9 +647,9 @@ def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: flo
     quarter as long. Once a trial has ``f <= 0`` the bracket is narrowed by Newton steps from its
     newest end, or by bisection when such a step leaves it (``rtsafe``), to ``tol`` widths.
 
-    Returns the sign change ``[A]`` (within ``tol`` local widths), a point past it (where
-    the derivative has changed sign; ``stop`` when none was found) and whether one was
-    found before ``stop``.
+    Returns the sign change ``[A]`` (within ``tol`` local widths, or ``enough`` widths:
+    ``inf`` stops at the first bracket), a point past it (where the derivative has changed
+    sign; ``stop`` when none was found) and whether one was found before ``stop``.
     """
     sign = 1.0 if rising else -1.0
     base, direction = line
@@ -589,7 +658,7 @@ def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: flo
     f, df = sign * f, sign * df  # at lo (or newest), with the log-density `val`
     found = ~(f > 0)  # already past it at the start
     hi = torch.where(found, lo, stop)
-    point = lo.clone()
+    point, after = lo.clone(), hi.clone()
     last = 0.25 * first * width  # the last step taken
     newest = lo.clone()  # in a bracket, the newest point, whose f/df/width are kept
     limit = torch.full_like(lo, math.inf)  # the longest step allowed now
@@ -604,9 +673,15 @@ def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: flo
     # The derivative of the quintic matching l, l', l'' at both ends of a step, at u:
     # l'(x + u s) ~ [l0 (30 v) + s l0' a + s^2 l0'' b + s^2 l1'' c + s l1' d - l1 (30 v)] / s.
     v = -(u**2) + 2 * u**3 - u**4
-    quintic = torch.stack([30 * v, 1 - 18 * u**2 + 32 * u**3 - 15 * u**4,
-                           u - 4.5 * u**2 + 6 * u**3 - 2.5 * u**4, 1.5 * u**2 - 4 * u**3 + 2.5 * u**4,
-                           -12 * u**2 + 28 * u**3 - 15 * u**4])  # [5, 19]
+    quintic = torch.stack(
+        [
+            30 * v,
+            1 - 18 * u**2 + 32 * u**3 - 15 * u**4,
+            u - 4.5 * u**2 + 6 * u**3 - 2.5 * u**4,
+            1.5 * u**2 - 4 * u**3 + 2.5 * u**4,
+            -12 * u**2 + 28 * u**3 - 15 * u**4,
+        ]
+    )  # [5, 19]
     active = (~found & (lo < hi)).nonzero().squeeze(-1)
     for _ in range(max_iter):
         if active.numel() == 0:
@@ -635,6 +710,21 @@ def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: flo
         f_t, df_t = sign * f_t, sign * df_t
         past = ~(f_t > 0)
         span = trial - x
+        # The quintic matching l, l', l'' at both ends of a step from the left end (in f's
+        # sign; its value terms are differences of log-densities, dropped where rounding
+        # could swamp them): a forward step where it dips below zero, or a step closing
+        # the bracket where it comes back above zero (three sign changes, not one), is not
+        # taken, and the next is at most a quarter as long.
+        rise = sign * (val[a] - val_t)
+        terms = torch.stack(
+            [rise, span * f_a, span * span * df_a, span * span * df_t, span * f_t], -1
+        )
+        estimate = terms @ quintic
+        noise = 60 * _SLACK * (1 + val[a].abs())
+        below, above = estimate < -noise.unsqueeze(-1), estimate > noise.unsqueeze(-1)
+        back_up = (above & (below.cumsum(-1) > 0)).any(-1)
+        too_far = ~bracket & ~look & past & back_up & (span > 4 * tol * w)
+        past = past & ~too_far
         # A forward step that passes a minimum of f (f' from - to +) is held until the
         # minimum is checked; one whose matching cubic dips below zero is shortened.
         forward = ~bracket & ~look & ~past
@@ -642,14 +732,8 @@ def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: flo
         # no dip below zero is possible when that bound is positive.
         floor = torch.minimum(f_a, f_t) - torch.maximum(df_a.abs(), df_t.abs()) * span
         start_look = forward & (df_a < 0) & (df_t > 0) & ~(floor > 0)
-        # The quintic matching l, l', l'' at both ends (in f's sign; its value terms are
-        # differences of log-densities, dropped where rounding could swamp them).
-        rise = sign * (val[a] - val_t)
-        terms = torch.stack([rise, span * f_a, span * span * df_a, span * span * df_t,
-                             span * f_t], -1)
-        estimate = (terms @ quintic).amin(-1)
-        noise = 60 * _SLACK * (1 + val[a].abs())
-        dip = forward & ~start_look & (span > 4 * tol * w) & (estimate < -noise)
+        dip = forward & ~start_look & (span > 4 * tol * w) & below.any(-1)
+        dip = dip | too_far
         limit[a] = torch.where(dip, 0.25 * span, torch.where(forward, 4 * limit[a], limit[a]))
         # The search narrows its interval; it ends when f <= 0 (a bracket: [lo, trial]) or
         # when the interval is below tol widths (then the held step is taken).
@@ -699,14 +783,16 @@ def _march(prep, owner, line, start, stop, rising: bool, max_iter: int, tol: flo
         width[a] = w = torch.where(keep_t, w_t, torch.where(settled, w_tg[a], w))
         fine[a] = torch.where(keep_t, fine_t, torch.where(settled, fine_tg[a], fine[a]))
         newest[a] = torch.where(keep_t, trial, torch.where(settled, target[a], newest[a]))
-        # Done: a bracket (or the way to stop) shorter than tol widths, or a Newton step in
-        # a bracket below tol widths (the sign change is within tol widths of the newest end).
-        short = (right - new_lo <= tol * w) & ~search[a]
+        # Done: a bracket (or the way to stop) shorter than tol widths, or than `enough`
+        # widths, or a Newton step in a bracket below tol widths (the sign change is then
+        # within tol widths of the newest end).
+        short = (right - new_lo <= tol * w) | (bracket & (right - new_lo <= enough * w))
+        short &= ~search[a]
         newton_done = bracket & ((f_a / df_a).abs() <= tol * w) & ~short
         point[a] = torch.where(newton_done, newest[a], new_lo)
+        after[a] = torch.where(newton_done, torch.minimum(right, newest[a] + 4 * tol * w), right)
         active = a[~(short | newton_done)]
-    past = torch.where(found, torch.minimum(hi, point + 4 * tol * width), hi)
-    return point, past, found
+    return point, after, found
 
 
 def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_tol):
@@ -766,7 +852,11 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
                 (rows[has], last_loc, high, last_w, last_w, yes, ~yes),  # to no maximum
             ]
         for n_e, l_e, r_e, lw_e, rw_e, d_e, m_e in extra:
-            n_g, left, right = torch.cat([n_g, n_e]), torch.cat([left, l_e]), torch.cat([right, r_e])
+            n_g, left, right = (
+                torch.cat([n_g, n_e]),
+                torch.cat([left, l_e]),
+                torch.cat([right, r_e]),
+            )
             left_w, right_w = torch.cat([left_w, lw_e]), torch.cat([right_w, rw_e])
             down_first = torch.cat([down_first, d_e])
             right_is_max = torch.cat([right_is_max, m_e])
@@ -793,27 +883,34 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
         spread = torch.arange(1, _SEGMENT_STARTS + 1, dtype=dtype, device=device)
         spread = (spread / (_SEGMENT_STARTS + 1)).view(1, -1, 1)
         K = params.mu.shape[1]
-        k, l = torch.triu_indices(K, K, offset=1, device=device)
+        k1, k2 = torch.triu_indices(K, K, offset=1, device=device)
         mu, scale = params.mu, params.sigma
-        gap = family.difference(mu[:, l], mu[:, k])  # [N, P, D]
-        close = (gap / (scale[:, k] + scale[:, l])).norm(dim=-1) <= _NEIGHBOURS
+        gap = family.difference(mu[:, k2], mu[:, k1])  # [N, P, D]
+        close = (gap / (scale[:, k1] + scale[:, k2])).norm(dim=-1) <= _NEIGHBOURS
         n_c = rows.unsqueeze(1).expand_as(close)[close]
-        from_k = mu[:, k][close]
+        from_k = mu[:, k1][close]
         # And from points one and two scales away from every mean, along the axes of its
         # component (a full covariance's Cholesky columns) and their diagonals: a mode at
         # the side of an elongated component, where another's tail crosses it.
-        axes = params.scale_tril if params.scale_tril is not None else torch.diag_embed(params.sigma)
+        axes = (
+            params.scale_tril if params.scale_tril is not None else torch.diag_embed(params.sigma)
+        )
         axes = axes.transpose(-1, -2)  # [N, K, D (axis), D]
         i, j = torch.triu_indices(D, D, offset=1, device=device)
         diagonals = torch.cat([axes[:, :, i] + axes[:, :, j], axes[:, :, i] - axes[:, :, j]], 2)
         ways = torch.cat([axes, diagonals / math.sqrt(2)], 2)
         ways = torch.cat([ways, -ways, 2 * ways, -2 * ways], 2)  # [N, K, R, D]
         R = ways.shape[2]
-        found_n = [n_g.repeat_interleave(_SEGMENT_STARTS), n_c.repeat_interleave(_SEGMENT_STARTS),
-                   rows.repeat_interleave(K * R)]
-        found_x = [(base.unsqueeze(1) + spread * direction.unsqueeze(1)).reshape(-1, D),
-                   (from_k.unsqueeze(1) + spread * gap[close].unsqueeze(1)).reshape(-1, D),
-                   (mu.unsqueeze(2) + ways).reshape(-1, D)]
+        found_n = [
+            n_g.repeat_interleave(_SEGMENT_STARTS),
+            n_c.repeat_interleave(_SEGMENT_STARTS),
+            rows.repeat_interleave(K * R),
+        ]
+        found_x = [
+            (base.unsqueeze(1) + spread * direction.unsqueeze(1)).reshape(-1, D),
+            (from_k.unsqueeze(1) + spread * gap[close].unsqueeze(1)).reshape(-1, D),
+            (mu.unsqueeze(2) + ways).reshape(-1, D),
+        ]
     offset = 0.5 * min(merge_tol, 1e-2)  # first step off a maximum, in its local widths
     if D == 1:
         found_n, found_x = [], []
@@ -829,7 +926,7 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
             start = left[down] + offset * left_w[down]
             sub = (base[down], direction[down])
             _, past, found = _march(
-                prep, n_g[down], sub, start, right[down], False, max_iter, tol, offset
+                prep, n_g[down], sub, start, right[down], False, max_iter, tol, offset, math.inf
             )
             low_t[down] = torch.where(found, past, right[down])
             if D > 1:
@@ -838,7 +935,7 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
                 found_n.append(n_g[down][found])
                 found_x.append((base[down] + low_t[down].unsqueeze(-1) * direction[down])[found])
         # Up to the next maximum.
-        top, _, _ = _march(prep, n_g, line, low_t, right, True, max_iter, tol, offset)
+        top, _, _ = _march(prep, n_g, line, low_t, right, True, max_iter, tol, offset, 0.1 * offset)
         _, _, w_top, _, _ = _along(prep, n_g, base, direction, top)
         at_right = (right - top).abs() <= merge_tol * torch.minimum(w_top, right_w)
         at_right = (at_right & right_is_max) | (top >= right)
@@ -855,11 +952,9 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
     if not found_n:
         return None
     n_new, x_new = torch.cat(found_n), torch.cat(found_x)
-    if D == 1:
-        _, grad, hess, wid, fixed, _ = _derivatives(prep, n_new, x_new)
-        converged = ~(_ascent_step(grad, hess, wid, fixed)[1] > 10 * tol)
-    else:
-        x_new, converged = _ascend(prep, n_new, x_new, max_iter, tol)
+    # The walks locate a maximum along their line to a tenth of their first step: an
+    # ascent finishes it (in 1-D), or climbs from there (in more dimensions).
+    x_new, converged = _ascend(prep, n_new, x_new, max_iter, tol)
     x_new = family.wrap(x_new)
     lp_new, max_new, w_new, _ = _check_maxima(prep, n_new, x_new, converged)
     # Keep the maxima that are not a known mode again (most ascents in 2-D and up).

@@ -84,7 +84,9 @@ def test_two_equal_gaussians_are_bimodal_exactly_when_the_means_are_over_two_sig
         if a[n] <= 1:
             assert found.tolist() == pytest.approx([0.0], abs=1e-8)
         else:
-            assert found.tolist() == pytest.approx([-x_star[n].item(), x_star[n].item()], abs=1e-8, rel=0)
+            assert found.tolist() == pytest.approx(
+                [-x_star[n].item(), x_star[n].item()], abs=1e-8, rel=0
+            )
     expected = mixture_log_prob(params, m.highest.unsqueeze(1)).squeeze(1)
     torch.testing.assert_close(m.log_density[:, 0], expected, rtol=0, atol=1e-14)
 
@@ -121,7 +123,9 @@ def test_a_local_minimum_at_a_component_mean_is_not_reported():
     # that is not a maximum, and must not be reported.
     params = mixture([[0.45, 0.1, 0.45]], [[-2.0, 0.0, 2.0]], [[0.5, 3.0, 0.5]])
     x = torch.zeros(1, 1, dtype=F64, requires_grad=True)
-    (g,) = torch.autograd.grad(mixture_log_prob(params, x.unsqueeze(-1)).sum(), x, create_graph=True)
+    (g,) = torch.autograd.grad(
+        mixture_log_prob(params, x.unsqueeze(-1)).sum(), x, create_graph=True
+    )
     (h,) = torch.autograd.grad(g.sum(), x)
     assert abs(g.item()) < 1e-15 and h.item() > 0.1
     m = conditional_modes(params)
@@ -175,8 +179,9 @@ def test_saddle_between_two_modes_in_2d_is_not_reported():
     params = mixture(pi, mu, torch.ones(1, 3, 2))
     origin = torch.zeros(1, 1, 2, dtype=F64, requires_grad=True)
     (g,) = torch.autograd.grad(mixture_log_prob(params, origin).sum(), origin, create_graph=True)
-    hess = torch.stack([torch.autograd.grad(g[0, 0, d], origin, retain_graph=True)[0][0, 0]
-                        for d in range(2)])
+    hess = torch.stack(
+        [torch.autograd.grad(g[0, 0, d], origin, retain_graph=True)[0][0, 0] for d in range(2)]
+    )
     assert g.abs().max() < 1e-15
     assert hess[0, 0] > 1 and hess[1, 1] < -0.5  # a saddle
     m = conditional_modes(params)
@@ -194,13 +199,16 @@ def test_saddle_between_two_modes_in_2d_is_not_reported():
 def test_full_covariance_modes():
     # Well apart, with strongly correlated components: the modes are the means, and the
     # density there is pi_k / (2 pi det L_k). Then one correlated component alone.
-    tril = torch.tensor([[[[1.0, 0.0], [0.9, 0.3]], [[0.5, 0.0], [-0.8, 0.6]],
-                          [[0.2, 0.0], [0.1, 1.5]]]], dtype=F64)
+    tril = torch.tensor(
+        [[[[1.0, 0.0], [0.9, 0.3]], [[0.5, 0.0], [-0.8, 0.6]], [[0.2, 0.0], [0.1, 1.5]]]], dtype=F64
+    )
     mu = torch.tensor([[[0.0, 0.0], [15.0, -3.0], [-4.0, 20.0]]], dtype=F64)
     params = mixture([[0.3, 0.3, 0.4]], mu, tril.pow(2).sum(-1).sqrt(), scale_tril=tril)
     m = conditional_modes(params)
     assert m.count.item() == 3
-    peak = params.log_pi[0] - tril[0].diagonal(dim1=-2, dim2=-1).log().sum(-1) - math.log(2 * math.pi)
+    peak = (
+        params.log_pi[0] - tril[0].diagonal(dim1=-2, dim2=-1).log().sum(-1) - math.log(2 * math.pi)
+    )
     order = torch.argsort(peak, descending=True)
     torch.testing.assert_close(m.location[0], mu[0, order], rtol=0, atol=1e-8)
     torch.testing.assert_close(m.log_density[0], peak[order], rtol=0, atol=1e-12)
@@ -282,13 +290,21 @@ def test_other_families_against_a_dense_grid(family):
         sub = params.map(lambda v, rows=rows: v[rows])
         xs = x[rows].unsqueeze(-1)  # [n, G, 1]
         lp_k = sub.log_pi.unsqueeze(1) + sub.components.log_prob(
-            xs.unsqueeze(2), sub.mu.unsqueeze(1), sub.sigma.unsqueeze(1),
-            None if sub.shape is None else sub.shape.unsqueeze(1), None)  # [n, G, K]
+            xs.unsqueeze(2),
+            sub.mu.unsqueeze(1),
+            sub.sigma.unsqueeze(1),
+            None if sub.shape is None else sub.shape.unsqueeze(1),
+            None,
+        )  # [n, G, K]
         lp = torch.logsumexp(lp_k, -1)
         gamma = torch.exp(lp_k - lp.unsqueeze(-1))
         shape_k = None if sub.shape is None else sub.shape.unsqueeze(1)
-        slope = (gamma * component_slope(family, xs, sub.mu[..., 0].unsqueeze(1),
-                                         sub.sigma[..., 0].unsqueeze(1), shape_k)).sum(-1)
+        slope = (
+            gamma
+            * component_slope(
+                family, xs, sub.mu[..., 0].unsqueeze(1), sub.sigma[..., 0].unsqueeze(1), shape_k
+            )
+        ).sum(-1)
         if family == "von_mises":
             slope = torch.cat([slope[:, :-1], slope[:, :1]], -1)  # the same point, exactly
         cross = (slope[:, :-1] > 0) & (slope[:, 1:] <= 0)
@@ -301,7 +317,8 @@ def test_other_families_against_a_dense_grid(family):
             centres = x[n, :-1][cross[r]] + 0.5 * h[n]
             gap = params.components.difference(found.unsqueeze(-1), centres).abs()
             near, j = gap.min(-1)
-            for f, d, c, lp_f in zip(found, near, centres[j], m.log_density[n][m.distinct[n]]):
+            heights = m.log_density[n][m.distinct[n]]
+            for f, d, c, lp_f in zip(found, near, centres[j], heights, strict=True):
                 if d > 0.51 * h[n]:
                     # Only on a flat top (beta = 4 or 8), where the density stays within
                     # float64 rounding of the mode's all the way to the grid's crossing.
@@ -318,9 +335,12 @@ def test_other_families_against_a_dense_grid(family):
 def test_von_mises_mode_across_the_wrap():
     # Two components straddling +-pi: one mode, at pi (either representative), found by
     # both ascents and reported once. Further apart, two modes near the means.
-    params = mixture([[0.5, 0.5], [0.5, 0.5]], [[math.pi - 0.05, -math.pi + 0.05],
-                                               [math.pi - 0.6, -math.pi + 0.6]],
-                     [[0.3, 0.3], [0.2, 0.2]], "von_mises")
+    params = mixture(
+        [[0.5, 0.5], [0.5, 0.5]],
+        [[math.pi - 0.05, -math.pi + 0.05], [math.pi - 0.6, -math.pi + 0.6]],
+        [[0.3, 0.3], [0.2, 0.2]],
+        "von_mises",
+    )
     m = conditional_modes(params)
     assert m.count.tolist() == [1, 2]
     assert (m.location.abs() <= math.pi).all()
@@ -436,7 +456,9 @@ def test_random_2d_mixtures_against_a_dense_grid(covariance):
     sigma = 0.3 + torch.rand(N, K, 2, generator=g, dtype=F64)
     tril = None
     if covariance == "full":
-        tril = torch.diag_embed(sigma) + 0.5 * torch.randn(N, K, 2, 2, generator=g, dtype=F64).tril(-1)
+        tril = torch.diag_embed(sigma) + 0.5 * torch.randn(N, K, 2, 2, generator=g, dtype=F64).tril(
+            -1
+        )
         sigma = tril.pow(2).sum(-1).sqrt()
     pi = torch.softmax(torch.randn(N, K, generator=g, dtype=F64), -1)
     params = mixture(pi, mu, sigma, scale_tril=tril)
@@ -503,7 +525,9 @@ def test_many_narrow_components_against_a_dense_grid():
 
 
 def test_float32_parameters_give_float32_modes_computed_in_float64():
-    params = mixture([[0.3, 0.3, 0.4]] * 2, [[-1.0, 0.2, 2.0], [0.0, 0.5, 1.0]], [[0.5, 0.3, 0.6]] * 2)
+    params = mixture(
+        [[0.3, 0.3, 0.4]] * 2, [[-1.0, 0.2, 2.0], [0.0, 0.5, 1.0]], [[0.5, 0.3, 0.6]] * 2
+    )
     m64 = conditional_modes(params)
     m32 = conditional_modes(params.map(lambda v: v.float()))
     assert m32.location.dtype == m32.log_density.dtype == m32.highest.dtype == torch.float32

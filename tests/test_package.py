@@ -82,6 +82,7 @@ def test_version_is_one_and_the_same_everywhere():
     footer all name the same version."""
     import importlib.util
     import re
+
     import tomllib
 
     root = PACKAGE.parent
