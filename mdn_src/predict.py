@@ -346,6 +346,12 @@ def _prepare(params: MixtureParameters) -> dict:
     # A kink at the mean (Laplace; generalised normal with beta <= 1), or at least an
     # infinite curvature there (beta < 2).
     beta = params.shape if family.name == "gennorm" else None
+    # 1-D Gaussians (the common case) take a faster path: mu, precision, constant and
+    # scale packed as [N, 4, K].
+    prep["line"] = None
+    if prep["gaussian"] and D == 1:
+        parts = (params.mu, prep["prec"], prep["const"].unsqueeze(-1), scale)
+        prep["line"] = torch.stack([v[..., 0] for v in parts], 1).contiguous()
     prep["kinked"] = family.name == "laplace" or (beta is not None and bool((beta <= 1).any()))
     prep["cusped"] = prep["kinked"] or (beta is not None and bool((beta < 2).any()))
     return prep
@@ -353,6 +359,9 @@ def _prepare(params: MixtureParameters) -> dict:
 
 def _log_density(prep: dict, owner, points) -> torch.Tensor:
     """Log-density ``[A]`` of mixture ``owner[a]`` at ``points[a]`` ``[A, D]``."""
+    if prep["line"] is not None:
+        mu, prec, const, _ = prep["line"][owner].unbind(1)  # [A, K] each
+        return torch.logsumexp(const - 0.5 * (mu - points).pow(2) * prec, -1)
     if prep["gaussian"]:
         diff = prep["mu"][owner] - points.unsqueeze(1)  # [A, K, D]
         if prep["full"]:
@@ -377,6 +386,21 @@ def _derivatives(prep: dict, owner, points, hessian: bool = True):
     :math:`H = \\sum_k \\gamma_k \\big(H_k + (g_k - g)(g_k - g)^\\top\\big)` (centred: no
     cancellation).
     """
+    if prep["line"] is not None:  # 1-D Gaussians: [A, K] tensors, the same arithmetic
+        mu, prec, const, scale = prep["line"][owner].unbind(1)  # [A, K] each
+        diff = mu - points
+        g_k = diff * prec
+        joint = const - 0.5 * diff * g_k
+        lp = torch.logsumexp(joint, -1)
+        gamma = torch.exp(joint - lp.unsqueeze(-1))
+        grad = (gamma * g_k).sum(-1, keepdim=True)  # [A, 1]
+        metric = (gamma * prec).sum(-1, keepdim=True)
+        narrow = torch.where(gamma >= _PRESENT, scale, math.inf).amin(-1, keepdim=True)
+        hess = None
+        if hessian:
+            centred = g_k - grad
+            hess = ((gamma * centred * centred).sum(-1, keepdim=True) - metric).unsqueeze(-1)
+        return lp, grad, hess, metric.rsqrt(), grad / metric, narrow
     mu = prep["mu"][owner]  # [A, K, D]
     prec = prep["prec"][owner]
     if prep["gaussian"]:
