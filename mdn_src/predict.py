@@ -158,6 +158,8 @@ _SLACK = 1e-12
 _MAX_STEP = 1.0
 #: A component is present at a point where its responsibility is at least this.
 _PRESENT = 1e-6
+#: The first step of a walk, in local widths (the steps then grow fourfold).
+_FIRST = 0.25
 #: In two or more dimensions, ascents start from this many evenly spread points of the
 #: segment between every pair of modes (besides its lowest point), and of the segment
 #: between every pair of components whose means are closer than _NEIGHBOURS times the sum
@@ -346,12 +348,6 @@ def _prepare(params: MixtureParameters) -> dict:
     # A kink at the mean (Laplace; generalised normal with beta <= 1), or at least an
     # infinite curvature there (beta < 2).
     beta = params.shape if family.name == "gennorm" else None
-    # 1-D Gaussians (the common case) take a faster path: mu, precision, constant and
-    # scale packed as [N, 4, K].
-    prep["line"] = None
-    if prep["gaussian"] and D == 1:
-        parts = (params.mu, prep["prec"], prep["const"].unsqueeze(-1), scale)
-        prep["line"] = torch.stack([v[..., 0] for v in parts], 1).contiguous()
     prep["kinked"] = family.name == "laplace" or (beta is not None and bool((beta <= 1).any()))
     prep["cusped"] = prep["kinked"] or (beta is not None and bool((beta < 2).any()))
     return prep
@@ -359,9 +355,6 @@ def _prepare(params: MixtureParameters) -> dict:
 
 def _log_density(prep: dict, owner, points) -> torch.Tensor:
     """Log-density ``[A]`` of mixture ``owner[a]`` at ``points[a]`` ``[A, D]``."""
-    if prep["line"] is not None:
-        mu, prec, const, _ = prep["line"][owner].unbind(1)  # [A, K] each
-        return torch.logsumexp(const - 0.5 * (mu - points).pow(2) * prec, -1)
     if prep["gaussian"]:
         diff = prep["mu"][owner] - points.unsqueeze(1)  # [A, K, D]
         if prep["full"]:
@@ -386,21 +379,6 @@ def _derivatives(prep: dict, owner, points, hessian: bool = True):
     :math:`H = \\sum_k \\gamma_k \\big(H_k + (g_k - g)(g_k - g)^\\top\\big)` (centred: no
     cancellation).
     """
-    if prep["line"] is not None:  # 1-D Gaussians: [A, K] tensors, the same arithmetic
-        mu, prec, const, scale = prep["line"][owner].unbind(1)  # [A, K] each
-        diff = mu - points
-        g_k = diff * prec
-        joint = const - 0.5 * diff * g_k
-        lp = torch.logsumexp(joint, -1)
-        gamma = torch.exp(joint - lp.unsqueeze(-1))
-        grad = (gamma * g_k).sum(-1, keepdim=True)  # [A, 1]
-        metric = (gamma * prec).sum(-1, keepdim=True)
-        narrow = torch.where(gamma >= _PRESENT, scale, math.inf).amin(-1, keepdim=True)
-        hess = None
-        if hessian:
-            centred = g_k - grad
-            hess = ((gamma * centred * centred).sum(-1, keepdim=True) - metric).unsqueeze(-1)
-        return lp, grad, hess, metric.rsqrt(), grad / metric, narrow
     mu = prep["mu"][owner]  # [A, K, D]
     prec = prep["prec"][owner]
     if prep["gaussian"]:
@@ -935,7 +913,7 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
             (from_k.unsqueeze(1) + spread * gap[close].unsqueeze(1)).reshape(-1, D),
             (mu.unsqueeze(2) + ways).reshape(-1, D),
         ]
-    offset = 0.5 * min(merge_tol, 1e-2)  # first step off a maximum, in its local widths
+    offset = 0.5 * min(merge_tol, 1e-2)  # where a walk starts off a maximum, in local widths
     if D == 1:
         found_n, found_x = [], []
     for _ in range(4 * C + 4):
@@ -950,7 +928,7 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
             start = left[down] + offset * left_w[down]
             sub = (base[down], direction[down])
             _, past, found = _march(
-                prep, n_g[down], sub, start, right[down], False, max_iter, tol, offset, math.inf
+                prep, n_g[down], sub, start, right[down], False, max_iter, tol, _FIRST, math.inf
             )
             low_t[down] = torch.where(found, past, right[down])
             if D > 1:
@@ -959,7 +937,7 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
                 found_n.append(n_g[down][found])
                 found_x.append((base[down] + low_t[down].unsqueeze(-1) * direction[down])[found])
         # Up to the next maximum.
-        top, _, _ = _march(prep, n_g, line, low_t, right, True, max_iter, tol, offset, 0.1 * offset)
+        top, _, _ = _march(prep, n_g, line, low_t, right, True, max_iter, tol, _FIRST, 0.1 * offset)
         _, _, w_top, _, _ = _along(prep, n_g, base, direction, top)
         at_right = (right - top).abs() <= merge_tol * torch.minimum(w_top, right_w)
         at_right = (at_right & right_is_max) | (top >= right)
