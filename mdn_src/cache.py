@@ -1,7 +1,7 @@
 """Train once, reuse everywhere: a cache of trained models keyed by everything that matters.
 
 Several chapters need the same trained model, and a reader re-running a chapter should not
-wait for training that has been done. :func:`fit_cached` trains with :func:`mdn_src.fit`
+wait for training that has been done. :func:`fit_cached` trains with :func:`~mdn_src.train.fit`
 the first time and stores the weights and the history; a later call with the same model
 (architecture and initial weights), data, training arguments, library source, torch
 version, CPU code path and thread count loads them instead, giving the very same model.
@@ -92,7 +92,7 @@ def _history_from_dict(data: dict) -> History:
 def fit_cached(
     model: nn.Module, x, t, *, name: str, cache: str | os.PathLike | None = None, **kwargs
 ) -> History:
-    """:func:`mdn_src.fit` ``(model, x, t, **kwargs)``, or its stored result if it exists.
+    """:func:`~mdn_src.train.fit` ``(model, x, t, **kwargs)``, or its stored result if it exists.
 
     Arguments:
         model: the untrained model, as :func:`~mdn_src.train.fit` takes it; its initial

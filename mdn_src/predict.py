@@ -157,7 +157,7 @@ _SLACK = 1e-12
 #: between maxima, in units of the finest feature scale of the components present.
 _MAX_STEP = 1.0
 #: A component is present at a point where its responsibility is at least this.
-_PRESENT = 1e-6
+_PRESENT = 1e-3
 #: The first step of a walk, in local widths (the steps then grow fourfold).
 _FIRST = 0.25
 #: In two or more dimensions, ascents start from this many evenly spread points of the
