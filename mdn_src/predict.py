@@ -157,9 +157,11 @@ _SLACK = 1e-12
 #: between maxima, in units of the finest feature scale of the components present.
 _MAX_STEP = 1.0
 #: A component is present at a point where its responsibility is at least this.
-_PRESENT = 1e-3
+_PRESENT = 1e-6
 #: The first step of a walk, in local widths (the steps then grow fourfold).
 _FIRST = 0.25
+#: A walk leaves out a component whose log-density stays this far below the mixture's.
+_NEGLIGIBLE = 80.0
 #: In two or more dimensions, ascents start from this many evenly spread points of the
 #: segment between every pair of modes (besides its lowest point), and of the segment
 #: between every pair of components whose means are closer than _NEIGHBOURS times the sum
@@ -316,7 +318,9 @@ def _prepare(params: MixtureParameters) -> dict:
 
     Gaussians: the constant ``log pi_k - log|Sigma_k|^(1/2) - D/2 log(2 pi)`` ``[N, K]`` and
     the precisions, ``[N, K, D]`` (diagonal) or ``[N, K, D, D]`` (full). Other families:
-    the parameters and the inverse squared scales, the metric of the fixed-point step.
+    the parameters and the inverse squared scales, the metric of the fixed-point step. All:
+    the finest feature scale of each component (``scale``), and whether the family has a
+    kink (``kinked``) or an infinite curvature (``cusped``) at the means.
     """
     family = params.components
     D = params.mu.shape[-1]
@@ -630,6 +634,7 @@ def _march(
     tol: float,
     first: float,
     enough: float,
+    any_bracket: bool = False,
 ):
     """Along ``line = (base, direction)``, each ``[A, D]``, from ``t = start`` move on to the
     first sign change of the derivative in ``t`` before ``stop`` (all ``[A]``).
@@ -649,9 +654,10 @@ def _march(
     quarter as long. Once a trial has ``f <= 0`` the bracket is narrowed by Newton steps from its
     newest end, or by bisection when such a step leaves it (``rtsafe``), to ``tol`` widths.
 
-    Returns the sign change ``[A]`` (within ``tol`` local widths, or ``enough`` widths:
-    ``inf`` stops at the first bracket), a point past it (where the derivative has changed
-    sign; ``stop`` when none was found) and whether one was found before ``stop``.
+    Returns the sign change ``[A]`` (within ``enough`` local widths, or ``tol`` after a
+    Newton step; anywhere in the first bracket if ``any_bracket``), a point past it (where
+    the derivative has changed sign; ``stop`` when none was found) and whether one was
+    found before ``stop`` (within ``enough`` widths of it, the answer is no).
     """
     sign = 1.0 if rising else -1.0
     base, direction = line
@@ -785,16 +791,44 @@ def _march(
         width[a] = w = torch.where(keep_t, w_t, torch.where(settled, w_tg[a], w))
         fine[a] = torch.where(keep_t, fine_t, torch.where(settled, fine_tg[a], fine[a]))
         newest[a] = torch.where(keep_t, trial, torch.where(settled, target[a], newest[a]))
-        # Done: a bracket (or the way to stop) shorter than tol widths, or than `enough`
-        # widths, or a Newton step in a bracket below tol widths (the sign change is then
+        # Done: a bracket (or the way to stop) shorter than `enough` widths, any bracket if
+        # so asked, or a Newton step in a bracket below tol widths (the sign change is then
         # within tol widths of the newest end).
-        short = (right - new_lo <= tol * w) | (bracket & (right - new_lo <= enough * w))
+        short = (right - new_lo <= enough * w) | (bracket & any_bracket)
         short &= ~search[a]
         newton_done = bracket & ((f_a / df_a).abs() <= tol * w) & ~short
         point[a] = torch.where(newton_done, newest[a], new_lo)
         after[a] = torch.where(newton_done, torch.minimum(right, newest[a] + 4 * tol * w), right)
         active = a[~(short | newton_done)]
     return point, after, found
+
+
+def _gap_mixtures(prep, owner, lo, hi):
+    """1-D Gaussians: each gap ``[lo, hi]`` as a mixture of only the components that matter
+    there, for the walks (``_derivatives`` on ``K'`` components instead of ``K``).
+
+    On an interval a Gaussian's log-density is highest at the point nearest its mean and
+    lowest at the far end, so the mixture's log-density is at least the largest of the
+    components' lowest values; a component whose highest value stays ``_NEGLIGIBLE`` below
+    that has a responsibility under ``e^-_NEGLIGIBLE`` all along the gap, far below float64
+    rounding of the derivatives. Returns the reduced ``prep`` (padded with components of
+    zero weight) and the row of each gap in it.
+    """
+    mu, prec = prep["mu"][owner, :, 0], prep["prec"][owner, :, 0]  # [G, K]
+    const, scale = prep["const"][owner], prep["scale"][owner, :, 0]
+    lo, hi = lo.unsqueeze(-1), hi.unsqueeze(-1)
+    nearest = torch.minimum(torch.maximum(mu, lo), hi)
+    top = const - 0.5 * prec * (nearest - mu).pow(2)
+    bottom = const - 0.5 * prec * torch.maximum((lo - mu).pow(2), (hi - mu).pow(2))
+    keep = top >= bottom.amax(-1, keepdim=True) - _NEGLIGIBLE
+    order = torch.argsort(keep.to(torch.int8), dim=-1, descending=True, stable=True)
+    order = order[:, : max(int(keep.sum(-1).max()), 1)]
+    walk = dict(prep)
+    walk["mu"] = mu.gather(1, order).unsqueeze(-1)
+    walk["prec"] = prec.gather(1, order).unsqueeze(-1)
+    walk["scale"] = scale.gather(1, order).unsqueeze(-1)
+    walk["const"] = torch.where(keep.gather(1, order), const.gather(1, order), -math.inf)
+    return walk, torch.arange(owner.numel(), device=owner.device)
 
 
 def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_tol):
@@ -914,6 +948,11 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
             (mu.unsqueeze(2) + ways).reshape(-1, D),
         ]
     offset = 0.5 * min(merge_tol, 1e-2)  # where a walk starts off a maximum, in local widths
+    enough = 0.1 * offset  # how closely it locates a maximum (an ascent finishes the job)
+    settings = (max_iter, tol, _FIRST, enough)
+    walk, row = prep, n_g  # the mixture each walk follows, and its row there
+    if D == 1 and prep["gaussian"]:
+        walk, row = _gap_mixtures(prep, n_g, left, right)
     if D == 1:
         found_n, found_x = [], []
     for _ in range(4 * C + 4):
@@ -928,7 +967,7 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
             start = left[down] + offset * left_w[down]
             sub = (base[down], direction[down])
             _, past, found = _march(
-                prep, n_g[down], sub, start, right[down], False, max_iter, tol, _FIRST, math.inf
+                walk, row[down], sub, start, right[down], False, *settings, any_bracket=True
             )
             low_t[down] = torch.where(found, past, right[down])
             if D > 1:
@@ -937,14 +976,14 @@ def _missed_modes(prep, params, points, distinct, width, max_iter, tol, merge_to
                 found_n.append(n_g[down][found])
                 found_x.append((base[down] + low_t[down].unsqueeze(-1) * direction[down])[found])
         # Up to the next maximum.
-        top, _, _ = _march(prep, n_g, line, low_t, right, True, max_iter, tol, _FIRST, 0.1 * offset)
-        _, _, w_top, _, _ = _along(prep, n_g, base, direction, top)
+        top, _, _ = _march(walk, row, line, low_t, right, True, *settings)
+        _, _, w_top, _, _ = _along(walk, row, base, direction, top)
         at_right = (right - top).abs() <= merge_tol * torch.minimum(w_top, right_w)
         at_right = (at_right & right_is_max) | (top >= right)
         go_on = ~at_right
         if not bool(go_on.any()):
             break
-        n_g, top, w_top = n_g[go_on], top[go_on], w_top[go_on]
+        n_g, row, top, w_top = n_g[go_on], row[go_on], top[go_on], w_top[go_on]
         base, direction = base[go_on], direction[go_on]
         found_n.append(n_g)
         found_x.append(base + top.unsqueeze(-1) * direction)

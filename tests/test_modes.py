@@ -355,10 +355,10 @@ def test_von_mises_mode_across_the_wrap():
 
 
 def test_random_1d_gaussian_mixtures_against_a_dense_grid():
-    # 20,000 random three-component mixtures (the old search missed a mode in about 1 in
-    # 4,000 of them) in one call. The grid: 4,001 points from the smallest to the largest
-    # mean (every stationary point lies between them), where the closed-form l' changes
-    # sign from + to -. Its sign is exact where |l'| is above float64 rounding, so unlike
+    # 20,000 random three-component mixtures in one call (the old search missed a mode in
+    # 10 of these). The grid: 2,001 points from the smallest to the largest mean (every
+    # stationary point lies between them), where the closed-form l' changes sign from + to
+    # -. Its sign is exact where |l'| is above float64 rounding, so unlike
     # comparing densities at neighbouring points it sees bumps of any height, as long as a
     # maximum and the next minimum fall in different grid cells. A mixture where they do
     # not (a bump narrower than one cell) is counted again on a grid 100 times finer; none
