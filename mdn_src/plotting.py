@@ -7,8 +7,14 @@ import numpy as np
 
 from .arm import LENGTHS, forward_kinematics
 
-#: The book's palette, by role (data, model, exact answer, and a second model).
-COLORS = {"data": "#2a9d8f", "model": "#d62828", "exact": "#1d3557", "other": "#f4a261"}
+#: The book's colour for each role (data, model, exact answer, a second model), taken from
+#: Okabe and Ito's set, whose colours stay distinct under common colour-vision deficiencies.
+COLORS = {"data": "#56B4E9", "model": "#D55E00", "exact": "#000000", "other": "#009E73"}
+#: Each role's line style, a second cue besides colour.
+LINESTYLES = {"data": ":", "model": "-", "exact": "--", "other": "-."}
+#: All eight Okabe-Ito colours, the colour cycle of every axes from :func:`new_axes`.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+             "#000000")  # fmt: skip
 FIGSIZE = (6.4, 4.4)
 
 
@@ -19,6 +25,7 @@ def _np(a) -> np.ndarray:
 def new_axes(xlabel: str, ylabel: str, title: str | None = None, figsize=FIGSIZE):
     """A fresh figure and axes with the book's size and the given axis labels."""
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set_prop_cycle(color=OKABE_ITO)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -42,10 +49,12 @@ def plot_data(ax, inputs, targets, label: str = "training data"):
     return ax
 
 
-def plot_curve(ax, inputs, values, label: str, kind: str = "model", style: str = "-"):
-    """A curve over sorted inputs (``kind`` picks the colour: model, exact or other)."""
+def plot_curve(ax, inputs, values, label: str, kind: str = "model", style: str | None = None):
+    """A curve over sorted inputs (``kind`` picks the colour and, unless ``style`` is
+    given, the line style: model solid, exact dashed, other dash-dotted)."""
     inputs, values = _np(inputs).ravel(), _np(values).reshape(len(_np(inputs).ravel()), -1)
     order = np.argsort(inputs)
+    style = LINESTYLES[kind] if style is None else style
     ax.plot(inputs[order], values[order], style, lw=2.5, color=COLORS[kind], label=label)
     return ax
 

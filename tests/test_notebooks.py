@@ -24,8 +24,18 @@ def _code_cells(nb_path):
 
 
 def _toc_files():
+    """Every file _toc.yml lists: the root, then each part's chapters and their sections."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
+        walk(part["chapters"])
+    return files
 
 
 def test_every_chapter_in_the_toc_exists_and_every_notebook_is_listed():

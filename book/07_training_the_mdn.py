@@ -18,8 +18,8 @@
 # # Implementing and training the MDN
 #
 # Download this chapter as a notebook
-# ({download}`06_training_the_mdn.ipynb <./06_training_the_mdn.ipynb>`) or as a Python script
-# ({download}`06_training_the_mdn.py <./06_training_the_mdn.py>`), or open it in Colab or Binder
+# ({download}`07_training_the_mdn.ipynb <./07_training_the_mdn.ipynb>`) or as a Python script
+# ({download}`07_training_the_mdn.py <./07_training_the_mdn.py>`), or open it in Colab or Binder
 # from the rocket icon above.
 #
 # {ref}`ch-derivation` ended with a model and a loss on paper. This chapter turns them into

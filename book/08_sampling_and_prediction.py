@@ -18,8 +18,8 @@
 # # Sampling and prediction
 #
 # Download this chapter as a notebook
-# ({download}`07_sampling_and_prediction.ipynb <./07_sampling_and_prediction.ipynb>`) or as a Python
-# script ({download}`07_sampling_and_prediction.py <./07_sampling_and_prediction.py>`), or open it
+# ({download}`08_sampling_and_prediction.ipynb <./08_sampling_and_prediction.ipynb>`) or as a Python
+# script ({download}`08_sampling_and_prediction.py <./08_sampling_and_prediction.py>`), or open it
 # in Colab or Binder from the rocket icon above.
 #
 # The MDN of {ref}`ch-mdn` answers every input $t$ with a whole density $p(x \mid t)$. A

@@ -17,8 +17,8 @@
 # (ch-closing)=
 # # Closing
 #
-# Download this chapter as a notebook ({download}`08_closing.ipynb <./08_closing.ipynb>`) or as a
-# Python script ({download}`08_closing.py <./08_closing.py>`), or open it in Colab or Binder from
+# Download this chapter as a notebook ({download}`09_closing.ipynb <./09_closing.ipynb>`) or as a
+# Python script ({download}`09_closing.py <./09_closing.py>`), or open it in Colab or Binder from
 # the rocket icon above.
 #
 # **In this chapter** you will:

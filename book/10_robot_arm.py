@@ -17,8 +17,8 @@
 # (ch-arm)=
 # # Bishop's robot arm
 #
-# Download this chapter as a notebook ({download}`09_robot_arm.ipynb <./09_robot_arm.ipynb>`)
-# or as a Python script ({download}`09_robot_arm.py <./09_robot_arm.py>`), or open it in Colab
+# Download this chapter as a notebook ({download}`10_robot_arm.ipynb <./10_robot_arm.ipynb>`)
+# or as a Python script ({download}`10_robot_arm.py <./10_robot_arm.py>`), or open it in Colab
 # or Binder from the rocket icon above.
 #
 # The toy problem taught the idea on a curve we can draw. The report that introduced
