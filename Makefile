@@ -12,11 +12,12 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 
-.PHONY: help setup book test notebooks lab bench lint clean
+.PHONY: help setup book test notebooks notebook lab bench lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
 	@echo "make test       unit tests + nbval over every notebook"
 	@echo "make notebooks  re-sync the .py twins and re-execute every notebook in place"
+	@echo "make notebook NB=book/X.py   the same for one chapter"
 	@echo "make lab        open JupyterLab on the book (the .py twins open as notebooks)"
 	@echo "make bench      run the benchmark quoted in the README"
 	@echo "make lint       ruff check + format check"
@@ -51,6 +52,12 @@ notebooks: $(STAMP)
 		$(BIN)/jupyter execute --inplace "$${py%.py}.ipynb" && \
 		$(BIN)/python -c "$$STRIP_TIMING" "$${py%.py}.ipynb" || exit 1; \
 	done
+
+# One chapter: `make notebook NB=book/07_training_the_mdn.py`.
+notebook: $(STAMP)
+	$(BIN)/jupytext --quiet --to ipynb --update "$(NB)"
+	$(BIN)/jupyter execute --inplace "$(NB:.py=.ipynb)"
+	$(BIN)/python -c "$$STRIP_TIMING" "$(NB:.py=.ipynb)"
 
 # nbclient stamps every cell with execution times; drop them so a re-run that changes no
 # output changes no file.
