@@ -123,6 +123,8 @@ def fit_cached(
         raise ValueError(f"name must be a non-empty file-name prefix, got {name!r}")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    if kwargs.get("callback") is not None:
+        raise ValueError("fit_cached cannot take a callback: a stored result would skip it")
     x_key = as_matrix(x, "x", getattr(model, "in_features", None))
     t_key = as_matrix(t, "t", getattr(model, "out_features", None))
     folder = cache_dir(cache)

@@ -260,6 +260,7 @@ def fit(
     device: str | torch.device | None = None,
     progress: bool = False,
     compile: bool = False,
+    callback: Callable[[int, nn.Module], None] | None = None,
 ) -> History:
     """Minimise ``model.loss(x, t)`` and return the :class:`History` of the run.
 
@@ -313,6 +314,9 @@ def fit(
             compilation costs tens of seconds once per process and model shape, and then
             each step runs faster (``benchmarks/bench_mdn.py`` measures by how much): worth
             it for runs of many thousands of epochs, not for short ones.
+        callback: ``callback(epoch, model)``, called after each epoch's update (and schedule
+            step) with the model in eval mode under ``torch.no_grad()``: to record snapshots
+            (for an animation of training, say). Its return value is ignored.
 
     Adam uses torch's fused kernel where the device supports it.
 
@@ -328,6 +332,8 @@ def fit(
         raise TypeError(
             f"model must be an nn.Module with a loss(x, t) method, got {type(model).__name__}"
         )
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable(epoch, model), got {type(callback).__name__}")
     epochs = positive_int(epochs, "epochs")
     lr = positive_float(lr, "lr")
     momentum = positive_float(momentum, "momentum", allow_zero=True)
@@ -541,6 +547,11 @@ def fit(
                 shown = float(val_losses[epoch]) if val_now is None else val_now
                 postfix["val"] = f"{shown:.4f}"
             epoch_range.set_postfix(postfix, refresh=False)
+        if callback is not None:
+            model.eval()
+            with torch.no_grad():
+                callback(epoch, model)
+            model.train()
         if patience is not None and waited >= patience:
             stopped_epoch = epoch
             break

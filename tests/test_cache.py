@@ -91,3 +91,9 @@ def test_bad_names_are_errors(tmp_path, name):
     x, t = _data()
     with pytest.raises(ValueError, match="name must be a non-empty file-name prefix"):
         fit_cached(_model(), x, t, name=name, cache=tmp_path, epochs=1, lr=0.1)
+
+
+def test_fit_cached_refuses_a_callback(tmp_path):
+    with pytest.raises(ValueError, match="callback"):
+        fit_cached(MDN(1, 1, 2, hidden=4), torch.zeros(4, 1), torch.zeros(4, 1), name="cb",
+                   cache=tmp_path, epochs=1, lr=0.1, callback=print)  # fmt: skip

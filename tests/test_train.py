@@ -573,7 +573,34 @@ def test_compiled_training_matches_eager():
         mdn = MDN(1, 1, n_components=3, hidden=8).double()
         x = torch.linspace(0, 1, 64, dtype=torch.float64).unsqueeze(1)
         histories.append(fit(mdn, x, torch.sin(6 * x), epochs=5, lr=0.01, compile=compiled))
-    np.testing.assert_allclose(histories[1].train, histories[0].train, rtol=1e-9)  # inductor reorders sums
+    np.testing.assert_allclose(
+        histories[1].train, histories[0].train, rtol=1e-9
+    )  # inductor reorders sums
     with pytest.raises(TypeError, match="compile"):
         fit(MDN(1, 1, 2, hidden=3), torch.zeros(4, 1), torch.zeros(4, 1), epochs=1, lr=0.1,
             compile="yes")  # fmt: skip
+
+
+def test_callback_sees_every_epoch_in_eval_mode_without_grad():
+    torch.manual_seed(0)
+    model = MDN(1, 1, 2, hidden=4)
+    x = torch.linspace(0, 1, 20).unsqueeze(1)
+    seen = []
+
+    def record(epoch, m):
+        seen.append(
+            (epoch, m.training, torch.is_grad_enabled(), m.mixture_parameters(x).mu.sum().item())
+        )
+
+    history = fit(model, x, x, epochs=5, lr=0.01, callback=record)
+    assert [s[0] for s in seen] == [0, 1, 2, 3, 4]
+    assert not any(s[1] or s[2] for s in seen)
+    # The snapshot after the last epoch is the trained model's output.
+    assert seen[-1][3] == pytest.approx(model.mixture_parameters(x).mu.sum().item(), abs=0)
+    assert len(history) == 5 and seen[0][3] != seen[-1][3]
+
+
+def test_callback_must_be_callable():
+    with pytest.raises(TypeError, match="callback"):
+        fit(MDN(1, 1, 2, hidden=4), torch.zeros(4, 1), torch.zeros(4, 1), epochs=1, lr=0.1,
+            callback=3)  # fmt: skip
