@@ -119,21 +119,16 @@ class _GaussianHeadNLL(torch.autograd.Function):
         shifted = (log_joint - peak).clamp_min_(EXP_FLOOR)  # [K, N], <= 0
         log_p = shifted.exp().sum(0).log_().add_(peak)  # [N]
         if ctx.needs_input_grad[0]:
-            gamma = shifted.sub_(log_p - peak).clamp_min_(EXP_FLOOR).exp_().div_(N)  # gamma/N
-            # The gradient's three blocks are written straight into one [S, N] buffer.
-            grad = torch.empty_like(a_t)
-            g_pi, g_mu, g_sigma = grad.split(sizes, dim=0)
-            torch.sub(log_pi.clamp_min_(EXP_FLOOR).exp_().div_(N), gamma, out=g_pi)
-            g_mu = g_mu.view(K, D, N)
-            if isotropic:
-                torch.mul(diff, (gamma * inv_var).neg_().unsqueeze(1), out=g_mu)
-                torch.div(gamma.mul_(D - sq * inv_var), sigma, out=g_sigma)
+            if torch.compiler.is_compiling():
+                grad = _head_gradient_functional(
+                    shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma, a_sigma, N, D,
+                    isotropic,
+                )  # fmt: skip
             else:
-                torch.mul(diff, gamma.unsqueeze(1) * inv_var.neg(), out=g_mu)
-                torch.div(
-                    (gamma.unsqueeze(1) * (1 - sq * inv_var)).view(K * D, N), sigma, out=g_sigma
-                )
-            g_sigma.mul_(torch.sigmoid(a_sigma))
+                grad = _head_gradient_in_place(
+                    a_t, sizes, shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma,
+                    a_sigma, N, K, D, isotropic,
+                )  # fmt: skip
             ctx.save_for_backward(grad)
         return -log_p.mean()
 
@@ -141,6 +136,42 @@ class _GaussianHeadNLL(torch.autograd.Function):
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
         return grad * grad_output, None, None, None, None
+
+
+def _head_gradient_in_place(a_t, sizes, shifted, log_norm, log_pi, diff, sq, inv_var, sigma,
+                            a_sigma, N, K, D, isotropic):  # fmt: skip
+    """The gradient of :class:`_GaussianHeadNLL`, eager: each block written straight into
+    one ``[S, N]`` buffer (``out=`` into its row views), reusing the forward's buffers."""
+    gamma = shifted.sub_(log_norm).clamp_min_(EXP_FLOOR).exp_().div_(N)  # gamma / N, [K, N]
+    grad = torch.empty_like(a_t)
+    g_pi, g_mu, g_sigma = grad.split(sizes, dim=0)
+    torch.sub(log_pi.clamp_min_(EXP_FLOOR).exp_().div_(N), gamma, out=g_pi)
+    g_mu = g_mu.view(K, D, N)
+    if isotropic:
+        torch.mul(diff, (gamma * inv_var).neg_().unsqueeze(1), out=g_mu)
+        torch.div(gamma.mul_(D - sq * inv_var), sigma, out=g_sigma)
+    else:
+        torch.mul(diff, gamma.unsqueeze(1) * inv_var.neg(), out=g_mu)
+        torch.div((gamma.unsqueeze(1) * (1 - sq * inv_var)).view(K * D, N), sigma, out=g_sigma)
+    g_sigma.mul_(torch.sigmoid(a_sigma))
+    return grad
+
+
+def _head_gradient_functional(shifted, log_norm, log_pi, diff, sq, inv_var, sigma, a_sigma, N,
+                              D, isotropic):  # fmt: skip
+    """The same gradient without ``out=`` or in-place writes, for ``torch.compile``: written
+    into views of one buffer, the compiled function returned wrong values (torch 2.13, CPU);
+    here the compiler fuses the blocks and their concatenation itself."""
+    gamma = (shifted - log_norm).clamp_min(EXP_FLOOR).exp() / N  # [K, N]
+    g_pi = log_pi.clamp_min(EXP_FLOOR).exp() / N - gamma
+    if isotropic:
+        g_mu = diff * (-(gamma * inv_var)).unsqueeze(1)  # [K, D, N]
+        g_sigma = gamma * (D - sq * inv_var) / sigma
+    else:
+        g_mu = diff * (gamma.unsqueeze(1) * -inv_var)
+        g_sigma = (gamma.unsqueeze(1) * (1 - sq * inv_var)).flatten(0, 1) / sigma
+    g_sigma = g_sigma * torch.sigmoid(a_sigma)
+    return torch.cat([g_pi, g_mu.flatten(0, 1), g_sigma], dim=0)  # [S, N]
 
 
 def gaussian_head_nll(

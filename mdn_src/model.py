@@ -428,9 +428,8 @@ class MDN(nn.Module):
         the model's dtype and device. Gaussian mixtures with isotropic or diagonal
         covariance take a fast path: the head is evaluated K-major and the loss's gradient
         is its closed form (:func:`mdn_src.loss.gaussian_head_nll`); the value is the same
-        as :func:`mdn_src.loss.nll` to rounding. ``closed_form=False`` takes the autograd
-        path instead (the one ``torch.compile`` is given: compiled, the closed-form
-        function returned wrong values with torch 2.13 on CPU).
+        as :func:`mdn_src.loss.nll` to rounding, compiled or not. ``closed_form=False``
+        takes the autograd path instead (the reference the tests compare against).
         """
         if closed_form and self.spec.family == "gaussian" and self.spec.covariance != "full":
             h = self.trunk(x)  # [N, H]

@@ -37,8 +37,6 @@ standard deviation in the data's own units, the same for every column.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import numbers
 from collections.abc import Callable, Iterator
 
@@ -449,10 +447,6 @@ def fit(
         loss_fn = model.loss
     eval_fn = loss_fn
     if compile:
-        if "closed_form" in inspect.signature(loss_fn).parameters:
-            # Compiled, the MDN's closed-form-gradient function gave wrong losses (torch
-            # 2.13, CPU): the compiler derives its own fused backward from the autograd path.
-            loss_fn = functools.partial(loss_fn, closed_form=False)
         loss_fn = torch.compile(loss_fn)
     generator = torch.Generator().manual_seed(int(seed))
     noisy = x_std is not None or t_std is not None

@@ -183,3 +183,26 @@ def test_fast_path_matches_the_reference_loss_and_gradients(covariance, D):
     assert fast.item() == pytest.approx(reference.item(), rel=1e-12, abs=1e-12)
     for f, r in zip(fast_grads, ref_grads, strict=True):
         torch.testing.assert_close(f, r, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("covariance", ["isotropic", "diagonal"])
+def test_compiled_closed_form_matches_eager_to_1e10(covariance):
+    """torch.compile takes the functional branch of the closed-form gradient (the eager one
+    writes into views of one buffer, which compiled to wrong values): the compiled loss and
+    gradient equal the eager ones in float64. Catches a wrong block order or sign there."""
+    from mdn_src.loss import gaussian_head_nll
+
+    K, D, N = 3, 2, 40
+    isotropic = covariance == "isotropic"
+    sizes = K + K * D + (K if isotropic else K * D)
+    g = torch.Generator().manual_seed(5)
+    a = torch.randn(sizes, N, dtype=torch.float64, generator=g)
+    t_t = torch.randn(D, N, dtype=torch.float64, generator=g)
+    results = []
+    for fn in (gaussian_head_nll, torch.compile(gaussian_head_nll, fullgraph=True)):
+        a_t = a.clone().requires_grad_()
+        loss = fn(a_t, t_t, K, isotropic, 1e-3)
+        loss.backward()
+        results.append((loss.detach(), a_t.grad))
+    torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(results[1][1], results[0][1], rtol=1e-10, atol=1e-10)
