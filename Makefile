@@ -40,8 +40,10 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "$(SRC_HASH)" > _build/.mdn_src-hash
 
+# One worker per core, each file (a notebook's cells run in order in one kernel) on one
+# worker; chapters that need the same trained model wait for each other (fit_cached).
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval --nbval-current-env
+	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env
 
 # Jupytext's --sync goes by timestamps; we pair from the .py twin (the file people edit)
 # explicitly, then execute the notebook in place so its outputs are nbval's new baseline.

@@ -5,11 +5,18 @@ wait for training that has been done. :func:`fit_cached` trains with :func:`~mdn
 the first time and stores the weights and the history; a later call with the same model
 (architecture and initial weights), data, training arguments, library source, torch
 version, CPU code path and thread count loads them instead, giving the very same model.
-Anything else changed means a different key, so a stale model is never returned.
+Anything else changed means a different key, so a stale model is never returned. "Library
+source" means the modules training runs (``train.py``, ``model.py`` and what they import):
+an edit to the plotting or the metrics does not retrain anything.
+
+Several processes (parallel test workers, two notebooks) asking for the same model wait for
+one another: the first trains, the others load its result.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -34,13 +41,31 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser()
 
 
+def _training_sources() -> list[Path]:
+    """The library's source files that training executes: ``train.py``, ``model.py``,
+    this module, and every module they import (relative imports, followed)."""
+    todo, seen = ["train", "model", "cache"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((_SOURCE / f"{name}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    todo.append(node.module.split(".")[0])
+                else:  # from . import name
+                    todo.extend(alias.name for alias in node.names)
+    return sorted(_SOURCE / f"{name}.py" for name in seen)
+
+
 def _digest(model: nn.Module, x: torch.Tensor, t: torch.Tensor, kwargs: dict) -> str:
     h = hashlib.sha256()
 
     def add(label: str, payload: bytes) -> None:
         h.update(label.encode() + len(payload).to_bytes(8, "little") + payload)
 
-    for file in sorted(_SOURCE.glob("*.py")):  # any change to the library: a new key
+    for file in _training_sources():  # any change to what training runs: a new key
         add(file.name, file.read_bytes())
     add("torch", torch.__version__.encode())
     add("cpu", str(torch.backends.cpu.get_cpu_capability()).encode())
@@ -129,18 +154,35 @@ def fit_cached(
     t_key = as_matrix(t, "t", getattr(model, "out_features", None))
     folder = cache_dir(cache)
     path = folder / f"{name}-{_digest(model, x_key, t_key, kwargs)}.pt"
-    if path.exists():
-        try:
-            stored = torch.load(path, map_location="cpu", weights_only=True)
-            model.load_state_dict(stored["state_dict"])
-            model.eval()
-            return _history_from_dict(stored["history"])
-        except Exception:  # a damaged file (an interrupted write): train again
-            path.unlink(missing_ok=True)
-    history = fit(model, x, t, **kwargs)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"state_dict": state, "history": _history_to_dict(history)}, partial)
-    partial.replace(path)  # atomic: a reader never sees half a file
-    return history
+    with _exclusive(path.with_suffix(".lock")):  # one process trains, the others wait
+        if path.exists():
+            try:
+                stored = torch.load(path, map_location="cpu", weights_only=True)
+                model.load_state_dict(stored["state_dict"])
+                model.eval()
+                return _history_from_dict(stored["history"])
+            except Exception:  # a damaged file (an interrupted write): train again
+                path.unlink(missing_ok=True)
+        history = fit(model, x, t, **kwargs)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        torch.save({"state_dict": state, "history": _history_to_dict(history)}, partial)
+        partial.replace(path)  # atomic: a reader never sees half a file
+        return history
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """Hold an exclusive lock on ``lock_path`` (POSIX ``flock``; no lock where absent)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no waiting, at worst two processes train the same model
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -97,3 +97,56 @@ def test_fit_cached_refuses_a_callback(tmp_path):
     with pytest.raises(ValueError, match="callback"):
         fit_cached(MDN(1, 1, 2, hidden=4), torch.zeros(4, 1), torch.zeros(4, 1), name="cb",
                    cache=tmp_path, epochs=1, lr=0.1, callback=print)  # fmt: skip
+
+
+def test_the_key_covers_what_training_runs_and_nothing_else(tmp_path, monkeypatch, counted):
+    """An edit to loss.py retrains; an edit to plotting.py (not run by training) does not."""
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(cache_module._SOURCE, src, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_module, "_SOURCE", src)
+    names = {f.name for f in cache_module._training_sources()}
+    assert {"train.py", "model.py", "loss.py", "mixture.py", "distributions.py"} <= names
+    assert not names & {"plotting.py", "metrics.py", "predict.py", "oracle.py"}
+    x, t = _data()
+    kwargs = dict(name="m", cache=tmp_path / "c", epochs=3, lr=0.02)
+    fit_cached(_model(), x, t, **kwargs)
+    with open(src / "plotting.py", "a") as f:
+        f.write("\n# an edit\n")
+    fit_cached(_model(), x, t, **kwargs)
+    assert counted["n"] == 1
+    with open(src / "loss.py", "a") as f:
+        f.write("\n# an edit\n")
+    fit_cached(_model(), x, t, **kwargs)
+    assert counted["n"] == 2
+
+
+def test_concurrent_callers_train_once(tmp_path, monkeypatch):
+    """Two callers at once: the second waits on the lock and loads the first one's result."""
+    import threading
+    import time
+
+    calls = []
+    real = cache_module.fit
+
+    def slow_fit(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.5)  # long enough for the other thread to arrive while this one trains
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "fit", slow_fit)
+    x, t = _data()
+    models = [_model(), _model()]
+    threads = [
+        threading.Thread(target=fit_cached, args=(m, x, t),
+                         kwargs=dict(name="m", cache=tmp_path, epochs=3, lr=0.02))
+        for m in models
+    ]  # fmt: skip
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(calls) == 1
+    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
