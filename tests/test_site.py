@@ -171,27 +171,97 @@ def test_search_finds_mixture(server, browser):
         context.close()
 
 
-@pytest.mark.parametrize(
-    "mode, context_args",
-    [
-        ("dark", {"color_scheme": "dark", "viewport": {"width": 1280, "height": 900}}),
-        ("phone", {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-                   "is_mobile": True, "has_touch": True}),
-    ],
-)  # fmt: skip
-def test_dark_mode_and_phone_width(server, browser, mode, context_args):
-    """Screenshots for people to look at, and a check that nothing overflows sideways."""
+def test_dark_mode(server, browser):
+    """Dark mode follows the reader's setting; screenshots for people to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    for path in PAGES:
+        page, context, _, errors = _open(
+            browser,
+            f"{server}/{path}",
+            color_scheme="dark",
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            _wait_for_math(page)
+            assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+            assert not errors, errors
+            page.screenshot(path=SHOTS / f"{_shot_name(path)}-dark.png", full_page=False)
+        finally:
+            context.close()
+
+
+# For each display equation: does it scroll inside a box narrower than itself, or stick out
+# of the text column (wider than the article, with nothing clipping it)?
+_WIDE_MATH = """() => {
+    const article = document.querySelector('article');
+    const right = article.getBoundingClientRect().right;
+    const found = {scroll: [], stick: []};
+    document.querySelectorAll('article mjx-container[display="true"]').forEach((eq, i) => {
+        let scrolls = false;
+        for (let el = eq; el && el !== article; el = el.parentElement) {
+            const overflow = getComputedStyle(el).overflowX;
+            if (overflow !== 'visible' && el.scrollWidth > el.clientWidth + 1) { scrolls = true; break; }
+        }
+        const text = (eq.querySelector('mjx-assistive-mml') || eq).textContent.slice(0, 40);
+        if (scrolls) found.scroll.push(text);
+        else if (eq.getBoundingClientRect().right > right + 1) found.stick.push(text);
+    });
+    return found;
+}"""
+
+PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}  # fmt: skip
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.mark.parametrize(
+    "name, context_args, max_scrolling", [("phone", PHONE, 5), ("desktop", DESKTOP, 0)]
+)
+def test_no_page_scrolls_sideways_and_wide_equations_are_few(
+    server, browser, name, context_args, max_scrolling
+):
+    """At 375 x 812 and 1280 x 800: no page is wider than the screen, no display equation
+    sticks out of the text column, and at most ``max_scrolling`` equations in the whole
+    book must be scrolled sideways inside their box (none on a desktop)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = context_args["viewport"]["width"]
+    scrolling, sticking = {}, {}
     for path in PAGES:
         page, context, _, errors = _open(browser, f"{server}/{path}", **context_args)
         try:
             _wait_for_math(page)
-            if mode == "dark":
-                assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-            else:  # the page body fits the phone's width (wide math/code scroll inside)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= 390 + 1, f"{path} is {width}px wide at a 390px viewport"
+            page_width = page.evaluate("document.documentElement.scrollWidth")
+            assert page_width <= width + 1, f"{path} is {page_width}px wide at {width}px"
+            found = page.evaluate(_WIDE_MATH)
+            if found["scroll"]:
+                scrolling[path] = found["scroll"]
+            if found["stick"]:
+                sticking[path] = found["stick"]
             assert not errors, errors
-            page.screenshot(path=SHOTS / f"{_shot_name(path)}-{mode}.png", full_page=False)
+            if name == "phone":
+                page.screenshot(path=SHOTS / f"{_shot_name(path)}-phone.png", full_page=False)
+        finally:
+            context.close()
+    print(f"{name}: equations scrolling inside their box: {scrolling}")
+    assert not sticking, f"equations wider than the text column at {width}px: {sticking}"
+    n_scrolling = sum(len(v) for v in scrolling.values())
+    assert n_scrolling <= max_scrolling, f"{n_scrolling} equations scroll at {width}px: {scrolling}"
+
+
+def test_the_training_animation_plays_offline(server, browser):
+    """matplotlib's JavaScript player: present, its frames change on Play, nothing fetched
+    from another host (the site strips the player's Font Awesome CDN link)."""
+    pages = [p for p in PAGES if 'class="animation"' in (SITE / p).read_text(encoding="utf-8")]
+    assert pages, "no page has a training animation"
+    for path in pages:
+        page, context, outside, errors = _open(browser, f"{server}/{path}")
+        try:
+            img = page.locator("div.animation img").first
+            before = img.get_attribute("src")
+            page.locator("div.animation button[title='Play']").first.click()
+            page.wait_for_timeout(1500)
+            assert img.get_attribute("src") != before, "the frames did not change on Play"
+            assert not outside, f"requests left 127.0.0.1: {outside}"
+            assert not errors, errors
         finally:
             context.close()
