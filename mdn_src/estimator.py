@@ -159,8 +159,14 @@ class MDNRegressor(BaseEstimator):
             ``standardize`` is on.
         df, df_min, beta_range: the ``student_t`` and ``gennorm`` settings of
             :class:`~mdn_src.model.MDN`.
+        off_diagonal: the full covariance's off-diagonal parameterisation (``"free"`` or
+            ``"scaled"``), see :class:`~mdn_src.model.MDN`.
         epochs, lr, optimizer, batch_size: passed to :func:`~mdn_src.train.fit` (``batch_size``
             None: full-batch training).
+        weight_decay, schedule, validation_fraction, patience, input_noise, target_noise:
+            regularisation and early stopping, passed to :func:`~mdn_src.train.fit` (the
+            validation rows are drawn from ``seed``; noise is in standardised units when
+            ``standardize`` is on, and ``"rule_of_thumb"`` picks it from the data).
         seed: seeds the network's initial weights and the mini-batch order: two fits with
             the same seed and data give the same model.
         standardize: standardise ``X`` and ``y`` (each column to mean 0, standard deviation
@@ -200,10 +206,17 @@ class MDNRegressor(BaseEstimator):
         df: float | None = None,
         df_min: float = 2.0,
         beta_range: tuple[float, float] = (1.0, 20.0),
+        off_diagonal: str = "free",
         epochs: int = 1000,
         lr: float = 1e-2,
         optimizer: str = "adam",
         batch_size: int | None = None,
+        weight_decay: float = 0.0,
+        schedule: str | None = None,
+        validation_fraction: float | None = None,
+        patience: int | None = None,
+        input_noise: float | str | None = None,
+        target_noise: float | str | None = None,
         seed: int = 0,
         standardize: bool = True,
         dtype: str = "float32",
@@ -217,10 +230,17 @@ class MDNRegressor(BaseEstimator):
         self.df = df
         self.df_min = df_min
         self.beta_range = beta_range
+        self.off_diagonal = off_diagonal
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer
         self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.input_noise = input_noise
+        self.target_noise = target_noise
         self.seed = seed
         self.standardize = standardize
         self.dtype = dtype
@@ -268,6 +288,7 @@ class MDNRegressor(BaseEstimator):
                 df=self.df,
                 df_min=self.df_min,
                 beta_range=self.beta_range,
+                off_diagonal=self.off_diagonal,
             ).to(dtype)
         x = torch.as_tensor((X - x_mean) / x_scale, dtype=dtype)
         t = torch.as_tensor((Y - y_mean) / y_scale, dtype=dtype)
@@ -279,6 +300,12 @@ class MDNRegressor(BaseEstimator):
             lr=self.lr,
             optimizer=self.optimizer,
             batch_size=self.batch_size,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            validation_fraction=self.validation_fraction,
+            patience=self.patience,
+            input_noise=self.input_noise,
+            target_noise=self.target_noise,
             seed=int(self.seed),
         )
         self.model_ = model

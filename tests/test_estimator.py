@@ -172,8 +172,9 @@ def test_get_params_set_params_and_clone(bimodal):
     assert params["n_components"] == 3 and params["hidden"] == (16,) and params["seed"] == 0
     assert set(params) == {
         "n_components", "hidden", "component", "covariance", "sigma_min", "df", "df_min",
-        "beta_range", "epochs", "lr", "optimizer", "batch_size", "seed", "standardize",
-        "dtype",
+        "beta_range", "off_diagonal", "epochs", "lr", "optimizer", "batch_size",
+        "weight_decay", "schedule", "validation_fraction", "patience", "input_noise",
+        "target_noise", "seed", "standardize", "dtype",
     }  # fmt: skip
     twin = clone(reg)
     assert twin is not reg and twin.get_params() == params and not hasattr(twin, "model_")
@@ -297,6 +298,10 @@ def test_bad_fit_data(X, y, error, match):
         (dict(dtype="float16"), ValueError, "dtype must be one of"),
         (dict(seed=1.5), TypeError, "seed must be an int"),
         (dict(standardize="yes"), TypeError, "standardize must be a bool"),
+        (dict(off_diagonal="tied"), ValueError, "off_diagonal"),
+        (dict(weight_decay=-1.0), ValueError, "weight_decay"),
+        (dict(patience=5), ValueError, "patience"),  # needs validation data
+        (dict(schedule="linear"), ValueError, "schedule"),
     ],
 )
 def test_bad_parameters_raise_at_fit(params, error, match):
@@ -349,3 +354,22 @@ def test_docstring_example_runs():
     for test in doctest.DocTestFinder().find(MDNRegressor, globs={"MDNRegressor": MDNRegressor}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+def test_training_options_reach_fit():
+    """Early stopping on a validation split and the rest of fit's options pass through:
+    the model is the one a direct fit with the same options on the standardised data gives."""
+    from mdn_src import fit
+
+    X, y = _two_branches(n=120)
+    options = dict(weight_decay=1e-4, schedule="cosine", validation_fraction=0.25, patience=10,
+                   input_noise=0.05)  # fmt: skip
+    reg = MDNRegressor(n_components=2, **FAST, **options).fit(X, y)
+    x = torch.as_tensor((X - reg.x_mean_) / reg.x_scale_, dtype=torch.float32)
+    t = torch.as_tensor(((y - reg.y_mean_) / reg.y_scale_)[:, None], dtype=torch.float32)
+    torch.manual_seed(0)
+    direct = MDN(1, 1, n_components=2, hidden=(16,))
+    history = fit(direct, x, t, epochs=FAST["epochs"], lr=FAST["lr"], seed=0, **options)
+    np.testing.assert_array_equal(reg.loss_curve_, np.asarray(history))
+    for a, b in zip(reg.model_.state_dict().values(), direct.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
