@@ -5,7 +5,8 @@ The modules, one idea each: :mod:`~mdn_src.data` (the toy problem), :mod:`~mdn_s
 families), :mod:`~mdn_src.distributions` (the generalised normal), :mod:`~mdn_src.model`
 (MLP and MDN),
 :mod:`~mdn_src.loss` (log-space NLL), :mod:`~mdn_src.train` (``fit``),
-:mod:`~mdn_src.predict` (sampling, modes, moments), :mod:`~mdn_src.metrics` and
+:mod:`~mdn_src.predict` (sampling, moments), :mod:`~mdn_src.modes` (every mode of a
+mixture), :mod:`~mdn_src.metrics` and
 :mod:`~mdn_src.plotting`.
 """
 
@@ -28,14 +29,8 @@ from .loss import mixture_log_prob, mixture_nll, responsibilities
 from .metrics import central_interval, coverage, crps, mean_nll, mse, pit, quantile
 from .mixture import COVARIANCES, FAMILIES, MixtureParameters
 from .model import MDN, MLP
-from .predict import (
-    Modes,
-    approximate_mode,
-    conditional_modes,
-    mixture_mean,
-    mixture_variance,
-    sample,
-)
+from .modes import Modes, conditional_modes
+from .predict import approximate_mode, mixture_mean, mixture_variance, sample
 from .train import History, fit, rule_of_thumb_bandwidth
 
 __all__ = [

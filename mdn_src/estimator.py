@@ -32,7 +32,8 @@ import torch
 from ._checks import positive_int
 from .loss import mixture_log_prob
 from .model import MDN
-from .predict import conditional_modes, mixture_mean
+from .modes import conditional_modes
+from .predict import mixture_mean
 from .predict import sample as _sample
 from .train import fit as _fit
 
@@ -342,7 +343,7 @@ class MDNRegressor(BaseEstimator):
         Arguments:
             X: inputs, ``[N, n_features]``.
             kind: ``"mean"`` (:func:`~mdn_src.predict.mixture_mean`, the least-squares answer) or
-                ``"mode"`` (the global mode from :func:`~mdn_src.predict.conditional_modes`: the
+                ``"mode"`` (the global mode from :func:`~mdn_src.modes.conditional_modes`: the
                 most probable value, which stays on one branch of a multi-valued target).
 
         Returns:

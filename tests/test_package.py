@@ -64,10 +64,10 @@ def test_no_module_imports_a_private_name_from_a_sibling():
 
 
 def test_the_mixture_is_the_bottom_layer():
-    """model, loss and predict stand on mixture; mixture imports none of them."""
+    """model, loss, predict and modes stand on mixture; mixture imports none of them."""
     deps = _imports()
     assert {s for s, _ in deps["mixture"]} <= {"_checks", "distributions"}
-    for module in ("model", "loss", "predict"):
+    for module in ("model", "loss", "predict", "modes"):
         assert "mixture" in {s for s, _ in deps[module]}
 
 
