@@ -25,21 +25,18 @@
 # A single Gaussian cannot describe a target that has several likely values for one input, as
 # {ref}`ch-inverse` showed. A mixture density network (MDN) keeps the Gaussian but uses several
 # of them at once, and lets a neural network choose, for every input, how much each one counts,
-# where it sits and how wide it is {cite:p}`bishop1994mdn`. This chapter derives the model and
-# its loss step by step, following PRML §5.6 {cite:p}`bishop2006prml`; where an equation has a
-# number in PRML, we give it beside ours.
+# where it sits and how wide it is {cite:p}`bishop1994mdn`. This chapter derives the model, its
+# loss and its gradients on paper, following PRML §5.6 {cite:p}`bishop2006prml`; where an
+# equation has a number in PRML, we give it beside ours. {ref}`ch-implementation` then turns
+# the paper into code.
 #
 # **In this chapter** you will learn:
 #
-# - how a mixture of Gaussians whose parameters depend on the input defines $p(t \mid x)$, and
-#   how a latent variable $z$ gives that mixture a clean probabilistic meaning;
-# - how Bayes' rule over the network's weights $w$ leads to the loss, the negative
-#   log-likelihood;
-# - which output activations keep $\pi_k$, $\sigma_k$ and $\mu_k$ valid, and why the library
-#   uses $\sigma_{\min} + \operatorname{softplus}$ where PRML uses $\exp$;
-# - what the gradients of the loss are, why every one of them is weighted by a
-#   *responsibility* $\gamma_k$, and how to check them against autograd;
-# - why the loss must be computed in log space.
+# - how a mixture of Gaussians whose parameters a network computes (PRML Fig. 5.20) defines
+#   $p(t \mid x)$, and what a latent variable $z$ says about it;
+# - how Bayes' rule over the network's weights leads to the loss;
+# - what the gradients of the loss are (PRML eqs. 5.155–5.157), why each is weighted by a
+#   *responsibility* $\gamma_k$, and how to check them against autograd.
 #
 # In this derivation, as in PRML, the network's input is $x$ and the target is $t$.
 
@@ -57,17 +54,9 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
 from myst_nb import glue
 
-from mdn_src import (
-    MDN,
-    MixtureParameters,
-    mixture_log_prob,
-    oracle,
-    plotting,
-    responsibilities,
-)
+from mdn_src import MDN, MixtureParameters, mixture_log_prob, plotting, responsibilities
 
 torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
 
@@ -78,34 +67,29 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 # (PRML eq. 5.148):
 #
 # $$
-# p(t \mid x) = \sum_{k=1}^{K} \pi_k(x)\, \mathcal{N}\big(t \mid \mu_k(x),\, \sigma_k^2(x)\, I\big).
+# \begin{aligned}
+# p(t \mid x) &= \sum_{k=1}^{K} \pi_k(x)\, \mathcal{N}_k,\\
+# \mathcal{N}_k &= \mathcal{N}\big(t \mid \mu_k(x), \sigma_k^2(x)\, I\big).
+# \end{aligned}
 # $$ (eq-mixture)
 #
-# Everything that carries an index $k$ is a function of $x$, computed by the network:
-#
-# - the **mixing coefficients** $\pi_k(x)$ (code `pi`), which must form a probability vector,
-#   $\pi_k \ge 0$ and $\sum_k \pi_k = 1$ (PRML eq. 5.149), so that the mixture integrates to one;
-# - the **means** $\mu_k(x) \in \mathbb{R}^D$ (code `mu`), one vector per component, where $D$ is
-#   the dimension of $t$ (`out_features` in `mdn_src`, the `D` of its shape comments; PRML
-#   writes $L$ for this dimension);
-# - the **standard deviations** $\sigma_k(x) > 0$ (code `sigma`).
+# Everything that carries an index $k$ is a function of $x$, computed by the network: the
+# **mixing coefficients** $\pi_k(x)$ (code `pi`), a probability vector ($\pi_k \ge 0$,
+# $\sum_k \pi_k = 1$, PRML eq. 5.149); the **means** $\mu_k(x) \in \mathbb{R}^D$ (code `mu`),
+# where $D$ is the dimension of $t$ (PRML's $L$); the **standard deviations**
+# $\sigma_k(x) > 0$ (code `sigma`).
 #
 # Each component is *isotropic*: its covariance $\sigma_k^2 I$ has the same variance in every
-# direction of $t$ (PRML p. 273), so its density depends on $t$ only through the distance to the
-# mean,
+# direction of $t$ (PRML p. 273), so its density depends on $t$ only through the squared
+# distance to the mean, $r_k^2 = \lVert t - \mu_k \rVert^2$:
 #
 # $$
-# \mathcal{N}\big(t \mid \mu_k, \sigma_k^2 I\big)
-#   = \big(2\pi\sigma_k^2\big)^{-D/2} \exp\!\Big(-\frac{\lVert t - \mu_k \rVert^2}{2\sigma_k^2}\Big).
+# \mathcal{N}_k = \big(2\pi\sigma_k^2\big)^{-D/2}\,
+#   \exp\!\Big(-\frac{r_k^2}{2\sigma_k^2}\Big).
 # $$
 #
-# This is PRML's choice and the library's default. `mdn_src` also offers
-# `MDN(..., covariance="diagonal")`, one $\sigma_{kd}$ per component and target dimension,
-# for targets whose dimensions have different scales. In this book $t$ is a scalar ($D = 1$),
-# and the two coincide.
-#
-# Even with a few components, {eq}`eq-mixture` can take shapes no single Gaussian can.
-# {numref}`fig-ch5-mixture` draws an example: a mixture of {glue:text}`ch5_K_example`
+# In this book $t$ is a scalar ($D = 1$). Even so, {eq}`eq-mixture` takes shapes no single
+# Gaussian can: {numref}`fig-ch5-mixture` draws a mixture of {glue:text}`ch5_K_example`
 # components, such as an MDN might output at one input $x$.
 
 # %%
@@ -118,306 +102,206 @@ params = MixtureParameters(
     pi.log().expand(M, K), mu.view(1, K, 1).expand(M, K, 1), sigma.view(1, K, 1).expand(M, K, 1)
 )  # the same mixture at every t: log_pi [M, K], mu and sigma [M, K, 1]
 density = mixture_log_prob(params, t_values).exp()  # p(t | x), [M]
-gamma = responsibilities(params, t_values)  # [M, K]
+gamma = responsibilities(params, t_values)  # [M, K], defined in eq-responsibility below
 glue("ch5_K_example", K, display=False)
 print(f"K = {K}, integral of p(t | x) over the grid: {torch.trapezoid(density, dx=0.01):.4f}")
 
-# %% [markdown]
-# The weighted components $\pi_k \mathcal{N}_k$ come out of `responsibilities`, the function
-# {eq}`eq-responsibility` below defines: $\gamma_k\, p(t \mid x) = \pi_k \mathcal{N}_k$.
-
-# %% mystnb={"figure": {"caption": "The example mixture of isotropic Gaussians (solid) and its components, each weighted by its mixing coefficient (dashed). The mixture is the sum of the dashed curves.", "name": "fig-ch5-mixture"}, "image": {"alt": "A density curve over t with three bumps of different heights and widths, and three dashed Gaussian curves underneath that add up to it."}}
-COMPONENT_KINDS = ["model", "other", "data"]  # one colour per component, in both figures
+# %% mystnb={"figure": {"caption": "The example mixture (solid) and its three components, each weighted by its mixing coefficient (dashed, one colour each). The mixture is the sum of the dashed curves.", "name": "fig-ch5-mixture"}, "image": {"alt": "A density curve over t with three bumps of different heights and widths, and three dashed Gaussian curves underneath that add up to it."}}
+labels = [rf"$\pi_{k}\,\mathcal{{N}}_{k}$" for k in range(1, K + 1)]
 fig, ax = plotting.new_axes("$t$", "density")
-plotting.plot_curve(ax, t_values, density, r"$p(t \mid x)$", kind="exact")
-for k, kind in enumerate(COMPONENT_KINDS):
-    label = rf"$\pi_{k + 1}\,\mathcal{{N}}(t \mid \mu_{k + 1}, \sigma_{k + 1}^2)$"
-    plotting.plot_curve(ax, t_values, gamma[:, k] * density, label, kind=kind, style="--")
+plotting.plot_components(ax, t_values, gamma * density[:, None], labels, density, r"$p(t \mid x)$")
 plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# ## The latent-variable view
+# ## The network
 #
-# So far {eq}`eq-mixture` is a recipe: add up $K$ Gaussians with weights that sum to one. A
-# latent variable turns the recipe into a generative story, and gives $\pi_k$ a meaning.
-#
-# Let $z$ be a one-hot vector with $K$ states: $z_k \in \{0, 1\}$ and $\sum_k z_k = 1$, so
-# $z_k = 1$ says "the target was produced by component $k$". Let the mixing coefficients be the
-# prior probabilities of these states, given the input:
-#
-# $$
-# p(z_k = 1 \mid x) = \pi_k(x), \qquad\text{that is,}\qquad
-# p(z \mid x) = \prod_{k=1}^{K} \pi_k(x)^{z_k}.
-# $$ (eq-latent-prior)
-#
-# Once the component is known, the target is a single Gaussian:
-#
-# $$
-# p(t \mid x, z_k = 1) = \mathcal{N}\big(t \mid \mu_k(x), \sigma_k^2(x) I\big), \qquad
-# p(t \mid x, z) = \prod_{k=1}^{K} \mathcal{N}\big(t \mid \mu_k(x), \sigma_k^2(x) I\big)^{z_k}.
-# $$
-#
-# The product form works because exactly one $z_k$ is 1: every other factor is raised to the
-# power 0. The joint distribution of target and latent variable is the product of the two,
-# $p(t, z \mid x) = p(z \mid x)\, p(t \mid x, z)$, and summing it over the $K$ possible states
-# of $z$ gives back the mixture:
+# The three kinds of parameter come out of one ordinary network, PRML's Fig. 5.20: the input
+# goes through a hidden layer of $\tanh$ units, as in {ref}`ch-mse`, and a linear output
+# layer produces unconstrained real numbers, the *pre-activations*: $K$ numbers
+# $a_k^\pi$, $K D$ numbers $a_{kd}^\mu$ and $K$ numbers $a_k^\sigma$, $(D + 2) K$ in all.
+# Three maps turn them into valid parameters, the three *heads* of
+# {numref}`fig-ch5-architecture`.
+
+# %% mystnb={"figure": {"caption": "The MDN drawn as in PRML Fig. 5.20, for a scalar input, 5 hidden units and K = 3 components: the hidden layer feeds three heads ($\\pi$ through a softmax, $\\mu$ unchanged, $\\sigma$ through a positive map), and together they define the mixture $p(t \\mid x)$ for that input.", "name": "fig-ch5-architecture"}, "image": {"alt": "A network diagram: one input node x on the left, connected to a column of five hidden nodes, all connected to nine output nodes in three groups of three labelled pi softmax, mu identity and sigma with sigma-min plus softplus; three arrows lead from the groups to a box on the right holding a mixture density curve labelled p of t given x."}}
+fig, ax = plotting.plot_architecture(n_inputs=1, n_hidden=5, n_components=K, out_features=1)
+plt.show()
+
+# %% [markdown]
+# The mixing coefficients go through a softmax (PRML eq. 5.150), which makes them positive
+# and sum to one, and the means are the pre-activations themselves (PRML eq. 5.152):
 #
 # $$
-# p(t \mid x) = \sum_{z} p(z \mid x)\, p(t \mid x, z)
-#   = \sum_{k=1}^{K} \pi_k(x)\, \mathcal{N}\big(t \mid \mu_k(x), \sigma_k^2(x) I\big).
-# $$ (eq-marginal)
-#
-# Nothing about the model has changed, but two things are now easy to say. First, $\pi_k(x)$ is
-# the probability that component $k$ is responsible for a target drawn at $x$, which tells us
-# how to *sample* from an MDN: draw $k$ with probabilities $\pi(x)$, then draw $t$ from
-# component $k$ ({ref}`ch-sampling` does exactly that). Second, once we see a target, Bayes'
-# rule turns the prior $p(z_k = 1 \mid x)$ into a posterior $p(z_k = 1 \mid x, t)$: the
-# responsibility $\gamma_k$, which will organise every gradient below.
-#
-# ## From the weights to a loss
-#
-# Until now $\pi_k$, $\mu_k$ and $\sigma_k$ were "functions of $x$". They are computed by a
-# network with weights $w$, so we write them $\pi_k(x, w)$, $\mu_k(x, w)$, $\sigma_k(x, w)$ and
-# the model $p(t \mid x, w)$. We are given a data set of $N$ input–target pairs,
-# $\mathcal{D} = \{(x_n, t_n)\}_{n=1}^{N}$, drawn independently. We model the targets given the
-# inputs (never the inputs themselves), so the likelihood of the weights is
-# $p(\mathcal{D} \mid w) = \prod_{n} p(t_n \mid x_n, w)$. Bayes' rule turns it into a posterior
-# over the weights:
-#
-# $$
-# p(w \mid \mathcal{D}) = \frac{p(\mathcal{D} \mid w)\, p(w)}{p(\mathcal{D})}
-#   \;\propto\; p(\mathcal{D} \mid w)\, p(w),
-# \qquad p(\mathcal{D}) = \int p(\mathcal{D} \mid w)\, p(w)\, \mathrm{d}w.
-# $$ (eq-bayes-weights)
-#
-# The evidence $p(\mathcal{D})$ integrates $w$ out: it does not depend on $w$, so it plays no
-# part in finding the best weights. We look for the most probable weights, the maximum of the
-# posterior. A product of $N$ small probabilities is awkward to handle, so we take the
-# logarithm (a sum, with the same maximiser) and flip the sign to get something to minimise:
-#
-# $$
-# -\ln p(w \mid \mathcal{D})
-#   = -\sum_{n=1}^{N} \ln p(t_n \mid x_n, w) \;-\; \ln p(w) \;+\; \ln p(\mathcal{D}).
-# $$
-#
-# The last term is a constant. The prior $p(w)$ is where we could state a preference for small
-# weights (a Gaussian prior gives the familiar weight decay, PRML §5.5). We take a flat,
-# non-informative prior instead: $\ln p(w)$ is then a constant too, and what remains is the
-# negative log-likelihood. Writing out $p(t_n \mid x_n, w)$ with {eq}`eq-mixture` gives the MDN's
-# error function (PRML eq. 5.153):
-#
-# $$
-# E(w) = -\sum_{n=1}^{N} \ln \Bigg\{ \sum_{k=1}^{K} \pi_k(x_n, w)\,
-#   \mathcal{N}\big(t_n \mid \mu_k(x_n, w),\, \sigma_k^2(x_n, w)\, I\big) \Bigg\}.
-# $$ (eq-nll)
-#
-# The library's {py:func}`~mdn_src.loss.mixture_nll` (in `mdn_src/loss.py`) returns $E(w)/N$, the
-# *mean* over the
-# points rather than the sum. Dividing by a constant moves no minimum, but it keeps the size of
-# the gradient independent of $N$: a learning rate that works for a batch of 100 points works
-# for 2,500, and the loss reads as "nats per point", directly comparable with the exact answer
-# that `mdn_src.oracle` computes.
-#
-# ## Output activations: keeping the parameters valid
-#
-# The network's last layer produces unconstrained real numbers, the *pre-activations*: for each
-# input, $K$ numbers $a_k^\pi$, $K D$ numbers $a_{kd}^\mu$ and $K$ numbers $a_k^\sigma$, so
-# $(D + 2) K$ in all. Three maps turn them into valid mixture parameters. The mixing
-# coefficients go through a softmax (PRML eq. 5.150), which makes them positive and sum to one:
-#
-# $$
-# \pi_k = \frac{\exp\big(a_k^\pi\big)}{\sum_{j=1}^{K} \exp\big(a_j^\pi\big)}.
+# \pi_k = \frac{\exp\big(a_k^\pi\big)}{\sum_{j=1}^{K} \exp\big(a_j^\pi\big)},
 # $$ (eq-softmax-pi)
-#
-# The standard deviations must be positive. PRML uses $\sigma_k = \exp(a_k^\sigma)$ (eq. 5.151);
-# `mdn_src` uses a softplus shifted by a small floor $\sigma_{\min}$:
-#
-# $$
-# \sigma_k = \sigma_{\min} + \operatorname{softplus}\big(a_k^\sigma\big)
-#   = \sigma_{\min} + \ln\big(1 + e^{a_k^\sigma}\big).
-# $$ (eq-sigma-map)
-#
-# The means can be any real numbers, so they are the pre-activations themselves
-# (PRML eq. 5.152):
 #
 # $$
 # \mu_{kd} = a_{kd}^\mu.
 # $$ (eq-mu-identity)
 #
-# In `mdn_src/model.py` all three come from *one* linear layer, `MDN.head`, whose
-# $(D + 2)K$ outputs are split into $a^\pi$, $a^\mu$ and $a^\sigma$: one matrix product instead
-# of three. For the example's {glue:text}`ch5_K_example` components and a scalar target it has
-# {glue:text}`ch5_head_outputs` outputs:
-
-# %%
-torch.manual_seed(0)
-mdn = MDN(1, 1, n_components=K)  # K components, as in the example mixture
-glue("ch5_head_outputs", mdn.head.out_features, display=False)
-glue("ch5_sigma_min", mdn.sigma_min, display=False)
-print(mdn.head, "| sigma_min =", mdn.sigma_min)
-
-# %% [markdown]
-# The cell below runs the three maps on a few pre-activations. The softmax depends only on the
-# *differences* between the $a_k^\pi$: adding 10 to all of them changes nothing. On the
-# $\sigma$ side, softplus behaves like $\exp$ for very negative $a$ but grows only linearly for
-# large $a$, and its slope, the sigmoid, never exceeds 1.
-
-# %%
-a = torch.tensor([-4.0, -1.0, 0.0, 1.0, 4.0])
-rows = {
-    "a": a,
-    "softmax(a)": torch.softmax(a, dim=0),
-    "softmax(a + 10)": torch.softmax(a + 10, dim=0),
-    "exp(a)  [PRML sigma]": a.exp(),
-    "sigma_min + softplus(a)": mdn.sigma_min + F.softplus(a),
-    "sigmoid(a) = dsigma/da": torch.sigmoid(a),
-}
-for name, values in rows.items():
-    print(f"{name:>24}:", " ".join(f"{v:9.4f}" for v in values.tolist()))
-
-# %% [markdown]
-# Why not $\exp$? Two reasons.
-#
-# **Steady steps.** With $\sigma = \exp(a^\sigma)$ the slope is $\mathrm{d}\sigma/\mathrm{d}a =
-# \sigma$ itself: a step on $a^\sigma$ multiplies $\sigma$ by $e^{\Delta a}$, so one large
-# gradient step early in training can blow a component up or shrink it to almost nothing, and
-# the loss's gradients, which carry $1/\sigma_k^2$ and $1/\sigma_k^3$ factors (see
-# {eq}`eq-grad-mu` and {eq}`eq-grad-sigma`), then explode. With softplus the slope is
-# $\operatorname{sigmoid}(a^\sigma) < 1$: $\sigma$ never moves further than $a^\sigma$ does.
-#
-# **A bounded likelihood.** The floor $\sigma_{\min}$ (here {glue:text}`ch5_sigma_min`) guards
-# against a degenerate optimum. Suppose the network places one component exactly on one
-# training target, $\mu_j(x_m) = t_m$, and lets its width shrink. That point's term in
-# {eq}`eq-nll` is then bounded by
+# The standard deviations must be positive. PRML uses $\sigma_k = \exp(a_k^\sigma)$
+# (eq. 5.151); `mdn_src` uses a softplus shifted by a small floor $\sigma_{\min}$:
 #
 # $$
-# -\ln p(t_m \mid x_m) \;\le\; -\ln\Big(\pi_j\, \mathcal{N}\big(t_m \mid t_m, \sigma_j^2 I\big)\Big)
-#   = -\ln \pi_j + \frac{D}{2} \ln\big(2\pi\sigma_j^2\big)
-#   \;\to\; -\infty \quad \text{as } \sigma_j \to 0,
+# \begin{aligned}
+# \sigma_k &= \sigma_{\min} + \operatorname{softplus}\big(a_k^\sigma\big)\\
+#   &= \sigma_{\min} + \ln\big(1 + e^{a_k^\sigma}\big).
+# \end{aligned}
+# $$ (eq-sigma-map)
+#
+# {ref}`ch-implementation` compares the two maps. For the derivation only their slopes
+# matter: $\mathrm{d}\sigma_k / \mathrm{d}a_k^\sigma$ is $\operatorname{sigmoid}(a_k^\sigma)$
+# for ours and $\sigma_k$ for PRML's.
+#
+# ## The latent-variable view
+#
+# A latent variable turns the recipe {eq}`eq-mixture` into a generative story. Let $z$ be a
+# one-hot vector: $z_k = 1$ says "component $k$ produced the target", with prior
+#
+# $$
+# \begin{aligned}
+# p(z_k = 1 \mid x) &= \pi_k(x),\\
+# p(z \mid x) &= \prod_{k=1}^{K} \pi_k(x)^{z_k}.
+# \end{aligned}
+# $$ (eq-latent-prior)
+#
+# Given the component, the target is one Gaussian, $p(t \mid x, z) = \prod_k
+# \mathcal{N}_k^{z_k}$, and summing the joint over the $K$ states of $z$ gives back the
+# mixture:
+#
+# $$
+# \begin{aligned}
+# p(t \mid x) &= \sum_{z} p(z \mid x)\, p(t \mid x, z)\\
+#   &= \sum_{k=1}^{K} \pi_k(x)\, \mathcal{N}_k.
+# \end{aligned}
+# $$ (eq-marginal)
+#
+# The model is unchanged, but $\pi_k(x)$ now tells us how to *sample* from it (draw $k$, then
+# $t$; {ref}`ch-sampling`), and once a target is seen, Bayes' rule turns the prior into a
+# posterior, the responsibility $\gamma_k$, which organises every gradient below.
+#
+# ## From the weights to a loss
+#
+# With weights $w$ and $N$ independent pairs $\mathcal{D} = \{(x_n, t_n)\}$, the likelihood
+# is $p(\mathcal{D} \mid w) = \prod_n p(t_n \mid x_n, w)$, and Bayes' rule gives:
+#
+# $$
+# \begin{aligned}
+# p(w \mid \mathcal{D})
+#   &= \frac{p(\mathcal{D} \mid w)\, p(w)}{p(\mathcal{D})}\\
+#   &\propto p(\mathcal{D} \mid w)\, p(w).
+# \end{aligned}
+# $$ (eq-bayes-weights)
+#
+# The evidence $p(\mathcal{D})$ does not depend on $w$. For the most probable weights, take
+# the logarithm (same maximiser) and flip the sign:
+#
+# $$
+# \begin{aligned}
+# -\ln p(w \mid \mathcal{D})
+#   &= -\sum_{n=1}^{N} \ln p(t_n \mid x_n, w)\\
+#   &\quad - \ln p(w) + \ln p(\mathcal{D}).
+# \end{aligned}
 # $$
 #
-# while the other components keep every other term finite. So $E(w)$ has no minimum: it can be
-# driven to $-\infty$ by memorising a single point, the same singularity that haunts maximum
-# likelihood for ordinary Gaussian mixtures (PRML §9.2.1). With the floor, each component's
-# density is at most $(2\pi\sigma_{\min}^2)^{-D/2}$, the mixture's too (its weights sum to one),
-# and the loss is bounded below:
+# A Gaussian prior $p(w)$ would give weight decay (PRML §5.5); we take a flat prior, so
+# $\ln p(w)$ is a constant like $\ln p(\mathcal{D})$, and what remains is the negative
+# log-likelihood, the MDN's error function (PRML eq. 5.153). With $\pi_{nk}$ and
+# $\mathcal{N}_{nk}$ for $\pi_k$ and $\mathcal{N}_k$ at $(x_n, t_n)$:
 #
 # $$
-# \frac{E(w)}{N} \;\ge\; \frac{D}{2} \ln\big(2\pi\sigma_{\min}^2\big).
-# $$
+# \begin{aligned}
+# E(w) &= \sum_{n=1}^{N} E_n,\\
+# E_n &= -\ln \Big\{ \sum_{k=1}^{K} \pi_{nk}\, \mathcal{N}_{nk} \Big\}.
+# \end{aligned}
+# $$ (eq-nll)
 #
-# For a scalar target that bound is {glue:text}`ch5_nll_floor` nats per point, far below the best
-# any model can reach on our toy problem: {glue:text}`ch5_bayes_nll_forward` nats for the forward
-# problem and {glue:text}`ch5_bayes_nll_inverse` for the inverse one (computed exactly by
-# `mdn_src.oracle`). The floor never gets in the way of a good fit; it only stops a collapse from
-# running away.
-
-# %%
-nll_floor = 0.5 * math.log(2 * math.pi * mdn.sigma_min**2)  # D = 1
-glue("ch5_nll_floor", round(nll_floor, 2), display=False)
-glue("ch5_bayes_nll_forward", round(oracle.bayes_nll(), 2), display=False)
-glue("ch5_bayes_nll_inverse", round(oracle.bayes_nll(inverse=True), 2), display=False)
-print(f"lower bound on the mean NLL: {nll_floor:.4f} nats")
-
-# %% [markdown]
-# ## Responsibilities and the gradients of the loss
+# ## Responsibilities
 #
-# Training needs the derivatives of $E$ with respect to the weights $w$. Backpropagation gets
-# them from the derivatives with respect to the pre-activations, so those are the ones to
-# derive. Take one point's term, $E_n = -\ln p(t_n \mid x_n, w)$, and write
-# $\mathcal{N}_k = \mathcal{N}(t_n \mid \mu_k, \sigma_k^2 I)$ for its $k$-th component density.
-# The quantity that appears everywhere is the posterior probability of component $k$ given the
+# Training needs $\partial E / \partial w$. Backpropagation gets it from the derivatives with
+# respect to the pre-activations, so those are the ones to derive, for one point's $E_n$. Drop
+# the index $n$ and write $\mathcal{N}_k$ for the point's $k$-th component density. The
+# quantity that appears everywhere is the posterior probability of component $k$ given the
 # target, the **responsibility** (PRML eq. 5.154):
 #
 # $$
-# \gamma_k(x_n, t_n) = p(z_k = 1 \mid x_n, t_n)
-#   = \frac{\pi_k\, \mathcal{N}_k}{\sum_{j=1}^{K} \pi_j\, \mathcal{N}_j}.
+# \begin{aligned}
+# \gamma_k &= p(z_k = 1 \mid x, t)\\
+#   &= \frac{\pi_k\, \mathcal{N}_k}{\sum_{j=1}^{K} \pi_j\, \mathcal{N}_j}.
+# \end{aligned}
 # $$ (eq-responsibility)
 #
-# It is Bayes' rule on the latent variable: prior $\pi_k$ from {eq}`eq-latent-prior`, likelihood
-# $\mathcal{N}_k$, normalised by the mixture {eq}`eq-marginal`. The responsibilities of one
-# point sum to one; they say how the point is shared among the components.
-# {numref}`fig-ch5-responsibilities` shows them for the mixture of {numref}`fig-ch5-mixture`:
-# each component claims the values of $t$ near its mean, and the hand-over between neighbours is
-# soft.
+# It is Bayes' rule on the latent variable: prior $\pi_k$ from {eq}`eq-latent-prior`,
+# likelihood $\mathcal{N}_k$, normalised by the mixture {eq}`eq-marginal`. A point's
+# responsibilities sum to one: they say how the point is shared among the components.
+# {numref}`fig-ch5-responsibilities` shows them for the mixture of {numref}`fig-ch5-mixture`.
 
-# %% mystnb={"figure": {"caption": "Responsibilities of the components of the example mixture in the previous figure, as functions of the target t. At every t they sum to one.", "name": "fig-ch5-responsibilities"}, "image": {"alt": "Three curves between 0 and 1 over t: each is near 1 around its own component's mean and hands over smoothly to its neighbour."}}
+# %% mystnb={"figure": {"caption": "Responsibilities of the three components of the example mixture (one colour each, as in the mixture figure), as functions of the target t. At every t they sum to one.", "name": "fig-ch5-responsibilities"}, "image": {"alt": "Three curves between 0 and 1 over t: each is near 1 around its own component's mean and hands over smoothly to its neighbour."}}
 fig, ax = plotting.new_axes("$t$", r"responsibility $\gamma_k$")
-for k, kind in enumerate(COMPONENT_KINDS):
-    plotting.plot_curve(ax, t_values, gamma[:, k], rf"$\gamma_{k + 1}$", kind=kind)
+plotting.plot_components(
+    ax, t_values, gamma, [rf"$\gamma_{k}$" for k in range(1, K + 1)], style="-"
+)
 plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# Now the gradients. Write $s_k = \ln \pi_k + \ln \mathcal{N}_k$, so that
-# $E_n = -\ln \sum_k e^{s_k}$. Its derivative is $\partial E_n / \partial s_k = -e^{s_k} /
-# \sum_j e^{s_j} = -\gamma_k$. Every parameter of component $k$ reaches the loss through $s_k$,
-# so **each gradient is the responsibility times what a single Gaussian would feel**. The
-# three cases follow.
+# ## The gradients
+#
+# Write $s_k = \ln \pi_k + \ln \mathcal{N}_k$, so that $E_n = -\ln \sum_k e^{s_k}$. Then
+# $\partial E_n / \partial s_k = -e^{s_k} / \sum_j e^{s_j} = -\gamma_k$. Every parameter of
+# component $k$ reaches the loss through $s_k$, so **each gradient is the responsibility times
+# what a single Gaussian would feel**.
 #
 # *Mixing coefficients.* Through the softmax, $\partial \ln \pi_j / \partial a_k^\pi =
-# \delta_{jk} - \pi_k$, hence $\partial E_n / \partial a_k^\pi = -\sum_j \gamma_j (\delta_{jk} -
-# \pi_k) = -\gamma_k + \pi_k \sum_j \gamma_j$, and since the $\gamma_j$ sum to one
-# (PRML eq. 5.155):
+# \delta_{jk} - \pi_k$, hence $\partial E_n / \partial a_k^\pi = -\gamma_k + \pi_k \sum_j
+# \gamma_j$, and the $\gamma_j$ sum to one (PRML eq. 5.155):
 #
 # $$
 # \frac{\partial E_n}{\partial a_k^\pi} = \pi_k - \gamma_k.
 # $$ (eq-grad-pi)
 #
-# Gradient descent raises $a_k^\pi$ when $\gamma_k > \pi_k$: when a component explains the point
-# better than its prior weight promised, its weight grows, and it shrinks otherwise. The
-# gradient vanishes, on average over the targets seen at an input, when $\pi_k(x)$ equals the
-# average responsibility there, the same rule the M-step of the EM algorithm uses for an ordinary
-# mixture.
+# Descent raises $a_k^\pi$ when $\gamma_k > \pi_k$: a component that explains the point better
+# than its prior weight promised gains weight. The gradient vanishes, on average over the
+# targets seen at an input, when $\pi_k(x)$ equals the average responsibility there, the rule
+# of the EM algorithm's M-step for an ordinary mixture.
 #
-# *Means.* Only $\ln \mathcal{N}_k = -\frac{D}{2}\ln(2\pi) - D \ln \sigma_k - \lVert t_n -
-# \mu_k \rVert^2 / (2\sigma_k^2)$ depends on $\mu_k$, and with the identity
-# {eq}`eq-mu-identity` (PRML eq. 5.156):
+# *Means.* Only $\ln \mathcal{N}_k = -\frac{D}{2}\ln(2\pi\sigma_k^2) - r_k^2 / (2\sigma_k^2)$
+# depends on $\mu_k$; with the identity {eq}`eq-mu-identity` (PRML eq. 5.156):
 #
 # $$
-# \frac{\partial E_n}{\partial a_{kd}^\mu} = \gamma_k\, \frac{\mu_{kd} - t_{nd}}{\sigma_k^2}.
+# \frac{\partial E_n}{\partial a_{kd}^\mu} = \gamma_k\, \frac{\mu_{kd} - t_d}{\sigma_k^2}.
 # $$ (eq-grad-mu)
 #
-# This is a regression residual, $\mu - t$, scaled by the component's precision $1/\sigma_k^2$
-# and by its responsibility. Each point pulls on the means of the components that claim it and
-# leaves the others alone, which is how $K$ components can share the data without fighting over
-# it. With $K = 1$, $\gamma_1 = 1$ and we are back to the gradient of the single-Gaussian loss
+# A regression residual scaled by the precision $1/\sigma_k^2$ and by the responsibility: each
+# point pulls on the means of the components that claim it and leaves the others alone. With
+# $K = 1$, $\gamma_1 = 1$ and this is the gradient of the single-Gaussian loss
 # {eq}`eq-gaussian-likelihood` of {ref}`ch-mse`.
 #
-# *Standard deviations.* Differentiating $\ln \mathcal{N}_k$ with respect to $\sigma_k$ and
-# multiplying by $-\gamma_k$ gives the first line below; the chain rule through our map
-# {eq}`eq-sigma-map`, whose slope is $\operatorname{sigmoid}(a_k^\sigma)$, gives the second; with
-# PRML's map the slope is $\sigma_k$ and we recover PRML eq. 5.157 on the third:
+# *Standard deviations.* Differentiate $\ln \mathcal{N}_k$ with respect to $\sigma_k$ and
+# multiply by $-\gamma_k$ (first line), then apply the chain rule with the slope of our map
+# (second line) or of PRML's (third line, PRML eq. 5.157):
 #
 # $$
 # \begin{aligned}
 # \frac{\partial E_n}{\partial \sigma_k}
-#   &= \gamma_k \left( \frac{D}{\sigma_k} - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^3} \right),\\
+#   &= \gamma_k \Big( \frac{D}{\sigma_k} - \frac{r_k^2}{\sigma_k^3} \Big),\\
 # \frac{\partial E_n}{\partial a_k^\sigma}
-#   &= \gamma_k \left( \frac{D}{\sigma_k} - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^3} \right)
-#      \operatorname{sigmoid}\big(a_k^\sigma\big)
-#   && \text{(ours: } \sigma_k = \sigma_{\min} + \operatorname{softplus}(a_k^\sigma)\text{)},\\
+#   &= \frac{\partial E_n}{\partial \sigma_k}\, \operatorname{sigmoid}\big(a_k^\sigma\big),\\
 # \frac{\partial E_n}{\partial a_k^\sigma}
-#   &= \gamma_k \left( D - \frac{\lVert t_n - \mu_k \rVert^2}{\sigma_k^2} \right)
-#   && \text{(PRML: } \sigma_k = \exp(a_k^\sigma)\text{)}.
+#   &= \gamma_k \Big( D - \frac{r_k^2}{\sigma_k^2} \Big).
 # \end{aligned}
 # $$ (eq-grad-sigma)
 #
-# The bracket vanishes when $\lVert t_n - \mu_k \rVert^2 = D \sigma_k^2$, when the squared error
-# per dimension equals the component's variance. A point further out than that makes the
-# gradient negative, so descent widens the component; a point closer in narrows it. Again the
-# responsibility decides how much each point has to say. Note the $\lVert t_n - \mu_k
-# \rVert^2/\sigma_k^2$ in PRML's form: as $\sigma_k \to 0$ it grows without bound, the explosion
-# our floor prevents.
+# The bracket vanishes when $r_k^2 = D \sigma_k^2$, when the squared error per dimension equals
+# the component's variance. A point further out makes the gradient negative, so descent widens
+# the component; a point closer in narrows it.
 #
-# Autograd computes all of this for us, but checking it is a good way to trust both the algebra
-# and the library. The cells below draw random pre-activations in float64 for a small mixture
-# ($N = 5$ points, $K = 3$ components, $D = 2$ target dimensions, so that the $D$ in
-# {eq}`eq-grad-sigma` matters), laid out as the head's output ($a^\pi$, then $a^\mu$, then
-# $a^\sigma$). They map them to the mixture with the library's own activations
-# (`MDN.output_activations`), let autograd differentiate $\sum_n E_n$, computed with
-# `mixture_log_prob`, and compare with the three formulas, using `responsibilities` for $\gamma$:
+# Checking the algebra against autograd is the best way to trust it. The cells below draw
+# random pre-activations in float64 for $N = 5$ points, $K = 3$ components and $D = 2$ target
+# dimensions (so that the $D$ in {eq}`eq-grad-sigma` matters), laid out as the output layer's
+# ($a^\pi$, then $a^\mu$, then $a^\sigma$), map them with the library's own maps
+# (`MDN.output_activations`), let autograd differentiate $\sum_n E_n$, and compare with the
+# three formulas:
 
 # %%
 N, K, D = 5, 3, 2
@@ -435,77 +319,127 @@ with torch.no_grad():
     gamma = responsibilities(params, t)  # [N, K]
     residual = params.mu - t.unsqueeze(1)  # mu_k - t, [N, K, D]
     sigma = params.sigma[..., 0]  # isotropic: one sigma per component, [N, K]
-    a_sigma = a[:, K + K * D :]
+    r2 = residual.pow(2).sum(-1)  # r_k^2, [N, K]
+    slope = torch.sigmoid(a[:, K + K * D :])  # d sigma / d a_sigma
     by_hand = {
         "eq-grad-pi": (params.pi - gamma, grad_pi),
         "eq-grad-mu": (gamma.unsqueeze(-1) * residual / sigma.unsqueeze(-1) ** 2, grad_mu),
-        "eq-grad-sigma": (
-            gamma * (D / sigma - residual.pow(2).sum(-1) / sigma**3) * torch.sigmoid(a_sigma),
-            grad_sigma,
-        ),
+        "eq-grad-sigma": (gamma * (D / sigma - r2 / sigma**3) * slope, grad_sigma),
     }
 for label, (formula, autograd) in by_hand.items():
     same = torch.allclose(formula.reshape(N, -1), autograd, rtol=0, atol=1e-12)
     print(f"{label:>13}: matches autograd to 1e-12: {same}")
 
 # %% [markdown]
-# ## Computing the loss in log space
+# ## Exercises
 #
-# Written as in {eq}`eq-nll`, the loss asks us to evaluate each density $\mathcal{N}_k$, add
-# them up, and take the logarithm. On a computer that is fragile: $\mathcal{N}_k$ contains
-# $\exp\!\big(-\lVert t - \mu_k\rVert^2 / 2\sigma_k^2\big)$, and once a target lies more than
-# about {glue:text}`ch5_underflow_z` standard deviations from a mean, that factor is smaller than
-# the smallest positive float32 and rounds to exactly 0:
+# ```{exercise}
+# :label: ex-ch05-by-hand
+#
+# Compute by hand: a mixture of $K = 2$ equally weighted components with $\sigma_1 = \sigma_2
+# = 1$, $\mu_1 = -1$, $\mu_2 = 1$ ($D = 1$), and the target $t = 1$. What are $\gamma_1$,
+# $\gamma_2$ and the gradients {eq}`eq-grad-pi`, {eq}`eq-grad-mu` and the first line of
+# {eq}`eq-grad-sigma`?
+# ```
+#
+# ```{solution-start} ex-ch05-by-hand
+# :class: dropdown
+# ```
+#
+# The ratio $\mathcal{N}_1 / \mathcal{N}_2 = e^{-2^2/2} / e^{0} = e^{-2}$, so
+# $\gamma_1 = 1 / (1 + e^2)$ and $\gamma_2 = 1 - \gamma_1$. Then $\partial E / \partial a^\pi =
+# (\tfrac12 - \gamma_1, \tfrac12 - \gamma_2)$, $\partial E / \partial \mu = (-2\gamma_1, 0)$
+# and $\partial E / \partial \sigma = (-3\gamma_1, \gamma_2)$. Autograd, with $\pi$ as a
+# softmax of zeros and $\mu$, $\sigma$ as leaves (the helper serves the third exercise too):
+
 
 # %%
-z = torch.tensor([10.0, 14.0, 15.0, 20.0])  # distance from the mean, in units of sigma
-glue("ch5_underflow_z", round(math.sqrt(-2 * math.log(2.0**-149)), 1), display=False)
-print("exp(-z^2/2)       :", " ".join(f"{v:9.2e}" for v in torch.exp(-0.5 * z**2).tolist()))
-print("log(exp(-z^2/2))  :", " ".join(f"{v:9.2f}" for v in torch.exp(-0.5 * z**2).log().tolist()))
-print("-z^2/2 (log space):", " ".join(f"{v:9.2f}" for v in (-0.5 * z**2).tolist()))
+def gradients(mu_k, target=1.0):
+    """gamma and dE/d(a_pi, mu, sigma) for equal weights and unit widths, by autograd."""
+    K, t_1 = len(mu_k), torch.tensor([[target]])
+    leaves = [torch.zeros(1, K), torch.tensor(mu_k).view(1, K, 1), torch.ones(1, K, 1)]
+    params = MixtureParameters(torch.log_softmax(leaves[0].requires_grad_(), -1),
+                               leaves[1].requires_grad_(), leaves[2].requires_grad_())  # fmt: skip
+    (-mixture_log_prob(params, t_1).sum()).backward()
+    names = ["gamma", "dE/da_pi", "dE/dmu", "dE/dsigma"]
+    values = [responsibilities(params, t_1).detach()] + [x.grad for x in leaves]
+    return dict(zip(names, values, strict=True))
+
+
+print(f"by hand gamma_1 = {1 / (1 + math.exp(2)):.4f}")
+for name, value in gradients([-1.0, 1.0]).items():
+    print(f"{name:<10}", value.flatten().numpy().round(4) + 0.0)  # + 0.0: no -0.0
 
 # %% [markdown]
-# If that happens for every component of a point, which is common early in training when the
-# means are still far from the data, the point's density is 0, its loss $-\ln 0 = +\infty$,
-# and its gradient, which divides by the density, is `nan`. One such point poisons every
-# weight. The cure is never to leave log space. Write $s_{nk} = \ln \pi_k(x_n) + \ln
-# \mathcal{N}(t_n \mid \mu_k, \sigma_k^2 I)$ and compute
+# ```{solution-end}
+# ```
 #
-# $$
-# \begin{aligned}
-# \ln p(t_n \mid x_n) &= \ln \sum_{k=1}^{K} \exp(s_{nk})
-#   = m_n + \ln \sum_{k=1}^{K} \exp\big(s_{nk} - m_n\big), \qquad m_n = \max_k s_{nk},\\
-# \ln \pi_k &= a_k^\pi - \ln \sum_{j=1}^{K} \exp\big(a_j^\pi\big), \qquad
-# \ln \mathcal{N}_k = -\frac{D}{2} \ln(2\pi) - D \ln \sigma_k
-#   - \frac{\lVert t_n - \mu_k \rVert^2}{2\sigma_k^2}.
-# \end{aligned}
-# $$ (eq-logsumexp)
+# ```{exercise}
+# :label: ex-ch05-exp-map
 #
-# The first line is the *logsumexp* trick, and it is exact, not an approximation: after
-# subtracting the largest term, one exponential equals 1, so the sum lies between 1 and $K$
-# and its logarithm is finite. The second line is the *log-softmax*, which gives $\ln \pi_k$
-# without ever forming a $\pi_k$ that might round to 0, and the log-density written out, which
-# never calls $\exp$ at all. This is what `mixture_log_prob` in `mdn_src/loss.py` computes with
-# `torch.logsumexp`, fed by the `log_softmax` in `mdn_src/model.py`. A bonus: the derivative of
-# logsumexp is the softmax of the $s_{nk}$, which is exactly $\gamma_k$, so the backward pass
-# produces the responsibilities of {eq}`eq-responsibility` as a by-product (and the library's
-# `responsibilities` is that softmax). {ref}`ch-mdn` shows the naive form returning an
-# infinite loss, and a NaN gradient, on two small hand-built cases: a target far from every
-# component, and a perfectly typical target in 40 dimensions.
+# Derive the third line of {eq}`eq-grad-sigma` (PRML's $\sigma_k = \exp(a_k^\sigma)$) from the
+# first, then check it numerically: map the chapter's random $a^\sigma$ through $\exp$
+# instead of softplus and compare your formula with autograd.
+# ```
 #
-# ## What we learned
+# ```{solution-start} ex-ch05-exp-map
+# :class: dropdown
+# ```
 #
-# - An MDN is a Gaussian mixture whose weights, means and widths are outputs of a network,
-#   {eq}`eq-mixture`; a one-hot latent variable makes $\pi_k(x)$ the prior probability of
-#   component $k$ and recovers the mixture by marginalisation, {eq}`eq-marginal`.
+# With $\sigma_k = e^{a_k^\sigma}$ the slope is $\mathrm{d}\sigma_k/\mathrm{d}a_k^\sigma =
+# \sigma_k$; multiplying the first line by $\sigma_k$ gives
+# $\gamma_k (D - r_k^2/\sigma_k^2)$.
+
+# %%
+a_sig = a[:, K + K * D :].detach().clone().requires_grad_()  # [N, K]
+exp_params = MixtureParameters(
+    params.log_pi.detach(), params.mu.detach(), a_sig.exp().unsqueeze(-1).expand(N, K, D)
+)
+(-mixture_log_prob(exp_params, t).sum()).backward()
+with torch.no_grad():
+    s_exp = a_sig.exp()
+    prml = responsibilities(exp_params, t) * (D - r2 / s_exp**2)
+print("PRML eq. 5.157 matches autograd:", torch.allclose(prml, a_sig.grad, rtol=0, atol=1e-12))
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch05-far
+#
+# Change the model and predict: add a third component to the mixture of the first exercise,
+# with $\mu_3 = 10$, $\sigma_3 = 1$, and the three weights equal. Which of its three gradients
+# (weight, mean, width) will be near zero at $t = 1$, and which will not? Compute them.
+# ```
+#
+# ```{solution-start} ex-ch05-far
+# :class: dropdown
+# ```
+#
+# The target is 9 standard deviations from $\mu_3$, so $\gamma_3$ is tiny, and the mean and
+# width gradients, which carry the factor $\gamma_3$, vanish. The weight's gradient is
+# $\pi_3 - \gamma_3 \approx \pi_3 = \tfrac13$: the point pushes the component's weight
+# down, while leaving its position and width alone.
+
+# %%
+for name, value in gradients([-1.0, 1.0, 10.0]).items():
+    print(f"{name:<10} component 3: {value.flatten()[2].item():.0e}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
+#
+# - An MDN is a Gaussian mixture whose weights, means and widths are outputs of a network with
+#   three heads, {eq}`eq-mixture`; a one-hot latent variable makes $\pi_k(x)$ the prior
+#   probability of component $k$ and recovers the mixture by marginalisation, {eq}`eq-marginal`.
 # - With a flat prior on the weights, maximising the posterior {eq}`eq-bayes-weights` means
-#   minimising the negative log-likelihood {eq}`eq-nll`, which the code averages over the points.
-# - Softmax, $\sigma_{\min}$ + softplus and the identity keep the parameters valid; the floor
-#   also keeps the likelihood bounded when a component collapses onto one point.
-# - Every gradient is responsibility-weighted: $\pi_k - \gamma_k$ for the weights, a scaled
-#   residual for the means, a variance mismatch for the widths; autograd agrees with
-#   {eq}`eq-grad-pi`, {eq}`eq-grad-mu` and {eq}`eq-grad-sigma`.
-# - The loss must be computed in log space, {eq}`eq-logsumexp`, or it underflows.
+#   minimising the negative log-likelihood {eq}`eq-nll`.
+# - Every gradient is weighted by a responsibility {eq}`eq-responsibility`: $\pi_k - \gamma_k$
+#   for the weights, a scaled residual for the means, a variance mismatch for the widths;
+#   autograd agrees with {eq}`eq-grad-pi`, {eq}`eq-grad-mu` and {eq}`eq-grad-sigma`.
 #
-# In {ref}`ch-mdn` we train an MDN on the inverse problem and see how close it comes to the
-# exact answer.
+# On paper the model is finished. {ref}`ch-implementation` computes it: in log space, with the
+# maps to $\pi$ and $\sigma$ chosen for floating point, in the code of `mdn_src`.

@@ -1,3 +1,5 @@
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -127,3 +129,299 @@ def test_plot_ellipses_follow_the_cholesky_factor():
     np.testing.assert_array_equal(ax.lines[1].get_xydata(), mu)  # the means, as "+"
     with pytest.raises(ValueError, match=r"mu must be \[M, 2\] and scale_tril \[M, 2, 2\]"):
         plotting.plot_ellipses(ax, mu, tril[0], "bad")
+
+
+def test_plot_components_draws_total_then_each_component():
+    _, ax = plotting.new_axes("$t$", "density")
+    t = np.linspace(0, 1, 4)
+    parts = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])  # [M=4, K=2]
+    plotting.plot_components(ax, t, parts, ["a", "b"], total=parts.sum(1), total_label="sum")
+    total, first, second = ax.lines
+    np.testing.assert_array_equal(total.get_ydata(), [3, 7, 11, 15])
+    np.testing.assert_array_equal(second.get_ydata(), [2, 4, 6, 8])
+    assert (total.get_linestyle(), first.get_linestyle()) == ("-", "--")
+    assert total.get_color() == plotting.COLORS["exact"]
+    colors = [plotting.COLORS[k] for k in ("model", "other")]
+    assert [first.get_color(), second.get_color()] == colors
+    with pytest.raises(ValueError, match=r"components must have shape \[len\(t\), K\] = \[4, K\]"):
+        plotting.plot_components(ax, t, parts.T, ["a", "b"])
+    with pytest.raises(ValueError, match="labels must hold K = 2 entries, got 1"):
+        plotting.plot_components(ax, t, parts, ["a"])
+
+
+@pytest.mark.parametrize(("n_inputs", "n_hidden", "K", "D"), [(1, 5, 3, 1), (2, 8, 4, 2)])
+def test_plot_architecture_draws_one_node_per_unit(n_inputs, n_hidden, K, D):
+    fig, ax = plotting.plot_architecture(n_inputs, n_hidden, n_components=K, out_features=D)
+    counts = [len(c.get_offsets()) for c in ax.collections]
+    assert counts == [n_inputs, n_hidden, (D + 2) * K]  # input, hidden, the three heads
+    # Fully connected: one line per pair of nodes in adjacent layers, then the mixture curve.
+    assert len(ax.lines) == n_inputs * n_hidden + n_hidden * (D + 2) * K + 1
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith(r"$\pi$") for t in texts) and any(t.startswith(r"$\mu$") for t in texts)
+    assert any(r"$p(t \mid x)$" in t for t in texts)
+    heads = ax.collections[2].get_offsets()
+    assert len(np.unique(np.asarray(heads)[:, 0])) == 1  # the heads share one column
+    assert len([p for p in ax.patches if p.__class__.__name__ == "FancyArrowPatch"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_hidden": 0}, "n_hidden must be a positive integer, got 0"),
+        ({"n_components": 2.5}, "n_components must be a positive integer, got 2.5"),
+        ({"n_inputs": True}, "n_inputs must be a positive integer, got True"),
+        ({"n_components": 15}, "a column can hold at most 40 nodes, got 45"),
+    ],
+)
+def test_plot_architecture_rejects_bad_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        plotting.plot_architecture(**kwargs)
+
+
+def _training_frames(n_frames=4, n_inputs=3, n_outputs=5, n_components=2, n_means=2):
+    rng = np.random.default_rng(0)
+    densities = rng.uniform(0.2, 20.0, (n_frames, n_inputs, n_outputs))
+    means = rng.uniform(0.0, 1.0, (n_frames, n_means, n_components))
+    weights = rng.dirichlet(np.ones(n_components), (n_frames, n_means))
+    return densities, means, weights
+
+
+def test_animate_density_draws_each_frame_from_its_snapshot():
+    from matplotlib.animation import FuncAnimation
+
+    densities, means, weights = _training_frames()
+    epochs = np.array([0, 10, 100, 1000])
+    anim = plotting.animate_density(np.arange(3.0), np.linspace(0, 1, 5), densities, epochs,
+                                    means, weights, component_inputs=[0.5, 1.5])  # fmt: skip
+    assert isinstance(anim, FuncAnimation)
+    assert len(list(anim.new_frame_seq())) == 4
+    fig = anim._fig
+    ax, mesh, dots = fig.axes[0], fig.axes[0].collections[0], fig.axes[0].collections[1]
+    assert fig.axes[1].get_ylabel() == r"$p(x \mid t)$"  # the colour bar
+    assert mesh.norm.vmin == 0.1 and mesh.norm.vmax == 30
+    for f in (2, 0, 3):
+        anim._func(f)
+        np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(5, 3), densities[f].T)
+        assert ax.get_title() == f"after {epochs[f]:,} epochs"
+        # Two components at each of the two component inputs, area proportional to pi.
+        np.testing.assert_array_equal(dots.get_offsets()[:, 0], [0.5, 0.5, 1.5, 1.5])
+        np.testing.assert_array_equal(dots.get_offsets()[:, 1], means[f].ravel())
+        np.testing.assert_allclose(dots.get_sizes(), 60 * weights[f].ravel())
+    assert plt.fignum_exists(fig.number) is False  # closed: no static copy in a notebook
+    assert anim.to_jshtml().count("data:image/png;base64") == 4  # one image per frame
+
+
+def test_animate_density_without_means_draws_the_density_only():
+    densities, _, _ = _training_frames(n_frames=3)
+    anim = plotting.animate_density(np.arange(3.0), np.linspace(0, 1, 5), densities, [1, 2, 3],
+                                    figsize=(2, 1.6), dpi=30)  # fmt: skip
+    assert len(anim._fig.axes[0].collections) == 1  # no component dots without means
+    html = anim.to_jshtml()
+    assert html.count("data:image/png;base64") == 3
+    # Each frame is a PNG of figsize * dpi pixels (its width and height in bytes 16-24).
+    import base64
+
+    first = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=\\n]+)", html)
+                             .group(1).replace("\\n", ""))  # fmt: skip
+    assert (int.from_bytes(first[16:20], "big"), int.from_bytes(first[20:24], "big")) == (60, 48)
+
+
+def test_animate_density_rejects_mismatched_shapes():
+    densities, means, weights = _training_frames()
+    grid = (np.arange(3.0), np.linspace(0, 1, 5))
+    with pytest.raises(ValueError, match=r"densities must have shape \[F >= 1, len\(inputs\)"):
+        plotting.animate_density(*grid, densities.transpose(0, 2, 1), range(4))
+    with pytest.raises(ValueError, match=r"densities must have shape"):
+        plotting.animate_density(*grid, densities[:0], [])
+    with pytest.raises(ValueError, match=r"epochs must have one entry per frame \(4\), got 3"):
+        plotting.animate_density(*grid, densities, [0, 1, 2])
+    with pytest.raises(ValueError, match="means and weights go together"):
+        plotting.animate_density(*grid, densities, range(4), means=means)
+    with pytest.raises(ValueError, match=r"means and weights must both have shape \[F, M, K\]"):
+        plotting.animate_density(*grid, densities, range(4), means, weights[:, :, :1],
+                                 component_inputs=[0.5, 1.5])  # fmt: skip
+    with pytest.raises(ValueError, match=r"= \[4, 3, K\]"):  # M defaults to len(inputs)
+        plotting.animate_density(*grid, densities, range(4), means, weights)
+
+
+def test_plot_slices_draws_one_panel_per_input_and_one_curve_per_model():
+    outputs = np.linspace(-3, 3, 61)
+    at = np.array([0.0, 1.0])
+    a = np.exp(-0.5 * outputs**2)[None, :] * np.array([[1.0], [2.0]])
+    densities = {"first": a, "second": 3 * a}
+    data = [np.array([0.1, 0.2]), np.array([-1.0, 1.0, 2.5])]
+    fig, axes = plotting.plot_slices(outputs, densities, at, "$t$", data=data, title="x = {:g}")
+    assert len(axes) == 2
+    assert [ax.get_title() for ax in axes] == ["x = 0", "x = 1"]
+    for p, ax in enumerate(axes):
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == ["first", "second"]
+        np.testing.assert_allclose(lines[1].get_ydata(), 3 * a[p])
+        assert lines[0].get_color() == plotting.SLICE_STYLES[0][0]
+        assert lines[1].get_linestyle() == "-."
+        # the histogram is normalised: bar heights times widths sum to one
+        bars = ax.patches
+        total = sum(b.get_height() * b.get_width() for b in bars)
+        assert total == pytest.approx(1.0)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "densities, data, message",
+    [
+        ({"a": np.zeros((2, 5))}, None, r"shape \[len\(at\), len\(outputs\)\]"),
+        ({k: np.zeros((2, 4)) for k in "abcd"}, None, "1 to 3 curves"),
+        ({"a": np.zeros((2, 4))}, [np.zeros(3)], "one array per input"),
+    ],
+)
+def test_plot_slices_rejects_bad_arguments(densities, data, message):
+    with pytest.raises(ValueError, match=message):
+        plotting.plot_slices(np.zeros(4), densities, [0.0, 1.0], "t", data=data)
+
+
+def test_panel_axes_one_per_title_shared_labels():
+    fig, axes = plotting.panel_axes(["a", "b", "c"], "$t$", "$x$")
+    assert len(axes) == 3 and [ax.get_title() for ax in axes] == ["a", "b", "c"]
+    assert [ax.get_xlabel() for ax in axes] == ["$t$"] * 3 and axes[0].get_ylabel() == "$x$"
+    np.testing.assert_allclose(fig.get_size_inches(), (9.6, 3.2))
+    with pytest.raises(ValueError, match="titles"):
+        plotting.panel_axes([], "x", "y")
+
+
+def test_plot_k_curve_means_and_sample_sds():
+    _, ax = plotting.new_axes("K", "NLL")
+    scores = np.array([[1.0, 2.0, 4.0], [3.0, 2.0, 0.0]])
+    mean, sd = plotting.plot_k_curve(ax, [1, 3, 10], scores, "held out", offset=1.1)
+    np.testing.assert_allclose(mean, [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(sd, [np.sqrt(2), 0.0, np.sqrt(8)])  # ddof = 1
+    xs, ys = ax.lines[0].get_data()
+    np.testing.assert_allclose(xs, [1.1, 3.3, 11.0])
+    np.testing.assert_allclose(ys, mean)
+    assert ax.get_xscale() == "log" and ax.lines[0].get_color() == plotting.COLORS["model"]
+    with pytest.raises(ValueError, match="seeds by K"):
+        plotting.plot_k_curve(ax, [1, 3], scores, "x")
+    with pytest.raises(ValueError, match="seeds by K"):
+        plotting.plot_k_curve(ax, [1, 3, 10], scores[:1], "x")
+
+
+def test_plot_pit_heights_are_densities():
+    _, ax = plotting.new_axes("PIT", "density")
+    u = np.array([0.05, 0.05, 0.15, 0.95])  # bins of width 0.1: 2, 1, ..., 1 of 4 points
+    heights = plotting.plot_pit(ax, u, "model", bins=10)
+    np.testing.assert_allclose(heights, [5.0, 2.5, 0, 0, 0, 0, 0, 0, 0, 2.5])
+    assert ax.lines[0].get_ydata()[0] == 1.0  # the uniform reference
+    with pytest.raises(ValueError, match="PIT values"):
+        plotting.plot_pit(ax, np.array([0.5, 1.2]), "bad")
+
+
+def test_plot_diagnostics_draws_each_run_in_each_panel():
+    from mdn_src import History
+
+    diag = {"min_sigma": [1.0, 0.1, 0.01], "entropy": [1.0, 0.5, 0.2],
+            "effective_components": [3.0, 2.0, 1.5], "grad_norm": [1.0, 2.0, 3.0]}  # fmt: skip
+    runs = {"healthy": History([0.0, -1.0, -2.0], diagnostics=diag),
+            "failing": History([0.0, -1.0, np.nan], diagnostics={k: np.array(v) * 2
+                                                                 for k, v in diag.items()})}  # fmt: skip
+    fig, axes = plotting.plot_diagnostics(runs, kinds={"failing": "other"}, reference=-1.5,
+                                          reference_label="exact")  # fmt: skip
+    assert len(axes) == 5 and [len(ax.lines) for ax in axes] == [3, 2, 2, 2, 2]
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), [0.0, -1.0, -2.0])
+    np.testing.assert_allclose(axes[3].lines[1].get_ydata(), [6.0, 4.0, 3.0])
+    assert axes[3].lines[1].get_color() == plotting.COLORS["other"]
+    assert axes[1].get_yscale() == "log" and axes[4].get_yscale() == "log"
+    legend = fig.axes[5].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["healthy", "failing", "exact"]
+    with pytest.raises(ValueError, match="no diagnostics"):
+        plotting.plot_diagnostics({"plain": History([1.0])})
+    with pytest.raises(ValueError, match="at least one"):
+        plotting.plot_diagnostics({})
+
+
+# --- Against the exact answer: density comparison, mixture slice, gap decomposition ----
+
+
+def test_plot_density_comparison_shares_one_scale_and_checks_shapes():
+    inputs, outputs = np.linspace(0, 1, 4), np.linspace(0, 1, 3)
+    first, second = np.full((4, 3), 1.0), np.full((4, 3), 5.0)
+    fig, axes = plotting.plot_density_comparison(inputs, outputs, {"a": first, "b": second})
+    assert [ax.get_title() for ax in axes] == ["a", "b"]
+    meshes = [ax.collections[0] for ax in axes]
+    np.testing.assert_array_equal(meshes[1].get_array().reshape(3, 4), second.T)
+    assert meshes[0].norm is meshes[1].norm  # one colour scale
+    assert len(fig.axes) == 3  # two panels and one colour bar
+    with pytest.raises(ValueError, match="'b' must have shape"):
+        plotting.plot_density_comparison(inputs, outputs, {"a": first, "b": second.T})
+    with pytest.raises(ValueError, match="at least one"):
+        plotting.plot_density_comparison(inputs, outputs, {})
+
+
+def test_plot_mixture_slice_draws_the_mixture_its_components_and_the_truth():
+    from scipy import stats
+
+    params = MixtureParameters(
+        torch.log(torch.tensor([[0.7, 0.3, 1e-5]])),
+        torch.tensor([[[0.2], [0.6], [0.9]]]),
+        torch.tensor([[[0.1], [0.05], [0.1]]]),
+    )
+    x = np.linspace(0, 1, 101)
+    _, ax = plotting.new_axes("x", "p")
+    drawn = plotting.plot_mixture_slice(ax, x, params, exact=np.ones_like(x))
+    assert drawn == 2  # the third component's pi is below 1e-3
+    expected = 0.7 * stats.norm.pdf(x, 0.2, 0.1) + 0.3 * stats.norm.pdf(x, 0.6, 0.05)
+    mixture = [line for line in ax.lines if line.get_label() == "MDN"][0]
+    np.testing.assert_allclose(mixture.get_ydata(), expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), 0.7 * stats.norm.pdf(x, 0.2, 0.1),
+                               rtol=1e-4)  # fmt: skip
+    assert ax.lines[-1].get_linestyle() == "--"
+    assert len(ax.lines) == 4
+    with pytest.raises(ValueError, match="one mixture"):
+        two = MixtureParameters(params.log_pi.repeat(2, 1), params.mu.repeat(2, 1, 1),
+                                params.sigma.repeat(2, 1, 1))  # fmt: skip
+        plotting.plot_mixture_slice(ax, x, two)
+    with pytest.raises(ValueError, match="exact must hold"):
+        plotting.plot_mixture_slice(ax, x, params, exact=np.ones(3))
+
+
+def test_plot_gap_decomposition_bars_and_errors():
+    parts = {"total": (0.2, 0.01), "shape": (0.02, 0.0), "rest": (0.18, 0.01)}
+    fig, ax = plotting.plot_gap_decomposition(parts, total="total")
+    widths = [bar.get_width() for bar in ax.patches]
+    np.testing.assert_allclose(widths, [0.2, 0.02, 0.18])
+    heights = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
+    assert heights["total"] > heights["shape"] > heights["rest"]  # top to bottom
+    assert ax.patches[0].get_facecolor()[:3] == pytest.approx(
+        matplotlib.colors.to_rgb(plotting.COLORS["model"])
+    )
+    assert ax.patches[1].get_facecolor()[:3] == pytest.approx(
+        matplotlib.colors.to_rgb(plotting.COLORS["other"])
+    )
+    with pytest.raises(ValueError, match="total 'all'"):
+        plotting.plot_gap_decomposition(parts, total="all")
+    with pytest.raises(ValueError, match="sd must be >= 0"):
+        plotting.plot_gap_decomposition({"a": (0.1, -1.0)})
+    with pytest.raises(ValueError, match="at least one"):
+        plotting.plot_gap_decomposition({})
+
+
+def test_plot_loss_runs_zooms_and_marks_each_lowest():
+    runs = {"seed 0": np.array([3.0, 1.0, 2.0, 1.5]), "seed 1": np.array([4.0, 3.0, 2.0, 0.5])}
+    fig, ax = plotting.plot_loss_runs(runs, "NLL (nats)", first_epoch=2)
+    first, second, second_low = ax.lines  # seed 0's lowest (epoch 1) is before the zoom
+    np.testing.assert_array_equal(first.get_xdata(), [2, 3])
+    np.testing.assert_array_equal(first.get_ydata(), [2.0, 1.5])
+    np.testing.assert_array_equal(second.get_ydata(), [2.0, 0.5])
+    assert second_low.get_xydata().tolist() == [[3.0, 0.5]]
+    assert second_low.get_color() == second.get_color()
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["seed 0", "seed 1"]
+    assert first.get_color() == plotting.COLORS["model"] and second.get_color() != first.get_color()
+    _, ax = plotting.plot_loss_runs(runs, "NLL (nats)")  # from epoch 0: both lowest marked
+    assert [line.get_xydata().tolist() for line in ax.lines[1::2]] == [[[1.0, 1.0]], [[3.0, 0.5]]]
+
+
+def test_plot_loss_runs_rejects_bad_runs():
+    with pytest.raises(ValueError, match="runs of one length"):
+        plotting.plot_loss_runs({"a": np.zeros(3), "b": np.zeros(4)}, "loss")
+    with pytest.raises(ValueError, match="runs of one length"):
+        plotting.plot_loss_runs({}, "loss")
+    with pytest.raises(ValueError, match=r"first_epoch must be in \[0, 3\), got 3"):
+        plotting.plot_loss_runs({"a": np.zeros(3)}, "loss", first_epoch=3)
