@@ -1,7 +1,8 @@
 """mdn_src: mixture density networks in PyTorch, and the exact answer to PRML's toy problem.
 
 The modules, one idea each: :mod:`~mdn_src.data` (the toy problem), :mod:`~mdn_src.oracle`
-(its exact densities and Bayes figures), :mod:`~mdn_src.mixture` (mixture parameters and component
+(its exact densities and Bayes figures), :mod:`~mdn_src.datasets` (real data, shipped),
+:mod:`~mdn_src.mixture` (mixture parameters and component
 families), :mod:`~mdn_src.distributions` (the generalised normal), :mod:`~mdn_src.model`
 (MLP and MDN),
 :mod:`~mdn_src.loss` (log-space NLL), :mod:`~mdn_src.train` (``fit``),
@@ -23,6 +24,7 @@ from .arm import (
 )
 from .cache import fit_cached
 from .data import make_toy_data, test_grid, toy_curve
+from .datasets import GEYSER_CODES, load_geyser, load_geyser_table, load_mcycle
 from .distributions import GeneralizedNormal
 from .estimator import MDNRegressor
 from .loss import mixture_log_prob, mixture_nll, responsibilities
@@ -36,6 +38,7 @@ from .train import History, fit, rule_of_thumb_bandwidth
 __all__ = [
     "COVARIANCES",
     "FAMILIES",
+    "GEYSER_CODES",
     "GeneralizedNormal",
     "History",
     "MDN",
@@ -56,6 +59,9 @@ __all__ = [
     "fit_cached",
     "forward_kinematics",
     "inverse_kinematics",
+    "load_geyser",
+    "load_geyser_table",
+    "load_mcycle",
     "make_arm_data",
     "make_toy_data",
     "mean_nll",

@@ -794,3 +794,163 @@ def plot_loss_runs(histories, ylabel: str, first_epoch: int = 0, mark_lowest: bo
             ax.plot(lowest, losses[lowest], "o", ms=7, color=color, mec="white", zorder=4)
     ax.legend()
     return fig, ax
+
+
+# --- Reading a trained MDN: weights, moments and slices (chapter "Sampling and prediction")
+
+#: Colour and line style of the 1st, 2nd, ... component drawn by
+#: :func:`plot_mixing_coefficients` (model, other, then the remaining Okabe-Ito colours).
+SERIES_STYLES = ((COLORS["model"], "-"), (COLORS["other"], "-."), (OKABE_ITO[4], "--"),
+                 (OKABE_ITO[6], ":"), (OKABE_ITO[0], "-"), (OKABE_ITO[1], "-."))  # fmt: skip
+
+
+def plot_mixing_coefficients(ax, inputs, params, threshold: float = 0.01):
+    r"""Every component's mixing coefficient :math:`\pi_k` against the input (PRML Fig. 5.21a).
+
+    A component whose :math:`\pi_k` reaches ``threshold`` at some input is drawn thick, in
+    a colour and line style of its own (:data:`SERIES_STYLES`, in turn) and labelled with
+    its index ``k`` counted from 1; the others, switched off at every input, are drawn
+    thin and faint under one legend entry, so that 30 components stay readable.
+
+    Arguments:
+        ax: the axes (from :func:`new_axes`).
+        inputs: ``[N]`` inputs (horizontal axis), one per mixture.
+        params: the mixtures at those inputs, :class:`~mdn_src.mixture.MixtureParameters`
+            with ``log_pi`` ``[N, K]``.
+        threshold: in (0, 1); the largest :math:`\pi_k` over the inputs a component needs
+            to be drawn thick.
+
+    Returns:
+        The indices (from 0) of the components drawn thick, in increasing order, ``[M]``.
+    """
+    inputs, pi = _np(inputs).ravel(), _np(params.pi)  # [N], [N, K]
+    if pi.shape[0] != len(inputs):
+        raise ValueError(f"params hold {pi.shape[0]} mixtures for {len(inputs)} inputs")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    order = np.argsort(inputs)
+    inputs, pi = inputs[order], pi[order]
+    major = np.flatnonzero(pi.max(0) >= threshold)  # [M]
+    minor = np.setdiff1d(np.arange(pi.shape[1]), major)
+    for i, k in enumerate(minor):
+        ax.plot(inputs, pi[:, k], "-", lw=0.8, alpha=0.3, color=COLORS["exact"],
+                label=f"the other {len(minor)} components" if i == 0 else None)  # fmt: skip
+    for i, k in enumerate(major):
+        color, style = SERIES_STYLES[i % len(SERIES_STYLES)]
+        ax.plot(inputs, pi[:, k], style, lw=2.2, color=color, label=f"$k = {k + 1}$")
+    ax.set_ylim(-0.03, 1.03)
+    return major
+
+
+def plot_mixture_slices(outputs, params, at, exact=None, threshold: float = 0.01,
+                        label: str = "MDN", xlabel: str = "$x$", title: str = "$t = {:g}$"):  # fmt: skip
+    r"""Slices of a 1-D mixture density, one panel per input, with the components that build it.
+
+    Each panel draws the mixture density (the model's colour, solid), every weighted
+    component :math:`\pi_k f_k(x)` with :math:`\pi_k \ge` ``threshold`` there (thin,
+    dash-dotted, the other colour, drawn over the mixture) and, if given, the exact density
+    (black, dashed).
+
+    Arguments:
+        outputs: ``[O]`` grid of the predicted variable (each panel's horizontal axis).
+        params: the ``P`` mixtures, :class:`~mdn_src.mixture.MixtureParameters` with
+            ``mu`` ``[P, K, 1]`` (any component family).
+        at: ``[P]`` inputs of the mixtures, one panel each (titled ``title.format(at[p])``).
+        exact: optional ``[P, O]`` exact densities on ``outputs``.
+        threshold: the smallest :math:`\pi_k` of a component drawn in a panel.
+        label: the mixture density's legend entry.
+        xlabel: the label under each panel.
+        title: format string for each panel's title.
+
+    Returns:
+        ``(fig, axes, density)``: the figure, its ``P`` axes in a row, and the mixture
+        density on ``outputs``, ``[P, O]``.
+    """
+    import torch
+
+    from .mixture import check_params, log_joint
+
+    params = check_params(params).detach()
+    outputs, at = _np(outputs).astype(np.float64).ravel(), _np(at).ravel()
+    P, K, D = params.mu.shape
+    if D != 1:
+        raise ValueError(f"plot_mixture_slices draws 1-D targets, got D = {D}")
+    if P != len(at):
+        raise ValueError(f"params hold {P} mixtures for {len(at)} inputs in at")
+    if exact is not None and _np(exact).shape != (P, len(outputs)):
+        raise ValueError(
+            f"exact must have shape [len(at), len(outputs)] = {(P, len(outputs))}, "
+            f"got {_np(exact).shape}"
+        )
+    grid = torch.as_tensor(outputs, dtype=params.mu.dtype).view(1, -1, 1).expand(P, -1, 1)
+    weighted = log_joint(params, grid).exp().numpy().astype(np.float64)  # [P, O, K]
+    density = weighted.sum(-1)  # [P, O]
+    pi = _np(params.pi)  # [P, K]
+    fig, axes = panel_axes([title.format(a) for a in at], xlabel, r"$p(x \mid t)$",
+                           sharey=False, width=2.3, height=2.9)  # fmt: skip
+    for p, ax in enumerate(axes):
+        ax.set_title(ax.get_title(), fontsize="medium")
+        ax.plot(outputs, density[p], "-", lw=2.2, color=COLORS["model"], label=label)
+        shown = np.flatnonzero(pi[p] >= threshold)
+        for i, k in enumerate(shown):  # over the mixture, where one component is all of it
+            ax.plot(outputs, weighted[p, :, k], "-.", lw=1.2, color=COLORS["other"],
+                    label=r"$\pi_k f_k(x)$" if i == 0 else None)  # fmt: skip
+        if exact is not None:
+            ax.plot(outputs, _np(exact)[p], "--", lw=1.5, color=COLORS["exact"], label="exact")
+    handles = {}
+    for ax in axes:  # one legend entry per role, whichever panel drew it
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(text, handle)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center",
+               ncol=len(handles), fontsize="small")  # fmt: skip
+    return fig, axes, density
+
+
+def plot_mean_and_variance(inputs, mean, variance, exact_mean=None, exact_variance=None,
+                           data=None, label: str = "MDN", xlabel: str = "$t$",
+                           ylabels=(r"$E[x \mid t]$", r"$\mathrm{var}[x \mid t]$")):  # fmt: skip
+    r"""A model's conditional mean (top panel) and variance (bottom) against the input.
+
+    The model's curves are solid in its colour, the exact ones dashed in black (PRML eqs.
+    5.158 to 5.160 give a mixture's mean and variance). A variance that changes with the
+    input is the heteroscedastic noise a least-squares fit cannot express.
+
+    Arguments:
+        inputs: ``[N]`` inputs (the shared horizontal axis).
+        mean, variance: the model's, ``[N]`` each (or ``[N, 1]``).
+        exact_mean, exact_variance: optional exact curves, ``[N]`` each; NaN leaves gaps.
+        data: optional ``(inputs, targets)`` of the training points, drawn under the means.
+        label: the model's legend entry.
+        xlabel: the label under the bottom panel.
+        ylabels: the labels of the two panels' vertical axes.
+
+    Returns:
+        ``(fig, (ax_mean, ax_variance))``.
+    """
+    inputs = _np(inputs).ravel()
+    curves = {"mean": mean, "variance": variance, "exact_mean": exact_mean,
+              "exact_variance": exact_variance}  # fmt: skip
+    for name, values in curves.items():
+        if values is not None and _np(values).size != len(inputs):
+            raise ValueError(
+                f"{name} must hold one value per input ({len(inputs)}), got shape "
+                f"{_np(values).shape}"
+            )
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(FIGSIZE[0], 6.0), sharex=True,
+                                      layout="constrained")  # fmt: skip
+    for ax, ylabel in zip((top, bottom), ylabels, strict=True):
+        ax.set_prop_cycle(color=OKABE_ITO)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.25)
+    bottom.set_xlabel(xlabel)
+    if data is not None:
+        plot_data(top, *data)
+    plot_curve(top, inputs, mean, label)
+    plot_curve(bottom, inputs, variance, label)
+    if exact_mean is not None:
+        plot_curve(top, inputs, exact_mean, "exact", "exact")
+    if exact_variance is not None:
+        plot_curve(bottom, inputs, exact_variance, "exact", "exact")
+    finish(top)
+    finish(bottom)
+    return fig, (top, bottom)

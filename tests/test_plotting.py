@@ -425,3 +425,69 @@ def test_plot_loss_runs_rejects_bad_runs():
         plotting.plot_loss_runs({}, "loss")
     with pytest.raises(ValueError, match=r"first_epoch must be in \[0, 3\), got 3"):
         plotting.plot_loss_runs({"a": np.zeros(3)}, "loss", first_epoch=3)
+
+
+# --- Reading a trained MDN (chapter "Sampling and prediction") ---
+
+
+def _three_component_params(n: int) -> MixtureParameters:
+    """pi = (0.3, 0.7 - s, s) with s from 0 to 0.005 over n inputs: the third stays tiny."""
+    s = torch.linspace(0, 0.005, n)
+    pi = torch.stack([torch.full((n,), 0.3), 0.7 - s, s.clamp(min=1e-9)], -1)
+    mu = torch.tensor([[[0.0], [1.0], [2.0]]]).expand(n, 3, 1)
+    return MixtureParameters(pi.log(), mu, torch.full((n, 3, 1), 0.5))
+
+
+def test_plot_mixing_coefficients_thick_for_used_faint_for_idle():
+    _, ax = plotting.new_axes("$t$", r"$\pi_k$")
+    inputs = np.array([0.0, 1.0, 0.5])  # unsorted on purpose
+    major = plotting.plot_mixing_coefficients(ax, inputs, _three_component_params(3))
+    np.testing.assert_array_equal(major, [0, 1])
+    idle, first, second = ax.lines  # the idle component is drawn first, underneath
+    assert idle.get_alpha() == 0.3 and idle.get_label() == "the other 1 components"
+    assert [first.get_label(), second.get_label()] == ["$k = 1$", "$k = 2$"]
+    assert first.get_color() == plotting.COLORS["model"] and second.get_linestyle() == "-."
+    np.testing.assert_array_equal(second.get_xdata(), [0.0, 0.5, 1.0])  # sorted
+    np.testing.assert_allclose(second.get_ydata(), [0.7, 0.695, 0.6975], rtol=1e-6)
+    with pytest.raises(ValueError, match="params hold 3 mixtures for 2 inputs"):
+        plotting.plot_mixing_coefficients(ax, np.zeros(2), _three_component_params(3))
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\)"):
+        plotting.plot_mixing_coefficients(ax, inputs, _three_component_params(3), threshold=1)
+
+
+def test_plot_mixture_slices_density_matches_scipy():
+    from scipy import stats
+
+    params = _three_component_params(2)
+    x = np.linspace(-2, 4, 301)
+    exact = np.ones((2, 301))
+    fig, axes, density = plotting.plot_mixture_slices(x, params, [0.1, 0.9], exact=exact)
+    pi = params.pi.numpy()
+    for p in range(2):
+        reference = sum(pi[p, k] * stats.norm.pdf(x, k, 0.5) for k in range(3))
+        np.testing.assert_allclose(density[p], reference, rtol=1e-5)
+    # The mixture, two weighted components (the third is below the threshold), the exact.
+    assert len(axes) == 2 and len(axes[0].lines) == 4
+    np.testing.assert_allclose(axes[0].lines[2].get_ydata(),
+                               pi[0, 1] * stats.norm.pdf(x, 1, 0.5), rtol=1e-5)  # fmt: skip
+    assert axes[1].get_title() == "$t = 0.9$"
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["MDN", r"$\pi_k f_k(x)$", "exact"]
+    with pytest.raises(ValueError, match="params hold 2 mixtures for 3 inputs"):
+        plotting.plot_mixture_slices(x, params, [0.1, 0.5, 0.9])
+    with pytest.raises(ValueError, match=r"exact must have shape"):
+        plotting.plot_mixture_slices(x, params, [0.1, 0.9], exact=exact[:, :10])
+
+
+def test_plot_mean_and_variance_two_panels():
+    t = np.array([0.0, 0.5, 1.0])
+    fig, (top, bottom) = plotting.plot_mean_and_variance(
+        t, [0.0, 0.5, 1.0], [0.1, 0.2, 0.1], exact_mean=[0.0, np.nan, 1.0],
+        exact_variance=[0.1, 0.3, 0.1], data=(t, t),
+    )  # fmt: skip
+    assert len(top.lines) == 3 and len(bottom.lines) == 2  # data, model, exact
+    np.testing.assert_array_equal(bottom.lines[0].get_ydata().ravel(), [0.1, 0.2, 0.1])
+    assert bottom.lines[1].get_linestyle() == "--"
+    assert bottom.get_xlabel() == "$t$" and top.get_ylabel() == r"$E[x \mid t]$"
+    with pytest.raises(ValueError, match=r"variance must hold one value per input \(3\)"):
+        plotting.plot_mean_and_variance(t, t, [0.1, 0.2])
