@@ -27,8 +27,10 @@
 #   quietly assumes about it;
 # - why a single Gaussian is not always enough: in an inverse problem one input can have
 #   several right answers, and their average is often a wrong one;
-# - what you will build, chapter by chapter;
-# - how to run the notebooks on your own machine, and where their code lives.
+# - what you will build, chapter by chapter.
+#
+# How to run the notebooks yourself, and where their code lives, is on a page of its own:
+# {ref}`running`.
 
 # %% tags=["remove-cell"]
 # On Colab or Binder, install the book's library from the repository; locally (and under
@@ -44,7 +46,7 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from mdn_src import make_toy_data, oracle
+from mdn_src import make_toy_data, oracle, toy_curve
 
 torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
 
@@ -114,7 +116,11 @@ print(f"the average answer misses the target by {miss:.3f}")
 # $\pi_k$, means $\mu_k$ and standard deviations $\sigma_k$ are all functions of the input,
 #
 # $$
-# p(t \mid x) = \sum_{k=1}^{K} \pi_k(x) \, \mathcal{N}\big(t \mid \mu_k(x), \sigma_k^2(x)\big).
+# \begin{aligned}
+# p(t \mid x) = \sum_{k=1}^{K} \pi_k(x) \,
+#   \mathcal{N}\big(t \mid {} & \mu_k(x), \\
+#   & \sigma_k^2(x)\big).
+# \end{aligned}
 # $$
 #
 # That is a **mixture density network** (MDN). It can put one bump on each right answer,
@@ -128,27 +134,36 @@ print(f"the average answer misses the target by {miss:.3f}")
 # uniform on $[0, 1]$ and $t = f(x) + \epsilon$ with $f(x) = x + 0.3 \sin(2 \pi x)$ and
 # small uniform noise $\epsilon$ ({ref}`ch-data` has the details). The curve $f$ rises, falls
 # and rises again, so when we swap the roles and ask for $x$ given $t$, a middle range of
-# $t$ is reached from three places. The module `mdn_src/oracle.py` knows the exact
-# $p(x \mid t)$; {py:func}`oracle.inverse_support(t) <mdn_src.oracle.inverse_support>` returns,
-# for each of the three rising or falling
-# pieces of $f$, the interval of $x$ that can produce $t$ from that piece.
+# $t$ is reached from all three of its rising or falling pieces. The module
+# `mdn_src/oracle.py` knows the exact $p(x \mid t)$;
+# {py:func}`oracle.inverse_support(t) <mdn_src.oracle.inverse_support>` returns, for each
+# of the three pieces of $f$, the interval of $x$ that can produce $t$ from that piece.
 
 # %%
 t0 = 0.35
 left, right = oracle.inverse_support(t0)  # one interval per monotone piece of f
 for k in range(3):
     print(f"piece {k + 1}: x in [{left[k]:.3f}, {right[k]:.3f}]")
+starts, ends = oracle.support_intervals(t0)  # touching pieces merged
+n_separate = int(oracle.interval_count(t0))
+glue("ch1_n_separate", n_separate, display=False)
+for a, b in zip(starts[:n_separate], ends[:n_separate], strict=True):
+    print(f"separate interval: x in [{a:.3f}, {b:.3f}]")
 
 # %% [markdown]
-# Three intervals of $x$, one on each piece of $f$, all give $t \approx$ 0.35 (the second and
-# third meet where $f$ turns round, so together they form one stretch of $x$). The training
-# data of the next chapter agree: here are the points whose $t$ lies within 0.01 of
-# $t_0$, sorted by the piece their $x$ comes from.
+# Each of the three pieces of $f$ contributes an interval of $x$ that can give
+# $t \approx$ 0.35; the second and third meet where $f$ turns round, so together they form
+# one stretch, and the possible $x$ make up {glue:text}`ch1_n_separate` separate intervals
+# ({py:func}`oracle.support_intervals <mdn_src.oracle.support_intervals>` merges touching
+# pieces). The training data of the next chapter agree: here are the points whose $t$ lies
+# within 0.01 of $t_0$, sorted by the piece their $x$ comes from.
 
 # %%
 x_train, t_train = make_toy_data(2500, seed=0)
 x_near = x_train[np.abs(t_train[:, 0] - t0) < 0.01, 0]
-turns = [oracle.MONOTONE_PIECES[0][1], oracle.MONOTONE_PIECES[1][1]]
+turns = [oracle.MONOTONE_PIECES[0][1], oracle.MONOTONE_PIECES[1][1]]  # where f turns round
+glue("ch1_f_bump", round(float(toy_curve(turns[0])), 2), display=False)
+glue("ch1_f_dip", round(float(toy_curve(turns[1])), 2), display=False)
 per_piece = np.bincount(np.digitize(x_near, turns), minlength=3)
 glue("ch1_n_near", len(x_near), display=False)
 print(f"{len(x_near)} points near t0, per piece: {per_piece.tolist()}")
@@ -166,11 +181,13 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 # %% [markdown]
 # None of the {glue:text}`ch1_n_near` points has its $x$ between {glue:text}`ch1_gap_lo` and
 # {glue:text}`ch1_gap_hi`; yet their average, {glue:text}`ch1_x_mean`, falls in that gap,
-# where the true density is zero. A regression network trained with squared error would predict roughly that
-# value for $t_0$: an $x$ that never produces this $t$. The rest of the book builds a network
+# where the true density is zero. A regression network trained with squared error would
+# predict roughly that value for $t_0$: an $x$ that never produces this $t$. The rest of the book builds a network
 # that does better, and measures how much better against the exact answer.
 #
 # ## What you will build
+#
+# The first part of the book walks through §5.6 of PRML:
 #
 # - {ref}`ch-data`: the toy problem's generating process, a reproducible data set, test
 #   grids, and a first look at the inverse problem and its exact conditional density.
@@ -179,61 +196,119 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 # - {ref}`ch-inverse`: the same network on the inverse problem $p(x \mid t)$ predicts the
 #   conditional mean, and we see exactly where and why that fails.
 # - {ref}`ch-derivation`: the mixture density network derived from the ground up: the
-#   mixture, its latent variable, the negative log-likelihood, its gradients, and a
-#   numerically safe way to compute it.
+#   mixture, its latent variable, the negative log-likelihood and its gradients.
+# - {ref}`ch-implementation`: the same, in code, computed in a numerically safe way.
 # - {ref}`ch-mdn`: training the MDN on the inverse problem and scoring it on held-out data
 #   against the best score any model could reach.
-# - {ref}`ch-sampling`: using the fitted density: its approximate and true modes, its
-#   component means and how they change with $K$, samples drawn from it, and its mean.
-# - {ref}`ch-closing`: what we learned, and where to go next.
+# - {ref}`ch-sampling`: using the fitted density: its modes, its component means, samples
+#   drawn from it, and its mean.
+# - {ref}`ch-closing`: what we learned along the walk.
 #
-# ## Running the notebooks yourself
+# The second part asks how good the result is, and goes beyond the toy: Bishop's robot arm
+# ({ref}`ch-arm`), the fitted density against the exact one ({ref}`ch-truth`), choosing the
+# number of components and checking calibration ({ref}`ch-k-calibration`), what goes wrong
+# in practice ({ref}`ch-pitfalls`), and real data ({ref}`ch-real-data`).
 #
-# Every chapter is a notebook that runs in under a minute on a laptop CPU. From a fresh clone
-# of the repository, two commands do everything; each first sets up a virtual environment in
-# `.venv` with the pinned requirements:
+# Every chapter is a notebook that you can run, change and re-run; {ref}`running` says how.
 #
-# ```bash
-# make book   # execute the chapters and build this site into _build/html
-# make test   # the library's unit tests, and nbval re-running every chapter
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch01-straight-arm
+#
+# Compute by hand. The two elbow angles above are $+1.6$ and $-1.6$, so the average
+# answer has $\theta_2 = 0$: a straight arm. How far from the shoulder is the hand of a
+# straight arm, and how far is the target (use the law of cosines:
+# $r^2 = L_1^2 + L_2^2 + 2 L_1 L_2 \cos\theta_2$)? Their difference is the least the
+# average answer can miss by. Compare with the miss computed above.
 # ```
 #
-# To work through the chapters interactively, `make lab` installs JupyterLab into the same
-# environment and opens it on the `book/` folder.
+# ```{solution-start} ex-ch01-straight-arm
+# :class: dropdown
+# ```
+
+# %%
+r_target = np.sqrt(L1**2 + L2**2 + 2 * L1 * L2 * np.cos(up[1]))
+r_straight = L1 + L2
+print(f"target at {r_target:.3f} from the shoulder, straight arm reaches {r_straight:.3f}")
+print(f"least possible miss {r_straight - r_target:.3f}; actual miss {miss:.3f}")
+
+# %% [markdown]
+# The two agree: the two elbows are mirror images about the line from the shoulder to the
+# target, so the averaged shoulder angle points the straight arm right at the target, and
+# the whole miss is the straight arm reaching too far.
 #
-# Each chapter is stored twice: `book/NN_name.ipynb` with its outputs, and a plain-text twin
-# `book/NN_name.py` in Jupytext's "percent" format, which is the file to read, edit and diff.
-# In JupyterLab, right-click the `.py` file and choose *Open With → Notebook* to work on it
-# as a notebook (Jupytext keeps the two files paired). From a shell, `make notebooks` writes
-# each twin back into its notebook with `jupytext --to ipynb --update` and re-executes it,
-# refreshing the stored outputs that nbval compares against. (Without `--update`,
-# `jupytext --to ipynb` writes a notebook with no outputs at all.)
+# ```{solution-end}
+# ```
 #
-# ## Where the code lives
+# ```{exercise}
+# :label: ex-ch01-one-branch
 #
-# The notebooks stay short because the reusable code lives in a small library, `mdn_src`,
-# one module per idea:
+# Repeat the experiment with the training points near $t_0 = 0.8$ instead of 0.35. Before
+# computing: will the mean of their $x$ land where $p(x \mid t_0)$ is zero this time?
+# (`oracle.interval_count(0.8)` tells you how many separate intervals there are.)
+# ```
 #
-# | Module | What it holds |
-# | --- | --- |
-# | `mdn_src/data.py` | the toy problem: `toy_curve`, `make_toy_data`, `test_grid` |
-# | `mdn_src/oracle.py` | the exact densities of the toy problem and the best achievable scores |
-# | `mdn_src/model.py` | the networks: `MLP` for regression and `MDN`, which returns $p(t \mid x)$ |
-# | `mdn_src/loss.py` | the mixture's log-likelihood in log space, and the responsibilities |
-# | `mdn_src/train.py` | `fit`: full-batch or mini-batch training with Adam or SGD |
-# | `mdn_src/predict.py` | sampling, approximate and exact modes, mixture mean and variance |
-# | `mdn_src/metrics.py` | held-out NLL, mean squared error, and the PIT for calibration |
-# | `mdn_src/plotting.py` | the helpers that give every figure in the book the same look |
+# ```{solution-start} ex-ch01-one-branch
+# :class: dropdown
+# ```
+
+# %%
+t1 = 0.8
+near = x_train[np.abs(t_train[:, 0] - t1) < 0.01, 0]
+print(f"separate intervals at t = {t1}: {oracle.interval_count(t1)}")
+print(f"{len(near)} points; mean x = {near.mean():.3f}, "
+      f"p(x | t) there = {oracle.inverse_density(near.mean(), t1):.3f}")  # fmt: skip
+
+# %% [markdown]
+# At $t = 0.8$ only one piece of $f$ is reachable, the conditional density is one flat
+# block, and the mean sits in its middle, where the density is positive: for such inputs
+# squared error gives a sensible answer.
 #
-# Everything the chapters import is exported from `mdn_src/__init__.py`, and each module has
-# its own tests in `tests/`. The {doc}`API reference <api/index>` documents every function.
+# ```{solution-end}
+# ```
 #
-# ## What we learned
+# ```{exercise}
+# :label: ex-ch01-noise-width
+#
+# Change the problem and predict. The noise here has half-width 0.1. With half-width
+# $h$, the possible $x$ for an input $t$ are those with $|f(x) - t| < h$. The bump of
+# $f$ peaks at {glue:text}`ch1_f_bump` and its dip bottoms at {glue:text}`ch1_f_dip`.
+# Predict how many separate intervals
+# of $x$ there are at $t = 0.45$ for $h$ = 0.03, 0.1 and 0.3, then count them on a fine
+# grid of $x$.
+# ```
+#
+# ```{solution-start} ex-ch01-noise-width
+# :class: dropdown
+# ```
+
+# %%
+x_fine = np.linspace(0, 1, 100_001)
+for h in (0.03, 0.1, 0.3):
+    inside = np.abs(toy_curve(x_fine) - 0.45) < h
+    runs = int(np.sum(np.diff(inside.astype(int)) == 1) + inside[0])
+    print(f"h = {h}: {runs} separate interval(s) of x")
+
+# %% [markdown]
+# A narrow band reaches all three pieces but neither turning point: three separate
+# intervals. At 0.1 the band covers the dip (its bottom is within 0.1 of 0.45), so two
+# pieces merge. At 0.3 it covers the dip and the bump, and all three pieces form one
+# interval. How many separate
+# answers an inverse problem has depends on the noise as much as on the curve.
+#
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
 #
 # - A conditional density $p(t \mid x)$ describes everything the input says about the
 #   target; squared-error regression keeps only its mean.
 # - In inverse problems such as the robot arm one input has several right answers, and the
 #   mean of right answers can be a wrong answer.
+# - On the book's toy problem, a middle range of $t$ is produced by $x$ on all three
+#   rising or falling pieces of the curve; touching pieces merge, so the possible $x$ form
+#   separate intervals with gaps between them, and the mean of $x$ can fall in a gap.
 # - A mixture density network predicts a whole mixture of Gaussians for each input.
 #
 # Next, {ref}`ch-data` builds the toy problem that every later chapter learns from.

@@ -59,19 +59,21 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 # smooth curve $f$, and blurred by uniform noise $\epsilon$:
 #
 # $$
-# x \sim \mathcal{U}(0, 1), \qquad
-# \epsilon \sim \mathcal{U}(-0.1, 0.1), \qquad
-# t = f(x) + \epsilon, \qquad
-# f(x) = x + 0.3 \sin(2 \pi x).
+# \begin{aligned}
+# x &\sim \mathcal{U}(0, 1), \\
+# \epsilon &\sim \mathcal{U}(-0.1, 0.1), \\
+# t &= f(x) + \epsilon, \\
+# f(x) &= x + 0.3 \sin(2 \pi x).
+# \end{aligned}
 # $$
 #
 # The noise is independent of $x$, so for each input the target is spread evenly over a band
-# of width 0.2 around the curve:
+# of width 0.2 around the curve, at height $1 / 0.2 = 5$:
 #
 # $$
 # p(t \mid x) =
 # \begin{cases}
-#   1 / 0.2 = 5 & \text{if } |t - f(x)| < 0.1, \\
+#   5 & \text{if } |t - f(x)| < 0.1, \\
 #   0 & \text{otherwise.}
 # \end{cases}
 # $$
@@ -220,8 +222,11 @@ plt.show()
 # elsewhere:
 #
 # $$
-# p(x \mid t) = \frac{1}{|S_t|} \quad \text{for } x \in S_t
-# = \{x \in [0, 1] : |f(x) - t| < 0.1\},
+# \begin{aligned}
+# p(x \mid t) &= \frac{1}{|S_t|}
+#   \quad \text{for } x \in S_t, \\
+# S_t &= \{x \in [0, 1] : |f(x) - t| < 0.1\},
+# \end{aligned}
 # $$
 #
 # where $|S_t|$ is the total length of $S_t$. The curve $f$ rises, falls and rises again, so
@@ -286,15 +291,24 @@ plt.show()
 covered = (np.abs(toy_curve(turns) - t_grid) < NOISE_HALF_WIDTH).sum(-1)  # [2500]
 n_pieces = n_branches - covered
 print("t values with 0, 1, 2, 3 separate pieces:", np.bincount(n_pieces, minlength=4).tolist())
+same = np.array_equal(n_pieces, oracle.interval_count(t_grid[:, 0]))
+print("the same as oracle.interval_count:", same)
 frac_split = float((n_pieces == 2).mean())
 glue("ch2_frac_split", round(frac_split, 3), display=False)
 print(f"fraction with two separate pieces: {frac_split:.4f}")
+both = (f_max - NOISE_HALF_WIDTH, f_min + NOISE_HALF_WIDTH)  # both turning points covered
+glue("ch2_one_lo", round(float(both[0]), 3), display=False)
+glue("ch2_one_hi", round(float(both[1]), 3), display=False)
+print(f"one interval through both turns for t in ({both[0]:.4f}, {both[1]:.4f})")
 
 # %% [markdown]
 # For a fraction {glue:text}`ch2_frac_split` of the grid, $S_t$ falls apart into two
-# separate pieces with a gap between them; everywhere else it is a single interval, possibly
-# spanning all three branches (at $t = 0.5$ it is one interval that runs through both
-# turning points of $f$). {numref}`fig-ch2-slices` draws the exact $p(x \mid t)$ for two inputs:
+# separate pieces with a gap between them; everywhere else it is a single interval. Three
+# separate pieces never occur: whenever all three branches are present, the band covers at
+# least one turning point. For $t$ between {glue:text}`ch2_one_lo` and
+# {glue:text}`ch2_one_hi` it covers both, and $S_t$ is one interval that runs through both
+# turning points of $f$. (`oracle.support_intervals` returns these separate pieces, and
+# `oracle.interval_count` counts them; the count above agrees with it.) {numref}`fig-ch2-slices` draws the exact $p(x \mid t)$ for two inputs:
 # $t = 0.35$, where two pieces are separated by a gap, and $t = 0.8$, where one branch
 # remains. The density is flat on $S_t$ at height $1 / |S_t|$, so the shorter $S_t$, the
 # taller it stands.
@@ -314,7 +328,99 @@ plt.show()
 # squared error can only return one number per $t$ ({ref}`ch-inverse`); a mixture of
 # Gaussians can cover each block with a few bumps ({ref}`ch-mdn`).
 #
-# ## What we learned
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch02-linearise
+#
+# Compute by hand. At $t = 0.8$, $S_t$ is a single short interval around the $x^*$ with
+# $f(x^*) = 0.8$. Over so short an interval $f$ is nearly a straight line of slope
+# $f'(x^*)$, so $|S_t| \approx 0.2 / f'(x^*)$ and $p(x \mid t) \approx f'(x^*) / 0.2$.
+# Find $x^*$ (bisection, or read it off {numref}`fig-ch2-data`), evaluate
+# $f'(x) = 1 + 0.6 \pi \cos(2 \pi x)$ there, and compare with the exact height
+# `oracle.inverse_density(x_star, 0.8)`.
+# ```
+#
+# ```{solution-start} ex-ch02-linearise
+# :class: dropdown
+# ```
+
+# %%
+lo_x, hi_x = 0.7, 1.0  # f rises on this stretch; f(0.7) < 0.8 < f(1.0)
+for _ in range(50):  # bisection
+    mid = (lo_x + hi_x) / 2
+    lo_x, hi_x = (mid, hi_x) if toy_curve(mid) < 0.8 else (lo_x, mid)
+x_star = (lo_x + hi_x) / 2
+slope = 1 + 0.6 * np.pi * np.cos(2 * np.pi * x_star)
+print(f"x* = {x_star:.4f}, f'(x*) = {slope:.3f}")
+print(f"linearised height {slope / 0.2:.3f}, exact {oracle.inverse_density(x_star, 0.8):.3f}")
+
+# %% [markdown]
+# The straight-line estimate is close: the steeper $f$, the shorter $S_t$ and the taller
+# the block. The small difference is $f$'s curvature over the interval.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch02-mass
+#
+# The three-branch range of $t$ covers a fraction {glue:text}`ch2_frac_three_exact` of the
+# range of $t$. Predict: is the fraction of *training points* whose $t$ falls in that range
+# larger or smaller? Then count them, and compare with $\int p(t) \, dt$ over the range,
+# using `oracle.marginal_density_t` ($p(t) = |S_t| / 0.2$).
+# ```
+#
+# ```{solution-start} ex-ch02-mass
+# :class: dropdown
+# ```
+
+# %%
+in_three = (t_train[:, 0] > lo) & (t_train[:, 0] < hi)
+t_mid = np.linspace(lo, hi, 20_001)
+mass = float(np.trapezoid(oracle.marginal_density_t(t_mid), t_mid))
+print(f"share of the range of t: {frac3_exact:.3f}")
+print(f"share of training points: {in_three.mean():.3f}; exact probability {mass:.3f}")
+
+# %% [markdown]
+# Larger. Where three branches produce a $t$, three stretches of $x$ send points there, so
+# $p(t) = |S_t| / 0.2$ is higher in the middle than at the ends: most of the data lie in
+# the hard part of the inverse problem.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch02-seeds
+#
+# Change the data and predict. The measured noise variance above came from one data set
+# (`seed=0`). Draw the training set with seeds 0 to 9 and measure the noise variance of
+# each. Before running it: how far from the exact {glue:text}`ch2_noise_var` do you expect
+# the ten values to scatter?
+# ```
+#
+# ```{solution-start} ex-ch02-seeds
+# :class: dropdown
+# ```
+
+# %%
+variances = []
+for seed in range(10):
+    xs, ts = make_toy_data(2500, seed=seed)
+    variances.append(float((ts[:, 0] - toy_curve(xs[:, 0].astype(np.float64))).var()))
+variances = np.array(variances)
+print(f"10 seeds: {variances.mean():.6f} +- {variances.std(ddof=1):.6f} (mean +- sd)")
+print(f"exact {var_exact:.6f}, predicted spread (standard error) {std_err:.6f}")
+
+# %% [markdown]
+# The values scatter around the exact variance by about one standard error, as the formula
+# for the standard error of a sample variance predicts: with 2,500 points, the third
+# significant digit of a measured variance is already uncertain.
+#
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
 #
 # - The toy problem is $t = x + 0.3 \sin(2 \pi x) + \epsilon$, with $x$ and $\epsilon$
 #   uniform; its exact densities, forward and inverse, are known in closed form and live in
@@ -324,7 +430,8 @@ plt.show()
 # - Predictions are drawn on `x_grid` over $[0, 1]$ and on `t_grid` over $[-0.1, 1.1]$, the
 #   whole range that $t$ can take.
 # - Swapping the axes gives an inverse problem whose conditional density is uniform on up to
-#   three branches, of which at most two are separated by a gap.
+#   three branches; neighbouring branches touch where the band covers a turning point of
+#   $f$, so they form at most two separate intervals, with a gap between them.
 #
 # Next, {ref}`ch-mse` fits the forward problem with a small network trained on squared
 # error.

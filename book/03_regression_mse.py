@@ -27,8 +27,8 @@
 #
 # - write a one-hidden-layer network by hand, with nothing but tensors and autograd;
 # - see why minimising the MSE is the same as maximising a Gaussian likelihood;
-# - train it with stochastic gradient descent and watch it stall on a shoulder before it
-#   finds the curve;
+# - train it with full-batch gradient descent with momentum, and watch it stall on a
+#   shoulder before it finds the curve;
 # - measure the fit against the best any regressor can do, and against the exact curve
 #   $f(x)$;
 # - do the same again in two lines with the book's library, `mdn_src`.
@@ -67,8 +67,10 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # The network has one hidden layer of 15 tanh units and a linear output:
 #
 # $$
-# y(x, \mathbf{w}) = \sum_{j=1}^{15} w^{(2)}_{j} \tanh\big(w^{(1)}_{j} x + b^{(1)}_{j}\big)
-#   + b^{(2)}.
+# \begin{aligned}
+# y(x, \mathbf{w}) = {} & \sum_{j=1}^{15} w^{(2)}_{j} \, h_j + b^{(2)}, \\
+# h_j = {} & \tanh\big(w^{(1)}_{j} x + b^{(1)}_{j}\big).
+# \end{aligned}
 # $$
 #
 # All its weights together are $\mathbf{w}$. We write them as four plain tensors that
@@ -111,26 +113,37 @@ print(forward(x).shape)
 # {cite:p}`bishop2006prml`:
 #
 # $$
-# p(t \mid x, \mathbf{w}) = \mathcal{N}\big(t \mid y(x, \mathbf{w}), s^2\big)
-#   = \frac{1}{\sqrt{2\pi s^2}} \exp\!\left(-\frac{\big(y(x, \mathbf{w}) - t\big)^2}{2 s^2}\right).
+# \begin{aligned}
+# p(t \mid x, \mathbf{w})
+#   &= \mathcal{N}\big(t \mid y(x, \mathbf{w}), s^2\big) \\
+#   &= \frac{1}{\sqrt{2\pi s^2}}
+#      \exp\!\left(-\frac{(y - t)^2}{2 s^2}\right),
+# \end{aligned}
 # $$ (eq-gaussian-likelihood)
+#
+# where $y$ is short for $y(x, \mathbf{w})$.
 #
 # This is PRML's eq. (5.12). The $N$ training pairs are drawn independently, so their
 # likelihood is the product of {eq}`eq-gaussian-likelihood` over $n$ (PRML 5.13), and its
 # negative logarithm is a sum (PRML 5.14):
 #
 # $$
-# -\ln \prod_{n=1}^{N} p(t_n \mid x_n, \mathbf{w})
-#   = \frac{1}{2 s^2} \sum_{n=1}^{N} \big(y(x_n, \mathbf{w}) - t_n\big)^2
-#   + \frac{N}{2} \ln\big(2\pi s^2\big).
+# \begin{aligned}
+# &-\ln \prod_{n=1}^{N} p(t_n \mid x_n, \mathbf{w}) \\
+# &\quad = \frac{1}{2 s^2} \sum_{n=1}^{N} \big(y_n - t_n\big)^2 \\
+# &\qquad + \frac{N}{2} \ln\big(2\pi s^2\big),
+# \end{aligned}
 # $$ (eq-gaussian-nll)
+#
+# with $y_n = y(x_n, \mathbf{w})$.
 #
 # The second term does not depend on $\mathbf{w}$, and the first is a positive multiple of
 # the sum of squares. So whatever $s^2$ is, the weights that minimise
 # {eq}`eq-gaussian-nll` are the weights that minimise the mean squared error
 #
 # $$
-# E_{\text{MSE}}(\mathbf{w}) = \frac{1}{N} \sum_{n=1}^{N} \big(y(x_n, \mathbf{w}) - t_n\big)^2 ,
+# E_{\text{MSE}}(\mathbf{w})
+#   = \frac{1}{N} \sum_{n=1}^{N} \big(y_n - t_n\big)^2 ,
 # $$ (eq-mse)
 #
 # PRML's sum-of-squares error (5.11) divided by $N/2$, which moves no minimum. Minimising
@@ -151,12 +164,15 @@ glue("ch3_bayes_mse", round(bayes_mse, 5), display=False)
 print(f"Bayes-optimal MSE: {bayes_mse:.5f}")
 
 # %% [markdown]
-# ## Training with Nesterov momentum
+# ## Training: full-batch gradient descent with momentum
 #
 # We hand the four tensors to `torch.optim.SGD` with the post's settings: learning rate
 # 0.09, momentum 0.9 with Nesterov's correction, and 2,000 full-batch epochs (each epoch is
-# one gradient step on all 2,500 points). The loop is the whole of training: clear the
-# gradients, compute {eq}`eq-mse`, backpropagate, step.
+# one gradient step on all 2,500 points). Despite the class's name, nothing here is
+# stochastic: every step uses the exact gradient of {eq}`eq-mse` over the whole training
+# set, so this is plain (deterministic) gradient descent with Nesterov momentum; the only
+# randomness is the initial weights, fixed by `torch.manual_seed(0)`. The loop is the whole
+# of training: clear the gradients, compute {eq}`eq-mse`, backpropagate, step.
 
 # %%
 epochs, lr = 2000, 0.09
@@ -171,29 +187,9 @@ for epoch in range(epochs):
     if epoch % 250 == 0 or epoch == epochs - 1:
         print(f"epoch {epoch:4d}  MSE {history[epoch]:.5f}")
 
-# %% mystnb={"figure": {"caption": "The MSE of the hand-written network during training (log scale), with the Bayes-optimal MSE as the floor. The shoulder is the level of the best straight line.", "name": "fig-ch3-loss"}, "image": {"alt": "A falling loss curve that flattens for a few hundred epochs, then drops again and ends just above a dashed horizontal line, the Bayes-optimal MSE."}}
-fig, ax = plotting.plot_loss(
-    history, "MSE", reference=bayes_mse, reference_label="Bayes-optimal MSE"
-)
-ax.set_yscale("log")
-plt.show()
-
 # %% [markdown]
-# {numref}`fig-ch3-loss` tells a two-part story. The loss first falls fast, then sits on a
-# shoulder near {glue:text}`ch3_loss_250` for several hundred epochs. That level is no
-# accident: the best *straight line* through the data has MSE {glue:text}`ch3_line_mse`.
-# The network first finds roughly that line, and bending it into the wiggle of $f$ takes
-# many small steps on a nearly flat stretch of the loss. Once it does, the loss drops again
-# and creeps towards the floor. How long SGD sits on such a shoulder depends on where it
-# starts: with `torch.manual_seed(0)` our run got off it in time, but from the library's
-# initialisation below it is still there at epoch 2,000. A flat loss curve does not
-# always mean the network is done.
-#
-# The spike at epoch {glue:text}`ch3_spike_epoch`, where the loss jumps to
-# {glue:text}`ch3_spike_mse` for a moment, is most likely momentum overshooting: the
-# velocity built up over hundreds of small steps carries the weights too far where the
-# loss surface turns steep, and the following steps bring them back. The run recovers
-# within a few dozen epochs.
+# Before we look at the loss, one reference level: the best *straight line* through the
+# data, fitted by least squares.
 
 # %%
 coef = np.polyfit(x_train.ravel(), t_train.ravel(), deg=1)  # least-squares line
@@ -205,6 +201,33 @@ glue("ch3_spike_epoch", spike, display=False)
 glue("ch3_spike_mse", round(float(history[spike]), 3), display=False)
 print(f"best straight line: MSE {line_mse:.4f}; network at epoch 250: {history[250]:.4f}")
 print(f"spike at epoch {spike}: MSE {history[spike]:.3f}")
+
+# %% mystnb={"figure": {"caption": "The MSE of the hand-written network during training (log scale; solid), with the best straight line's MSE (dash-dotted) and the Bayes-optimal MSE (dashed) as the floor. The shoulder sits near the straight line's level.", "name": "fig-ch3-loss"}, "image": {"alt": "A falling loss curve that flattens for a few hundred epochs near a dash-dotted horizontal line, the best straight line's MSE, then drops again and ends just above a dashed horizontal line, the Bayes-optimal MSE."}}
+fig, ax = plotting.plot_loss(
+    history, "MSE", reference=bayes_mse, reference_label="Bayes-optimal MSE"
+)
+ax.axhline(line_mse, color=plotting.COLORS["other"], ls="-.", lw=1.5, label="best straight line")
+ax.set_yscale("log")
+ax.legend(loc="upper right")
+plt.show()
+
+# %% [markdown]
+# {numref}`fig-ch3-loss` tells a two-part story. The loss first falls fast, then lands on
+# a shoulder: at epoch 250 it is still {glue:text}`ch3_loss_250`, just below the best
+# straight line's MSE, {glue:text}`ch3_line_mse` (the dash-dotted line). That level is no
+# accident. The network first finds roughly that line, and bending it into the wiggle of
+# $f$ takes many small steps on a nearly flat stretch of the loss. Once it does, the loss
+# drops again and creeps towards the floor. How long gradient descent sits on such a
+# shoulder depends on where it starts: with `torch.manual_seed(0)` our run got off it in
+# time, but from the library's initialisation below it is still there at epoch 2,000. A
+# flat loss curve does not
+# always mean the network is done.
+#
+# The spike at epoch {glue:text}`ch3_spike_epoch`, where the loss jumps to
+# {glue:text}`ch3_spike_mse` for a moment, is most likely momentum overshooting: the
+# velocity built up over hundreds of small steps carries the weights too far where the
+# loss surface turns steep, and the following steps bring them back. The run recovers
+# within a few dozen epochs.
 
 # %% [markdown]
 # ## The fit
@@ -218,7 +241,7 @@ with torch.no_grad():
     y_grid = forward(torch.from_numpy(x_grid))
 print(y_grid.shape)
 
-# %% mystnb={"figure": {"caption": "The hand-written network after 2,000 epochs (red) over the training data, with the exact curve f(x) (dark blue, dashed).", "name": "fig-ch3-fit"}, "image": {"alt": "A scatter of points along a wavy rising band; a red curve runs through the middle of the band, nearly on top of a dashed dark blue curve."}}
+# %% mystnb={"figure": {"caption": "The hand-written network after 2,000 epochs (solid) over the training data (circles), with the exact curve $f(x)$ (dashed).", "name": "fig-ch3-fit"}, "image": {"alt": "A scatter of points along a wavy rising band; a solid curve, the network, runs through the middle of the band, nearly on top of a dashed curve, the exact f(x)."}}
 fig, ax = plotting.new_axes("$x$", "$t$")
 plotting.plot_data(ax, x_train, t_train)
 plotting.plot_curve(ax, x_grid, y_grid, label="network $y(x, \\mathbf{w})$")
@@ -256,8 +279,9 @@ print(f"train {train_mse:.5f}  held-out {heldout_mse:.5f}  vs f(x) {curve_mse:.1
 # {py:func}`~mdn_src.train.fit`
 # (`mdn_src/train.py`: the loop above, full-batch by default, returning the loss of every
 # epoch). One difference: `nn.Linear` initialises its weights its own way (uniform, scaled
-# by fan-in), not like our hand-written tensors. From that start, the post's SGD settings
-# stall on the same shoulder. After 2,000 epochs the loss is still
+# by fan-in), not like our hand-written tensors. From that start, the post's settings
+# (`optimizer="sgd"` with Nesterov momentum, full batch: the same deterministic gradient
+# descent) stall on the same shoulder. After 2,000 epochs the loss is still
 # {glue:text}`ch3_mlp_sgd_mse`, close to the straight line's {glue:text}`ch3_line_mse`:
 
 # %%
@@ -267,7 +291,19 @@ sgd_history = fit(
     mlp, x_train, t_train, epochs=2000, lr=0.09, optimizer="sgd", momentum=0.9, nesterov=True
 )
 glue("ch3_mlp_sgd_mse", round(float(sgd_history[-1]), 4), display=False)
-print(f"MLP + SGD, last epoch: MSE {sgd_history[-1]:.4f}")
+print(f"MLP + full-batch GD with momentum, last epoch: MSE {sgd_history[-1]:.4f}")
+
+# %% [markdown]
+# Full batch and a fixed start make the run deterministic: train the same network twice
+# for a hundred epochs and the two loss curves agree to the last bit.
+
+# %%
+gd = {"epochs": 100, "lr": 0.09, "optimizer": "sgd", "momentum": 0.9, "nesterov": True}
+runs = []
+for _ in range(2):
+    torch.manual_seed(0)
+    runs.append(fit(MLP(1, 1, hidden=15), x_train, t_train, **gd))
+print("two runs, identical loss curves:", np.array_equal(runs[0], runs[1]))
 
 # %% [markdown]
 # Adam {cite:p}`kingma2015adam` rescales each weight's step by a running estimate of its
@@ -291,15 +327,145 @@ print(f"MLP + Adam: train MSE {mlp_mse:.5f}  vs f(x) {mlp_curve_mse:.1e}")
 # in mean squared distance. For the forward problem, a network trained on the MSE does
 # everything we could ask of it.
 #
-# ## What we learned
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch03-floor
+#
+# Compute by hand: if the noise were uniform on $(-0.2, 0.2)$ instead of $(-0.1, 0.1)$,
+# what would the Bayes-optimal MSE of the forward problem be? (The variance of a uniform
+# distribution on an interval of width $w$ is $w^2 / 12$.)
+# ```
+#
+# ```{solution-start} ex-ch03-floor
+# :class: dropdown
+# ```
+#
+# The width doubles, so the variance, and with it the floor, grows four times:
+# $0.4^2 / 12 = 0.04 / 3$. A Monte Carlo draw agrees:
+
+# %%
+half = 0.2
+rng = np.random.default_rng(0)
+eps_wide = rng.uniform(-half, half, 1_000_000)
+print(f"by hand {(2 * half) ** 2 / 12:.5f}, Monte Carlo {eps_wide.var():.5f}")
+print(f"times the book's floor: {(2 * half) ** 2 / 12 / bayes_mse:.1f}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch03-gaussian-cost
+#
+# Minimising the MSE fits the Gaussian model {eq}`eq-gaussian-likelihood` with
+# $s^2 = E_{\text{MSE}}$. Its average negative log-likelihood per point is then
+# $\tfrac12 \ln(2 \pi e\, s^2)$. Evaluate it with $s^2$ set to the hand-written network's
+# final training MSE, and compare it with the exact uniform density's $\ln 0.2$ per point
+# (`oracle.bayes_nll()`). How many nats per point does assuming a Gaussian cost here?
+# ```
+#
+# ```{solution-start} ex-ch03-gaussian-cost
+# :class: dropdown
+# ```
+
+# %%
+gauss_nll = 0.5 * math.log(2 * math.pi * math.e * train_mse)
+print(f"Gaussian with s^2 = training MSE: {gauss_nll:.4f} nats per point")
+print(f"exact uniform density:            {oracle.bayes_nll():.4f} nats per point")
+print(f"cost of the Gaussian assumption:  {gauss_nll - oracle.bayes_nll():.4f} nats")
+print(f"best Gaussian possible (oracle):  {oracle.best_gaussian_nll():.4f} nats per point")
+inverse_gap = oracle.best_gaussian_nll(inverse=True) - oracle.bayes_nll(inverse=True)
+print(f"the same cost on the inverse problem: {inverse_gap:.4f} nats")
+
+# %% [markdown]
+# The Gaussian loses the difference printed above, per point on average: its tails and round top
+# cannot match the flat band with sharp edges. The mean is right; the density is not. On
+# the inverse problem of {ref}`ch-inverse`, where $p(x \mid t)$ can be split into
+# separate intervals, even the best single Gaussian per input pays several times more.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch03-minibatch
+#
+# Make the training actually stochastic: call `fit` as above (`optimizer="sgd"`, momentum
+# 0.9, Nesterov, learning rate 0.09) for 30 epochs with `batch_size=250`, from the same
+# initial weights (`torch.manual_seed(0)`), once with `seed=0` and once with `seed=1`
+# (`seed` orders the mini-batches). Before running it: will the two final losses agree,
+# as the full-batch runs did?
+# ```
+#
+# ```{solution-start} ex-ch03-minibatch
+# :class: dropdown
+# ```
+
+# %%
+finals = []
+for order_seed in (0, 1):
+    torch.manual_seed(0)  # the same initial weights
+    h = fit(MLP(1, 1, hidden=15), x_train, t_train, epochs=30, lr=0.09, optimizer="sgd",
+            momentum=0.9, nesterov=True, batch_size=250, seed=order_seed)  # fmt: skip
+    finals.append(float(h[-1]))
+    print(f"batch order seed {order_seed}: last epoch MSE {h[-1]:.5f}")
+print("identical:", finals[0] == finals[1])
+
+# %% [markdown]
+# They differ: each step now sees a random tenth of the data, so the gradient is a noisy
+# estimate, and the order of the batches changes the path. That is stochastic gradient
+# descent. (It also takes ten steps per epoch instead of one: 2,500 points in batches of
+# 250.)
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch03-one-unit
+#
+# Change the model and predict: give the library's `MLP` a single hidden unit
+# (`hidden=1`) and train it with Adam (learning rate 0.05, 400 epochs) for seeds 0, 1
+# and 2. Will its MSE end near the best straight line's {glue:text}`ch3_line_mse`, near the
+# floor {glue:text}`ch3_bayes_mse`, or in between? Think about what shapes
+# $w_2 \tanh(w_1 x + b_1) + b_2$ can take.
+# ```
+#
+# ```{solution-start} ex-ch03-one-unit
+# :class: dropdown
+# ```
+
+# %%
+one_unit = []
+for seed in range(3):
+    torch.manual_seed(seed)
+    one = MLP(1, 1, hidden=1)
+    fit(one, x_train, t_train, epochs=400, lr=0.05)
+    with torch.no_grad():
+        one_unit.append(mse(one(x), t))
+one_unit = np.array(one_unit)
+print("per seed:", np.round(one_unit, 5).tolist())
+print(f"one hidden unit: MSE {one_unit.mean():.5f} +- {one_unit.std(ddof=1):.5f} (3 seeds)")
+print(f"straight line {line_mse:.5f}, floor {bayes_mse:.5f}")
+
+# %% [markdown]
+# Near the straight line, far above the floor. One tanh unit gives a monotone S-shaped
+# curve: at best a line with its ends bent, never $f$'s bump and dip, which need the curve
+# to rise, fall and rise again. Fitting the wiggle takes several units whose slopes add up.
+#
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
 #
 # - A one-hidden-layer tanh network, written with four tensors and autograd, fits the
 #   forward problem to within a hair of the Bayes-optimal MSE $0.2^2/12$.
 # - Minimising the MSE {eq}`eq-mse` is maximum likelihood under the Gaussian model
 #   {eq}`eq-gaussian-likelihood`, whatever the noise variance $s^2$. The Gaussian is an
 #   assumption, not a property of the data.
-# - SGD with momentum can sit on a shoulder, here the best straight line, for hundreds of
-#   epochs. How long depends on where training starts; Adam gets across sooner.
+# - Full-batch gradient descent with momentum (`torch.optim.SGD` given all the data at
+#   every step, so not stochastic at all) can sit on a shoulder, here the best straight
+#   line, for hundreds of epochs. How long depends on where training starts; Adam gets
+#   across sooner.
 # - `MLP` and `fit` from `mdn_src` do the same in two lines.
 #
 # Next, {ref}`ch-inverse` swaps the roles of $x$ and $t$. The same network, trained the

@@ -28,7 +28,8 @@
 # - train the same network to predict $x$ from $t$;
 # - see why a squared-error loss aims at the conditional mean $E[x \mid t]$, whatever the
 #   data look like;
-# - draw the exact conditional density $p(x \mid t)$ and its three branches;
+# - draw the exact conditional density $p(x \mid t)$, its three branches, and the (at
+#   most two) separate intervals they form;
 # - compare the network with the exact conditional mean and the Bayes-optimal MSE, and find
 #   that the MSE did its job: it answered the wrong question.
 
@@ -129,7 +130,26 @@ glue("ch4_t_lo", round(float(three.min()), 2), display=False)
 glue("ch4_t_hi", round(float(three.max()), 2), display=False)
 print(f"three branches for t in [{three.min():.2f}, {three.max():.2f}]")
 
-# %% mystnb={"figure": {"caption": "The network trained with MSE on the inverse problem (red), drawn over the swapped data: input t, target x.", "name": "fig-ch4-fit"}, "image": {"alt": "A scatter of points shaped like a sideways S, with three branches for t between about 0.3 and 0.7. A smooth red curve rises through the middle, cutting across the branches instead of following any of them."}}
+# %% [markdown]
+# Three branches are not three separate answers, though. Where the noise band
+# $|f(x) - t| < 0.1$ covers a turning point of $f$, the branches on either side of it meet
+# there and form one interval of $x$. {py:func}`oracle.support_intervals
+# <mdn_src.oracle.support_intervals>` merges them, and `oracle.interval_count` counts the
+# disjoint intervals that are left; on a dense grid of $t$:
+
+# %%
+t_dense = np.linspace(-0.1, 1.1, 120_001)[1:-1]  # open ends: no x reaches t = -0.1 or 1.1
+n_intervals = oracle.interval_count(t_dense)
+print("t values with 1, 2, 3 disjoint intervals:", np.bincount(n_intervals, minlength=4)[1:])
+two = t_dense[n_intervals == 2]
+one_mid = t_dense[(n_intervals == 1) & (t_dense > two.min()) & (t_dense < two.max())]
+for key, value in [("two_lo", two.min()), ("two_hi", two.max()),
+                   ("one_lo", one_mid.min()), ("one_hi", one_mid.max())]:  # fmt: skip
+    glue(f"ch4_{key}", round(float(value), 3), display=False)
+print(f"two intervals for t in ({two.min():.3f}, {one_mid.min():.3f})"
+      f" and ({one_mid.max():.3f}, {two.max():.3f}); one interval in between")  # fmt: skip
+
+# %% mystnb={"figure": {"caption": "The network trained with MSE on the inverse problem (solid), drawn over the swapped data (circles): input $t$, target $x$.", "name": "fig-ch4-fit"}, "image": {"alt": "A scatter of points shaped like a sideways S, with three branches for t between about 0.3 and 0.7. A smooth solid curve rises through the middle, cutting across the branches instead of following any of them."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_curve(ax, t_grid, x_pred, label="network $y(t, \\mathbf{w})$")
@@ -138,9 +158,13 @@ plt.show()
 
 # %% [markdown]
 # {numref}`fig-ch4-fit` is the failure. For $t$ between {glue:text}`ch4_t_lo` and
-# {glue:text}`ch4_t_hi` the data split into three branches: three different values of $x$ produce the same $t$. The network does not
-# follow any of them. It draws one smooth curve through the middle, often through places
-# where there are no data at all. Training longer, or with another optimiser, will not fix
+# {glue:text}`ch4_t_hi` the data split into three branches: values of $x$ on three pieces of
+# $f$ produce the same $t$. As computed above, two of them always touch where $f$ turns, so
+# the possible $x$ form two separate intervals (for $t$ from {glue:text}`ch4_two_lo` to
+# {glue:text}`ch4_one_lo`, and from {glue:text}`ch4_one_hi` to {glue:text}`ch4_two_hi`), or a
+# single one (in the narrow range between, where the band covers both turning points),
+# never three. The network follows none of the branches. It draws one smooth curve through
+# the middle, often through places where there are no data at all. Training longer, or with another optimiser, will not fix
 # this: as the next section shows, this curve is close to the best a squared-error loss can
 # give.
 #
@@ -151,9 +175,11 @@ plt.show()
 # into two parts (PRML eqs. 1.87–1.90, with our names) {cite:p}`bishop2006prml`:
 #
 # $$
-# E\big[(y(t) - x)^2\big]
-#   = \int \big(y(t) - E[x \mid t]\big)^2 \, p(t) \, \mathrm{d}t
-#   + \int \operatorname{var}[x \mid t] \, p(t) \, \mathrm{d}t .
+# \begin{aligned}
+# &E\big[(y(t) - x)^2\big] \\
+# &\quad = \int \big(y(t) - E[x \mid t]\big)^2 \, p(t) \, \mathrm{d}t \\
+# &\qquad + \int \operatorname{var}[x \mid t] \, p(t) \, \mathrm{d}t .
+# \end{aligned}
 # $$ (eq-mse-decomposition)
 #
 # The cross term vanishes because $x - E[x \mid t]$ averages to zero at every $t$. The second
@@ -171,7 +197,8 @@ plt.show()
 #
 # For the toy problem everything is exact (`mdn_src/oracle.py`). Because $x$ is uniform on
 # $[0, 1]$ and the noise is uniform, $p(x \mid t)$ is uniform on the set of $x$ with
-# $|f(x) - t| < 0.1$: one interval for small or large $t$, three intervals in between.
+# $|f(x) - t| < 0.1$: one branch for small or large $t$, three branches in between, which
+# form two separate intervals or, near $t = 0.5$, one.
 # {numref}`fig-ch4-density` draws it, together with its mean {eq}`eq-conditional-mean`
 # ({py:func}`~mdn_src.plotting.plot_density` in `mdn_src/plotting.py` draws the colour map).
 
@@ -181,7 +208,7 @@ density = oracle.inverse_density(x_axis.reshape(1, -1), t_grid)  # [2500, 401]: 
 exact_mean = oracle.conditional_mean(t_grid, inverse=True)  # [2500, 1]
 print(density.shape, exact_mean.shape)
 
-# %% mystnb={"figure": {"caption": "The exact conditional density p(x | t) (colour, on the logarithmic scale that every density map in the book shares; darker is higher) and its mean E[x | t] (dashed), the answer an MSE-trained network aims for.", "name": "fig-ch4-density"}, "image": {"alt": "A colour map over t (horizontal) and x (vertical). A single band runs up from the lower left, splits into three bands between t of about 0.3 and 0.7, and joins again into one band towards the upper right. A dashed curve follows the single band, then jumps to the middle and wanders between the three bands before jumping up to the last band."}}
+# %% mystnb={"figure": {"caption": "The exact conditional density $p(x \\mid t)$ (colour, on the logarithmic scale that every density map in the book shares; darker is higher) and its mean $E[x \\mid t]$ (dashed), the answer an MSE-trained network aims for.", "name": "fig-ch4-density"}, "image": {"alt": "A colour map over t (horizontal) and x (vertical). A single band runs up from the lower left, folds back into a sideways S with three branches between t of about 0.3 and 0.7, the neighbouring branches touching where the S turns, and continues as one band towards the upper right. A dashed curve follows the single band, then jumps to the middle and wanders between the three bands before jumping up to the last band."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_density(ax, t_grid, x_axis, density)  # density[i, o] at (t_i, x_o)
 plotting.plot_curve(ax, t_grid, exact_mean, label="exact $E[x \\mid t]$", kind="exact", style="--")
@@ -203,7 +230,7 @@ off = oracle.inverse_density(mean_at_train, t_train) == 0  # p(E[x | t] | t) = 0
 glue("ch4_mean_off_pct", round(100 * float(off.mean()), 1), display=False)
 print(f"{100 * off.mean():.1f}% of training inputs: E[x | t] lies where p(x | t) = 0")
 
-# %% mystnb={"figure": {"caption": "The network trained with MSE (red) and the exact conditional mean E[x | t] (dark blue, dashed) over the swapped data.", "name": "fig-ch4-mean"}, "image": {"alt": "The sideways-S scatter of the inverse problem with two curves through the middle: a dashed dark blue curve with two sharp jumps, and a smooth red curve that follows it closely, rounding off the jumps."}}
+# %% mystnb={"figure": {"caption": "The network trained with MSE (solid) and the exact conditional mean $E[x \\mid t]$ (dashed) over the swapped data (circles).", "name": "fig-ch4-mean"}, "image": {"alt": "The sideways-S scatter of the inverse problem with two curves through the middle: a dashed curve, the exact mean, with two sharp jumps, and a smooth solid curve, the network, that follows it closely, rounding off the jumps."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_curve(ax, t_grid, x_pred, label="network $y(t, \\mathbf{w})$")
@@ -275,18 +302,130 @@ plt.show()
 # $p(x \mid t)$ has several branches, the average is a compromise that is often not a
 # plausible answer at all. In the language of {ref}`ch-mse`, the model assumed a single
 # Gaussian {eq}`eq-gaussian-likelihood` around one value, and no choice of that value can
-# describe three separate branches.
+# describe two separate intervals of answers.
 #
-# ## What we learned
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch04-mean-by-hand
+#
+# At $t = 0.35$, $p(x \mid t)$ is uniform on two intervals (`oracle.support_intervals(0.35)`
+# gives their ends). Compute $E[x \mid t]$ by hand from the ends: the mean of a uniform
+# density on a union of intervals is the average of their midpoints, weighted by their
+# lengths. Is the exact density at that mean zero or positive?
+# ```
+#
+# ```{solution-start} ex-ch04-mean-by-hand
+# :class: dropdown
+# ```
+
+# %%
+left, right = oracle.support_intervals(0.35)
+n = int(np.isfinite(left).sum())
+lengths, mids = right[:n] - left[:n], (left[:n] + right[:n]) / 2
+for a, b in zip(left[:n], right[:n], strict=True):
+    print(f"interval [{a:.4f}, {b:.4f}]")
+by_hand = float((lengths * mids).sum() / lengths.sum())
+print(f"by hand {by_hand:.4f}, oracle {oracle.conditional_mean(0.35, inverse=True):.4f}")
+print(f"p(E[x | t] | t) = {oracle.inverse_density(by_hand, 0.35):.3f}")
+
+# %% [markdown]
+# The mean falls in the gap between the two intervals, where the density is zero: an $x$
+# that cannot produce $t = 0.35$.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch04-where-off
+#
+# For {glue:text}`ch4_mean_off_pct`% of the training inputs $E[x \mid t]$ lies where
+# $p(x \mid t) = 0$. Predict, then check with `oracle.interval_count(t_train)`: do all of
+# those inputs have a support split into two intervals? And what fraction of all the
+# training inputs have a split support?
+# ```
+#
+# ```{solution-start} ex-ch04-where-off
+# :class: dropdown
+# ```
+
+# %%
+split = oracle.interval_count(t_train) == 2  # [2500, 1]
+print(f"training inputs with two intervals: {100 * split.mean():.1f}%")
+print(f"mean off the support: {100 * off.mean():.1f}%, all of them split: {bool(split[off].all())}")
+print(f"split inputs whose mean is still on the support: {100 * (split & ~off).mean():.1f}%")
+
+# %% [markdown]
+# Yes: a single interval contains its own mean, so the mean can only miss where there is
+# a gap. The converse fails: where one interval is much longer than the other, the mean
+# stays inside the longer one.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch04-bins
+#
+# Change the model and predict. The most flexible regressor of all cuts the range of $t$
+# into $B$ equal bins and predicts, in each bin, the average $x$ of the training points
+# that fall in it. Try $B$ = 5, 50 and 1,000 bins, each fitted to three training sets
+# (`make_toy_data(2500, seed=s)` for $s$ = 0, 2, 3) and scored on the 20,000 held-out
+# points of `seed=1`. Before running it: which $B$ scores best on held-out data, can any
+# of them go below the Bayes-optimal {glue:text}`ch4_bayes_mse`, and what happens on the
+# training data?
+# ```
+#
+# ```{solution-start} ex-ch04-bins
+# :class: dropdown
+# ```
+
+# %%
+t_test, x_test = make_toy_data(20_000, seed=1, inverse=True)
+
+
+def bin_regressor(t_fit, x_fit, n_bins):
+    """Average x per equal bin of t over [-0.1, 1.1]: predict(t) -> [N, 1]."""
+    edges = np.linspace(-0.1, 1.1, n_bins + 1)
+    which = np.clip(np.digitize(t_fit[:, 0], edges) - 1, 0, n_bins - 1)
+    sums = np.bincount(which, weights=x_fit[:, 0], minlength=n_bins)
+    counts = np.bincount(which, minlength=n_bins)
+    means = np.where(counts > 0, sums / np.maximum(counts, 1), x_fit.mean())
+    return lambda t_new: means[np.clip(np.digitize(t_new[:, 0], edges) - 1, 0, n_bins - 1)][:, None]
+
+
+for n_bins in (5, 50, 1000):
+    train_err, test_err = [], []
+    for seed in (0, 2, 3):
+        t_fit, x_fit = make_toy_data(2500, seed=seed, inverse=True)
+        predict = bin_regressor(t_fit, x_fit, n_bins)
+        train_err.append(mse(predict(t_fit), x_fit))
+        test_err.append(mse(predict(t_test), x_test))
+    print(f"B = {n_bins:4d}: train {np.mean(train_err):.4f} +- {np.std(train_err, ddof=1):.4f}, "
+          f"held-out {np.mean(test_err):.4f} +- {np.std(test_err, ddof=1):.4f}")  # fmt: skip
+print(f"Bayes-optimal {bayes_mse:.4f}")
+
+# %% [markdown]
+# Five bins are too coarse to follow the jumps of $E[x \mid t]$, and 1,000 bins of
+# two or three points each memorise their points' noise: the lowest training error, the worst
+# held-out error. In between, 50 bins come close to the floor on held-out data, and none
+# goes below it there: the floor is the spread of $x$ across the branches, which no single
+# number per $t$ removes. Only on its own training points can a regressor go below it,
+# by fitting their noise.
+#
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
 #
 # - Swapping input and target turns a one-valued regression into a many-valued one: for
-#   $t$ between {glue:text}`ch4_t_lo` and {glue:text}`ch4_t_hi`, three separate ranges of
-#   $x$ fit.
+#   $t$ between {glue:text}`ch4_t_lo` and {glue:text}`ch4_t_hi`, $x$ on three branches of
+#   $f$ fits. Two of them always touch where $f$ turns, so the answers form two separate
+#   intervals of $x$ (or, near $t = 0.5$, one), never three.
 # - Whatever the data, minimising the MSE aims at the conditional mean $E[x \mid t]$
 #   {eq}`eq-conditional-mean` (PRML 1.89), and the best it can reach is the average
 #   conditional variance {eq}`eq-mse-decomposition`.
 # - The network gets close to both. The failure is not in training but in the question: a
-#   mean over three branches falls between them, often where no data can lie.
+#   mean over separate intervals falls between them, often where no data can lie.
 #
 # What we need is a network that outputs a whole *distribution* $p(x \mid t)$, one able to
 # put mass on several branches at once. A mixture of Gaussians whose mixing coefficients,

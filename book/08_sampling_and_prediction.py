@@ -24,16 +24,20 @@
 #
 # The MDN of {ref}`ch-mdn` answers every input $t$ with a whole density $p(x \mid t)$. A
 # density is the complete answer, but most uses want something smaller: one number, a few
-# candidates, or a bag of plausible values. This chapter extracts each of them.
+# candidates, a measure of spread, or a bag of plausible values. This chapter extracts each
+# of them, and holds each against the exact answer.
 #
 # **In this chapter** you will learn:
 #
+# - how the mixing coefficients $\pi_k(t)$ switch components on and off along $t$, and
+#   what a slice $p(x \mid t)$ at one input is made of;
 # - the approximate conditional mode (the mean of the most probable component), and how to
 #   find the true modes of a mixture by a fixed-point iteration;
-# - how to read the $K$ component means, and how the picture changes with $K$;
+# - how many modes the exact density has, and how often the MDN's count agrees;
 # - how to draw samples from an MDN, for every input at once, without a Python loop;
 # - that the mixture's mean is the conditional mean, the very quantity the least-squares
-#   network of {ref}`ch-inverse` learnt;
+#   network of {ref}`ch-inverse` learnt, and that its variance follows the exact,
+#   input-dependent spread;
 # - what each of these predictions is good for.
 
 # %% tags=["remove-cell"]
@@ -53,51 +57,99 @@ from myst_nb import glue
 
 from mdn_src import (
     MDN,
+    MixtureParameters,
     approximate_mode,
     conditional_modes,
     fit_cached,
     make_toy_data,
-    mean_nll,
     mixture_mean,
+    mixture_variance,
     mse,
     oracle,
     plotting,
     sample,
     test_grid,
+    toy_curve,
 )
 
 torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
 x_train, t_train = make_toy_data(2500, seed=0)
 print(x_train.shape, t_train.shape, x_train.dtype)
 
+
+def mean_sd(values, digits: int) -> str:
+    """'mean ± sd' over seeds (sd with ddof=1), rounded for prose."""
+    values = np.asarray(values, dtype=np.float64)
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
+
 # %% [markdown]
-# ## The trained model, again
+# ## The trained models, again
 #
-# We need the MDN of {ref}`ch-mdn`. The same seed, architecture, data and training settings
-# make `fit_cached` find the weights that chapter stored and load them (if this chapter runs
-# first, it trains them, to the same last bit: training is deterministic on one CPU thread).
-# Its final training loss is the one printed in {ref}`ch-mdn`. As there, the network's input
-# is $t$ and its target is $x$.
+# We need the MDNs of {ref}`ch-mdn`: the network of the original post ($K = 30$ components,
+# 50 hidden units) trained from three seeds. The same seeds, architecture, data and training
+# settings make `fit_cached` find the weights that chapter stored and load them (if this
+# chapter runs first, it trains them, to the same last bit: training is deterministic on one
+# CPU thread). Training is chaotic, so every number below that depends on it is a mean ±
+# standard deviation over the three runs; the figures show one run, seed 0. As in
+# {ref}`ch-mdn`, the network's input is $t$ and its target is $x$.
 
 # %%
-torch.manual_seed(0)
-mdn = MDN(1, 1, n_components=30, hidden=50)
-history = fit_cached(mdn, t_train, x_train, name="ch6-mdn", epochs=3000, lr=0.008)
-print(f"final training NLL {history[-1]:.4f}")
+SEEDS = (0, 1, 2)  # seed 0 is the model shown in the figures
+models = {}
+for seed in SEEDS:
+    torch.manual_seed(seed)
+    models[seed] = MDN(1, 1, n_components=30, hidden=50)
+    history = fit_cached(
+        models[seed], t_train, x_train, name=f"ch7-mdn-seed{seed}", epochs=3000, lr=0.008
+    )
+    print(f"seed {seed}: final training NLL {history[-1]:.4f}")
+mdn = models[0]
 
 # %% [markdown]
-# We ask it for the mixture at 2,500 evenly spaced inputs covering the whole range of $t$,
-# $[-0.1, 1.1]$, and cut the result from the autograd graph: from now on we only read it.
+# We ask each model for its mixture at 2,500 evenly spaced inputs covering the whole range
+# of $t$, $[-0.1, 1.1]$, and cut the result from the autograd graph: from now on we only
+# read it.
 
 # %%
-t_grid = test_grid(2500, inverse=True)
-params = mdn.mixture_parameters(t_grid).detach()
+t_grid = test_grid(2500, inverse=True)  # [2500, 1]
+grid_params = {seed: m.mixture_parameters(t_grid).detach() for seed, m in models.items()}
+params = grid_params[0]  # seed 0, for the figures
 print("pi", tuple(params.pi.shape), "mu", tuple(params.mu.shape))
 
 # %% [markdown]
 # All the functions of this chapter live in `mdn_src/predict.py` ({doc}`reference
 # <api/predict>`). They take these {py:class}`~mdn_src.mixture.MixtureParameters` and work on all
 # 2,500 inputs at once.
+#
+# ## Which components carry weight
+#
+# Before extracting anything, we look at how the network uses its 30 components. PRML
+# (Fig. 5.21a) plots the mixing coefficients $\pi_k(t)$ against $t$; with 30 components we
+# draw thick only those whose $\pi_k$ reaches 0.01 somewhere on the grid, and the rest as
+# faint lines.
+
+# %% mystnb={"figure": {"caption": "The mixing coefficients $\\pi_k(t)$ of one run (seed 0) against $t$. Each component whose $\\pi_k$ reaches 0.01 somewhere is a thick line with a colour and line style of its own, labelled with its index $k$; the other components are faint thin lines near zero.", "name": "fig-ch08-pi"}, "image": {"alt": "Four thick curves between 0 and 1: one starts near 1 at small t and falls to 0 around t = 0.5, one rises from 0 to near 1 at large t, and two peaked curves reach about 0.8 just below and just above t = 0.5; all other lines lie flat at zero."}}
+fig, ax = plotting.new_axes("$t$", r"$\pi_k(t)$")
+major = plotting.plot_mixing_coefficients(ax, t_grid, params, threshold=0.01)
+plotting.finish(ax)
+plt.show()
+
+# %%
+used = [int((p.pi.max(0).values >= 0.01).sum()) for p in grid_params.values()]
+glue("ch08_used_components", ", ".join(map(str, used)), display=False)
+glue("ch08_used_seed0", used[0], display=False)
+print("components with pi >= 0.01 somewhere, per seed:", used)
+
+# %% [markdown]
+# Only {glue:text}`ch08_used_seed0` of the 30 components in {numref}`fig-ch08-pi` ever get
+# a mixing coefficient of 0.01 or more (in the three runs: {glue:text}`ch08_used_components`);
+# the others are switched off at every $t$. In this run, one component has $\pi_k$ near 1
+# at small $t$ and fades out towards the middle of the range, another rises to near 1 at
+# large $t$, and two more rise and fall in between, one peaking on each side of the middle.
+# {numref}`fig-ch08-means` and {numref}`fig-ch08-slices` below show what each of them
+# carries. How many components a problem needs, measured over seeds rather than read off
+# one run, is the subject of {ref}`ch-k-calibration`.
 #
 # ## One answer: the approximate mode
 #
@@ -111,7 +163,7 @@ print("pi", tuple(params.pi.shape), "mu", tuple(params.mu.shape))
 approx = approximate_mode(params)  # [N, D]
 print(tuple(approx.shape))
 
-# %% mystnb={"figure": {"caption": "The approximate conditional mode, the mean of the most probable component, at each of 2,500 values of t, over the training data.", "name": "fig-ch7-approx-mode"}, "image": {"alt": "Red dots over the S-shaped cloud of training points; they follow one branch at a time, in pieces that jump from branch to branch in the middle range of t."}}
+# %% mystnb={"figure": {"caption": "The approximate conditional mode, the mean of the most probable component, at each of 2,500 values of t (dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-approx-mode"}, "image": {"alt": "Dots over the S-shaped cloud of training points; they follow one branch at a time, in pieces that jump from branch to branch in the middle range of t."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_points(ax, t_grid, approx, "mean of the most probable component", alpha=0.8)
@@ -119,9 +171,9 @@ plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# {numref}`fig-ch7-approx-mode` shows a prediction that always sits on the data, unlike the
-# least-squares curve of {ref}`ch-inverse`. Where three branches coexist, it follows one of
-# them and jumps to another when a different component becomes the most probable. Those
+# {numref}`fig-ch08-approx-mode` shows a prediction that always sits on the data, unlike
+# the least-squares curve of {ref}`ch-inverse`. Where three branches coexist, it follows one
+# of them and jumps to another when a different component becomes the most probable. Those
 # jumps are not a bug: any single-valued answer to a multi-valued question has to choose.
 #
 # ## The true modes
@@ -133,9 +185,15 @@ plt.show()
 # result to zero gives
 #
 # $$
-# \sum_k \pi_k \mathcal{N}(x \mid \mu_k, \sigma_k^2)\, \frac{\mu_k - x}{\sigma_k^2} = 0
-# \quad\Longleftrightarrow\quad
-# x = \frac{\sum_k \gamma_k(x)\, \mu_k / \sigma_k^2}{\sum_k \gamma_k(x) / \sigma_k^2},
+# \sum_k \pi_k \mathcal{N}(x \mid \mu_k, \sigma_k^2)\,
+# \frac{\mu_k - x}{\sigma_k^2} = 0,
+# $$
+#
+# which, divided by the density at $x$ and rearranged, reads
+#
+# $$
+# x = \frac{\sum_k \gamma_k(x)\, \mu_k / \sigma_k^2}
+#          {\sum_k \gamma_k(x) / \sigma_k^2},
 # $$
 #
 # where $\gamma_k(x)$ are the responsibilities of {eq}`eq-responsibility`, evaluated at the
@@ -147,91 +205,141 @@ plt.show()
 # one ascent from every component mean is the way to look for all of them
 # {cite:p}`carreira2000modes`.
 #
-# `conditional_modes` runs all $2{,}500 \times 30$ ascents at once. It uses this step where
-# the density curves the wrong way for Newton's method, and a Newton step near a peak (which
-# converges in a few steps where mean-shift crawls), stops an ascent when its next step
-# would be tiny compared with the components' widths, and then checks every end point: it
-# counts as a mode only if the density falls on both sides of it. Ascents that end within
-# 1% of a width of each other are one mode, and in one dimension a walk along the line
-# between neighbouring modes makes sure no bump between them was missed. It reports every
-# local maximum, including tiny bumps far from the data; `significant` keeps those at least
-# 5% as high as the highest one.
+# `conditional_modes` runs all these ascents at once. It uses this step where the density
+# curves the wrong way for Newton's method, and a Newton step near a peak (which converges
+# in a few steps where mean-shift crawls), stops an ascent when its next step would be tiny
+# compared with the components' widths, and then checks every end point: it counts as a
+# mode only if the density falls on both sides of it. Ascents that end within 1% of a width
+# of each other are one mode, and in one dimension a walk along the line between
+# neighbouring modes makes sure no bump between them was missed. It reports every local
+# maximum, including tiny bumps far from the data; `significant` keeps those at least 5% as
+# high as the highest one.
+#
+# The search costs far more than one `argmax`, so we run it at every 10th input of the
+# grid, 250 values of $t$, for each of the three models.
 
 # %%
-modes = conditional_modes(params)
-keep = modes.significant(0.05)  # [N, K], True for each distinct, significant mode
-t_of_mode = np.repeat(t_grid, params.mu.shape[1], axis=1)  # the input of each ascent, [N, K]
-n_modes = keep.sum(-1).numpy()
-print("grid points with 1, 2, 3, ... significant modes:", np.bincount(n_modes)[1:].tolist())
+t_coarse = t_grid[::10]  # [250, 1]
+coarse_params = {seed: p.map(lambda v: v[::10]) for seed, p in grid_params.items()}
+modes = {seed: conditional_modes(p) for seed, p in coarse_params.items()}
+n_modes = {seed: m.significant(0.05).sum(-1).numpy() for seed, m in modes.items()}  # [250]
+for seed in SEEDS:
+    print(f"seed {seed}: inputs with 1, 2, 3 significant modes:", np.bincount(n_modes[seed])[1:])
 
-# %% mystnb={"figure": {"caption": "The modes of the MDN's density at each value of t, found by ascents from every component mean: every mode at least 5% as high as the highest (orange), and the highest mode (red).", "name": "fig-ch7-modes"}, "image": {"alt": "Over the S-shaped training data, orange dots trace all three branches in the middle range of t, sometimes two dots per branch; red dots mark the highest mode and follow one branch at a time."}}
+# %% mystnb={"figure": {"caption": "The modes of the MDN's density at 250 values of t, found by ascents from every component mean, over the training data (hollow circles); one run (seed 0). Small dots in the other role's colour: every mode at least 5% as high as the highest; larger dots in the model's colour: the highest mode.", "name": "fig-ch08-modes"}, "image": {"alt": "Over the S-shaped training data, small dots follow the lower branch up to the middle of the range of t and the upper branch from there; two more tracks cross the middle range, one high, from well before the upper branch begins, and one low, running on well after the lower branch ends. Larger dots mark the highest mode, which switches from the lower to the upper branch in the middle."}}
+keep = modes[0].significant(0.05)  # [250, C], True for each distinct, significant mode
+t_of_mode = np.repeat(t_coarse, keep.shape[1], axis=1)  # the input of each entry, [250, C]
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
-plotting.plot_points(ax, t_of_mode[keep], modes.location[..., 0][keep], "modes", "other")
-plotting.plot_points(ax, t_grid, modes.highest, "highest mode", alpha=0.8)
+plotting.plot_points(ax, t_of_mode[keep], modes[0].location[..., 0][keep], "modes", "other")
+plotting.plot_points(ax, t_coarse, modes[0].highest, "highest mode", alpha=0.8)
 plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# How many modes should there be? The oracle knows how many branches of $f$ can produce
-# each $t$ (`oracle.branch_count` counts them; where two branches touch, their pieces of $x$
-# join into one interval, so this is an upper bound on the separate intervals); we compare.
-
-# %%
-n_branches = oracle.branch_count(t_grid[:, 0])  # branches of f that reach each t, [N]
-match = float(np.mean(n_modes == n_branches))
-glue("ch7_modes_match_pct", round(100 * match, 1), display=False)
-print(f"{100 * match:.1f}% of the grid points have one significant mode per branch")
-
-# %% [markdown]
-# The true conditional density is uniform on each of its one to three intervals, so there
-# the "mode" is a whole interval. The MDN builds each flat interval from a few Gaussians,
-# whose sum has gentle ripples on top; each ripple is a mode. So
-# {numref}`fig-ch7-modes` shows the branches, sometimes with two modes on one branch, and
-# the number of significant modes equals the number of branches that can produce $t$ at
-# {glue:text}`ch7_modes_match_pct`% of the grid points (in this one trained model). The *highest* mode is decided by
-# those ripples, since the true density is equally high on every branch.
+# ## How many modes should there be?
 #
-# Where does the shortcut differ from the highest mode? We count the grid points where
-# they are more than 0.02 apart.
+# The exact $p(x \mid t)$ is uniform on the set $S_t$ of all $x$ whose curve value lies
+# within 0.1 of $t$. Up to three branches of $f$ (its three monotone pieces) reach a given
+# $t$, but they do not give three separate intervals: two neighbouring branches meet at the
+# turning point of $f$ between them, and where that turning point itself lies within 0.1 of
+# $t$ their two pieces of $S_t$ touch and form one interval. `oracle.interval_count` counts
+# the disjoint intervals; `oracle.branch_count` counts the branches.
 
 # %%
-gap = (approx - modes.highest).abs()[:, 0].numpy()
-differ = gap > 0.02  # [N]
-t_differ = t_grid[differ, 0]  # the inputs where they differ
-glue("ch7_approx_differs_pct", round(100 * float(differ.mean()), 1), display=False)
-glue("ch7_differ_t_lo", round(float(t_differ.min()), 2), display=False)
-glue("ch7_differ_t_hi", round(float(t_differ.max()), 2), display=False)
-print(f"{100 * differ.mean():.1f}% of the grid points")
-print(f"all with t in [{t_differ.min():.2f}, {t_differ.max():.2f}]")
+t_c = t_coarse[:, 0]
+n_intervals = oracle.interval_count(t_c)  # [250]
+n_branches = oracle.branch_count(t_c)
+f_max, f_min = toy_curve(np.array([oracle.MONOTONE_PIECES[0][1], oracle.MONOTONE_PIECES[1][1]]))
+glue("ch08_f_max", round(float(f_max), 2), display=False)  # f's local maximum
+glue("ch08_f_min", round(float(f_min), 2), display=False)  # and minimum
+glue("ch08_one_lo", round(float(f_max - 0.1), 3), display=False)  # both turning points
+glue("ch08_one_hi", round(float(f_min + 0.1), 3), display=False)  # within 0.1 of t
+reach = n_intervals > 0  # the t that some x can produce (all but the grid's end points)
+print("largest number of disjoint intervals:", n_intervals.max())
+print(
+    "three branches but one interval at t =",
+    np.round(t_c[(n_branches == 3) & (n_intervals == 1)], 3),
+)
 
 # %% [markdown]
-# At {glue:text}`ch7_approx_differs_pct`% of the grid points the two disagree, all of them
-# with $t$ between {glue:text}`ch7_differ_t_lo` and {glue:text}`ch7_differ_t_hi`. That lies
-# inside the range where the true density has three branches, which the oracle's intervals
-# give us:
+# Never more than two intervals. The local maximum of $f$ is {glue:text}`ch08_f_max` and
+# its local minimum {glue:text}`ch08_f_min`; the middle branch runs between them, so it
+# reaches $t$ only when one of these turning values lies within 0.1 of $t$, and then its
+# piece of $S_t$ joins the piece beyond that turning point. Three branches therefore make
+# two intervals, or one, for $t$ between {glue:text}`ch08_one_lo` and
+# {glue:text}`ch08_one_hi`, where both turning values are within 0.1. On each interval the
+# exact density is flat, so its **modes are these intervals**, each a plateau: one or two
+# per $t$, never three. That is the count the MDN's modes should match. We compare, at the
+# inputs that some $x$ can produce, for each run.
 
 # %%
-three = t_grid[n_branches == 3, 0]  # the t that three branches of f can produce
-glue("ch7_t_lo", round(float(three.min()), 2), display=False)
-glue("ch7_t_hi", round(float(three.max()), 2), display=False)
-print(f"three branches for t in [{three.min():.2f}, {three.max():.2f}]")
-contained = three.min() <= t_differ.min() and t_differ.max() <= three.max()
-print("every disagreement inside this range:", bool(contained))
+match, fewer, outside = [], 0, []
+three = oracle.branch_count(t_grid[:, 0]) == 3  # three branches: t between the two folds
+t_lo, t_hi = t_grid[three, 0].min(), t_grid[three, 0].max()
+for seed in SEEDS:
+    n, e = n_modes[seed][reach], n_intervals[reach]
+    match.append(100 * np.mean(n == e))
+    fewer += int(np.sum(n < e))  # inputs where the MDN has fewer modes than intervals
+    t_off = t_c[reach][n != e]
+    outside.append(100 * np.mean((t_off < t_lo) | (t_off > t_hi)))
+glue("ch08_modes_match_pct", mean_sd(match, 1), display=False)
+glue("ch08_fewer", fewer, display=False)
+glue("ch08_n_compared", 3 * int(reach.sum()), display=False)
+glue("ch08_outside_pct", ", ".join(f"{v:.0f}" for v in outside), display=False)
+glue("ch08_t_lo", round(float(t_lo), 2), display=False)
+glue("ch08_t_hi", round(float(t_hi), 2), display=False)
+print(f"one significant mode per interval: {mean_sd(match, 1)}% of the inputs")
+print(f"inputs with fewer modes than intervals, all runs: {fewer} of {3 * reach.sum()}")
+print("of the disagreements, outside the three-branch range (%):", np.round(outside).tolist())
 
 # %% [markdown]
-# Between {glue:text}`ch7_t_lo` and {glue:text}`ch7_t_hi` several components overlap, and
-# there the shortcut can pick a component that is not the highest peak. Elsewhere, the most
+# The number of significant modes equals the number of intervals at
+# {glue:text}`ch08_modes_match_pct`% of the inputs (mean ± sd over the three runs). Where
+# they disagree, the MDN has *more* modes than the exact density: it has fewer at
+# {glue:text}`ch08_fewer` of the {glue:text}`ch08_n_compared` inputs of the three runs.
+# The extra modes come in two kinds, visible in {numref}`fig-ch08-modes`. First, between
+# the folds the MDN can put two modes on one exact interval: on the single interval of the
+# narrow middle range, the components that carried separate intervals on either side stay
+# separate peaks, and in some runs a long interval gets two peaks from two components side
+# by side. Second, a new interval appears abruptly at the fold $t =$
+# {glue:text}`ch08_t_lo` (and one vanishes at $t =$ {glue:text}`ch08_t_hi`), far from the
+# others; the network's outputs change smoothly with $t$, so the component that carries the
+# new branch fades in over a range of $t$ and leaves a small but significant bump where
+# the exact density has nothing yet. How much of each kind differs between runs: the share
+# of the disagreements outside the three-branch range, that is of this second kind, is
+# {glue:text}`ch08_outside_pct`% in the three runs. The *highest* mode is decided by those
+# ripples and bumps, since the true density is equally high on every interval.
+#
+# Where does the shortcut differ from the highest mode? We count the inputs where they are
+# more than 0.02 apart.
+
+# %%
+differ_pct, inside = [], []
+for seed in SEEDS:
+    gap = (approximate_mode(coarse_params[seed]) - modes[seed].highest).abs()[:, 0].numpy()
+    differ = gap > 0.02  # [250]
+    differ_pct.append(100 * differ.mean())
+    inside.append(bool(np.all((t_c[differ] >= t_lo) & (t_c[differ] <= t_hi))))
+glue("ch08_approx_differs_pct", mean_sd(differ_pct, 1), display=False)
+print(f"shortcut and highest mode differ at {mean_sd(differ_pct, 1)}% of the inputs")
+print("in every run, all of them between the two folds:", all(inside))
+
+# %% [markdown]
+# At {glue:text}`ch08_approx_differs_pct`% of the inputs the two disagree, and in each of
+# the three runs all of them lie between the folds, $t \in [$
+# {glue:text}`ch08_t_lo`, {glue:text}`ch08_t_hi` $]$, where several components overlap and
+# the shortcut can pick a component that is not the highest peak. Elsewhere, the most
 # probable component's mean is the mode to within 0.02, and it costs one `argmax`.
 #
 # ## All the components
 #
 # The modes summarise the density; the component means show how the MDN built it. The post
-# plotted all $K$ means at every input; we also draw each mean with a size proportional to
-# its $\pi_k$, so that a component the network has switched off at that $t$ disappears.
+# plotted all $K$ means at every input; we draw each mean with a size proportional to its
+# $\pi_k$, so that a component the network has switched off at that $t$ disappears.
 # `plot_component_means` in `mdn_src/plotting.py` does this at every 10th grid input.
 
-# %% mystnb={"figure": {"caption": "The means of all K = 30 components at 250 values of t, each drawn with an area proportional to its mixing coefficient, over the training data.", "name": "fig-ch7-means-30"}, "image": {"alt": "Over the S-shaped training data, thick red dotted bands follow the outer branches and two thinner parallel bands follow the middle branch; faint thin lines extend beyond the data where components fade out."}}
+# %% mystnb={"figure": {"caption": "The means of all K = 30 components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, thick dotted bands follow the outer branches and two thinner parallel bands follow the middle branch; faint thin lines extend beyond the data where components fade out."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_component_means(
@@ -242,134 +350,187 @@ plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# {numref}`fig-ch7-means-30` shows that the network has not used its 30 components
-# equally. Only {glue:text}`ch7_used_components` of them ever get a mixing coefficient above
-# 1% anywhere on the grid; the others are switched off everywhere, and their means (far
-# outside the plotted range, and drawn with zero size) tell nothing. Drawn at equal size, as
-# in the post, those idle means make a tangle of lines. Each outer branch is carried by one
-# main component whose mean slides along it as $t$ changes and which fades out where its
-# branch ends; the middle branch is covered by two components side by side, which is how a
-# sum of Gaussians builds a flatter top for its box.
+# Drawn at equal size, as in the post, the means of the idle components make a tangle of
+# lines; weighted by $\pi_k$, {numref}`fig-ch08-means` shows only the
+# {glue:text}`ch08_used_seed0` components of {numref}`fig-ch08-pi`. Each outer branch is
+# carried by one component whose mean slides along it as $t$ changes and which fades out
+# where its branch ends. The other two follow the intervals of $S_t$, not the branches:
+# below the middle of the range, the middle branch and the upper one form one long
+# interval, and one component sits on it; above the middle, the middle branch and the lower
+# one do, and the fourth component sits there. Each of the two appears, with a small
+# weight, well before the fold at which its interval begins: those are the extra modes
+# outside the three-branch range in {numref}`fig-ch08-modes`.
+#
+# ## One input at a time: slices of the density
+#
+# The figures so far show the mixture along $t$. At a single input, $p(x \mid t)$ is a
+# curve over $x$, and we can lay it over the exact one and see how the weighted components
+# $\pi_k \mathcal{N}(x \mid \mu_k, \sigma_k^2)$ add up to it. We take three inputs: one
+# reached by one branch only, one just before the fold at $t =$ {glue:text}`ch08_t_lo`, and
+# one between the folds where three branches make two intervals.
 
 # %%
-used = int((params.pi.max(0).values > 0.01).sum())
-glue("ch7_used_components", used, display=False)
-print(used, "of", params.pi.shape[1], "components get pi > 0.01 somewhere")
+t_slices = np.array([0.1, 0.28, 0.4], dtype=np.float32)
+x_slice = np.linspace(-0.15, 1.15, 521)
+exact_slices = oracle.inverse_density(x_slice[None, :], t_slices[:, None].astype(np.float64))
+slice_params = mdn.mixture_parameters(torch.from_numpy(t_slices[:, None])).detach()
+print("intervals:", oracle.interval_count(t_slices), "branches:", oracle.branch_count(t_slices))
+
+# %% mystnb={"figure": {"caption": "Slices $p(x \\mid t)$ at three inputs, one run (seed 0): the MDN's mixture density (solid, the model's colour), the weighted components $\\pi_k f_k(x)$ with $\\pi_k \\ge 0.01$ that add up to it (thin dash-dotted, the other role's colour), and the exact density (dashed).", "name": "fig-ch08-slices"}, "image": {"alt": "Three panels. At t = 0.1 one dashed box near x = 0.05 and a solid bump over it. At t = 0.28 one dashed box at small x, a solid bump over it and a small solid bump near x = 0.65 where the exact density is zero. At t = 0.4 two dashed boxes, a narrow one at small x and a wide one from about 0.4 to 0.8; the solid curve has a peak over the first and a wavy top over the second, made of several dash-dotted components."}}
+fig, axes, slice_density = plotting.plot_mixture_slices(
+    x_slice, slice_params, t_slices, exact=exact_slices, label="MDN (seed 0)"
+)
+plt.show()
 
 # %% [markdown]
+# At $t = 0.1$ ({numref}`fig-ch08-slices`, left) one component does the work, and a
+# Gaussian stands in for a box; a tiny bump far away on the upper branch is a component not
+# quite switched off (it matters for the variance: see the exercises). At $t = 0.4$ (right)
+# the exact density is two boxes, and the MDN puts one component on each: a narrow one on
+# the short interval, a wide one on the long interval that the middle and upper branches
+# make together. At $t = 0.28$ (middle), just before the fold, the exact density is still a
+# single box, but the component that will carry the new interval is already there with a
+# small weight: the bump of the second kind of extra mode, in this run.
+#
 # ## Many answers: sampling
 #
 # Sometimes no single value will do: a planner wants to consider every plausible $x$, or a
 # simulation must propagate the uncertainty further. Then we draw samples from
 # $p(x \mid t)$. A Gaussian mixture is sampled in two steps, *ancestral sampling*: pick a
 # component $k$ with probabilities $\pi_k$ (the latent variable of {eq}`eq-latent-prior`),
-# then draw $x$ from that component's Gaussian. We draw 10 samples for each of the 2,500
-# grid inputs.
+# then draw $x$ from that component's Gaussian.
+#
+# To hold the samples against the data, the inputs must be distributed like the data's.
+# The grid's inputs are not (it spaces $t$ evenly, while $p(t)$ is higher where three
+# branches overlap), so we take the inputs $t$ of 2,500 held-out points, drawn from the true
+# process like the training set, and draw one $x$ from the MDN for each: a synthetic data
+# set, which should look like a fresh sample of the true process.
 
 # %%
-samples = sample(params, 10, torch.Generator().manual_seed(0))  # [S, N, D]
-print(tuple(samples.shape))
+x_test, t_test = make_toy_data(20_000, seed=1)  # held-out points, used again below
+t_new = torch.from_numpy(t_test[:2500])  # inputs distributed like the training data's
+synthetic = sample(mdn.mixture_parameters(t_new).detach(), 1, torch.Generator().manual_seed(0))
+print(tuple(synthetic.shape))  # [S = 1 sample, N = 2500 inputs, D = 1]
 
-# %% mystnb={"figure": {"caption": "Ten samples from the MDN's p(x|t) at each of 2,500 values of t, over the training data.", "name": "fig-ch7-samples"}, "image": {"alt": "Red dots scattered over the S-shaped training data, filling its band closely, with three branches in the middle range of t and a few strays."}}
+# %% mystnb={"figure": {"caption": "A synthetic data set from the MDN, one run (seed 0): one sample x from p(x|t) for each of 2,500 held-out inputs t (dots, the model's colour), over the training data (hollow circles).", "name": "fig-ch08-samples"}, "image": {"alt": "Dots scattered over the S-shaped training data, filling its band with the same density along it, with three branches in the middle range of t and a few strays."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
-plotting.plot_points(ax, t_grid, samples[..., 0].T, "10 samples per input", alpha=0.3)
+plotting.plot_points(ax, t_new, synthetic[0], "one sample per held-out input", alpha=0.5)
 plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# The samples in {numref}`fig-ch7-samples` cover the training data as a fresh draw from the
-# true process would: the MDN has learnt where $x$ can be *and* how often. The post drew
-# them with three nested Python loops, over points, samples and components. `sample` makes
-# no Python loop at all: one call to `torch.multinomial` picks the components of all
-# 25,000 samples, one `gather` fetches their means and standard deviations, and one
-# `torch.randn` supplies the noise. `benchmarks/bench_mdn.py` times both ways side by side
-# (run `make bench`).
-#
-# ## The average answer: the mixture mean
-#
-# The mean of a mixture is the $\pi$-weighted average of its component means,
-# $\mathbb{E}[x \mid t] = \sum_k \pi_k \mu_k$ (`mixture_mean`). That is the conditional
-# mean, and the conditional mean is what a network trained by least squares converges to.
-# The oracle computes it exactly for our problem (`oracle.conditional_mean`).
+# Most samples in {numref}`fig-ch08-samples` fall on the band of the training data, as a
+# fresh sample of the true process would, with a density along it like the data's: the MDN
+# has learnt where $x$ can be *and* how often. Some do not: they lie where the exact
+# density is zero, in the Gaussians' tails past the edges of a box, or on the components
+# that appear before their fold. The oracle counts them, for each run:
 
 # %%
-mean = mixture_mean(params)[:, 0].numpy()
+strays = []
+for m in models.values():
+    drawn = sample(m.mixture_parameters(t_new).detach(), 1, torch.Generator().manual_seed(0))
+    strays.append(100 * np.mean(oracle.inverse_density(drawn[0].numpy(), t_new.numpy()) == 0))
+glue("ch08_stray_pct", mean_sd(strays, 1), display=False)
+print(f"samples where the exact density is zero: {mean_sd(strays, 1)}%")
+
+# %% [markdown]
+# {glue:text}`ch08_stray_pct`% of the samples fall where no $x$ of the true process could.
+# {ref}`ch-truth` holds the whole density against the exact one. The post drew samples with
+# three nested Python loops, over points, samples and components. `sample` makes no Python
+# loop at all: one call to `torch.multinomial` picks the components of all samples, one
+# `gather` fetches their means and standard deviations, and one `torch.randn` supplies the
+# noise. `benchmarks/bench_mdn.py` times both ways side by side (run `make bench`).
+#
+# ## The average answer and its spread: mean and variance
+#
+# A mixture's mean and variance have closed forms (PRML eqs. 5.158 to 5.160). With
+# $\pi_k$, $\mu_k$ and $\sigma_k$ all functions of $t$, the mean is the $\pi$-weighted
+# average of the component means,
+#
+# $$
+# \mathbb{E}[x \mid t] = \sum_k \pi_k\, \mu_k ,
+# $$
+#
+# and the variance adds each component's own variance to the spread of its mean around
+# that average:
+#
+# $$
+# \begin{aligned}
+# s^2(t) &= \sum_k \pi_k \Big( \sigma_k^2 \\
+#   &\quad + \big(\mu_k - \mathbb{E}[x \mid t]\big)^2 \Big).
+# \end{aligned}
+# $$
+#
+# `mixture_mean` and `mixture_variance` compute them. The mean is the conditional mean, the
+# quantity a network trained by least squares converges to; the variance is the
+# conditional variance, which a least-squares fit does not model at all: it implies one
+# noise level for every input. The oracle computes both exactly for our problem
+# (`oracle.conditional_mean` and `oracle.conditional_variance`).
+
+# %%
 exact_mean = oracle.conditional_mean(t_grid[:, 0], inverse=True)  # NaN where no x gives t
-inside = np.isfinite(exact_mean)
-grid_mse = float(np.mean((mean[inside] - exact_mean[inside]) ** 2))
-glue("ch7_mean_grid_mse", round(grid_mse, 4), display=False)
-print(f"mean squared difference on the grid: {grid_mse:.4f}")
+exact_var = oracle.conditional_variance(t_grid[:, 0], inverse=True)
+ok = np.isfinite(exact_var)
+mean_mse, var_mae = [], []
+for seed in SEEDS:
+    mean = mixture_mean(grid_params[seed])[:, 0].numpy()
+    var = mixture_variance(grid_params[seed])[:, 0].numpy()
+    mean_mse.append(np.mean((mean - exact_mean)[ok] ** 2))
+    var_mae.append(np.mean(np.abs(var - exact_var)[ok]))
+constant_mae = np.mean(np.abs(oracle.bayes_mse(inverse=True) - exact_var[ok]))
+glue("ch08_mean_grid_mse", mean_sd(mean_mse, 4), display=False)
+glue("ch08_var_mae", mean_sd(var_mae, 4), display=False)
+glue("ch08_constant_var_mae", round(float(constant_mae), 4), display=False)
+glue("ch08_var_min", f"{exact_var[ok].min():.5f}", display=False)
+glue("ch08_var_max", round(float(exact_var[ok].max()), 3), display=False)
+print(f"mean: squared difference on the grid {mean_sd(mean_mse, 4)}")
+print(f"variance: absolute difference on the grid {mean_sd(var_mae, 4)}")
+print(f"a constant variance (the Bayes MSE): {constant_mae:.4f}")
 
-# %% mystnb={"figure": {"caption": "The mean of the MDN's mixture (red) and the exact conditional mean E[x|t] (dashed), over the training data.", "name": "fig-ch7-mean"}, "image": {"alt": "Over the S-shaped training data, a red curve rises from lower left to upper right cutting across the middle of the three branches, close to a dashed dark curve of the same shape."}}
-fig, ax = plotting.new_axes("$t$", "$x$")
-plotting.plot_data(ax, t_train, x_train)
-plotting.plot_curve(ax, t_grid, mean, "mixture mean")
-plotting.plot_curve(ax, t_grid, exact_mean, r"exact $E[x \mid t]$", "exact", "--")
-plotting.finish(ax)
-plt.show()
-
-# %% [markdown]
-# The two curves of {numref}`fig-ch7-mean` agree closely, except at two places: near
-# $t =$ {glue:text}`ch7_t_lo` and $t =$ {glue:text}`ch7_t_hi`, the ends of the three-branch
-# range, a new interval of $x$ appears (or vanishes) far from the others, and the exact mean
-# leaps within a very short range of $t$; the MDN's smooth curve rounds those leaps off. Over the whole grid the mean squared difference is
-# {glue:text}`ch7_mean_grid_mse`. This is the curve the least-squares network of
-# {ref}`ch-inverse` was trying to learn; the MDN gets it as a by-product. Scored by squared
-# error on the 20,000 held-out points, the mixture mean comes close to the
-# best any regressor can do:
-
-# %%
-x_test, t_test = make_toy_data(20_000, seed=1)
-test_mse = mse(mixture_mean(mdn.mixture_parameters(t_test)), x_test)
-glue("ch7_mean_test_mse", round(test_mse, 4), display=False)
-glue("ch7_bayes_mse", round(oracle.bayes_mse(inverse=True), 4), display=False)
-print(f"held-out MSE {test_mse:.4f}   Bayes MSE {oracle.bayes_mse(inverse=True):.4f}")
-
-# %% [markdown]
-# A held-out MSE of {glue:text}`ch7_mean_test_mse` against the floor of
-# {glue:text}`ch7_bayes_mse`: as a regressor, the MDN is as good as least squares can be.
-# But {numref}`fig-ch7-mean` is also the reminder of why the mean is a poor answer here:
-# for much of the middle range of $t$ it runs through empty space between the branches,
-# through values of $x$ that never produce that $t$.
-#
-# ## How many components?
-#
-# The post noted that the means plot is easier to read with fewer components. We train the
-# same network with $K = 3$, every other setting unchanged, and score both models on the
-# held-out points.
-
-# %%
-torch.manual_seed(0)
-mdn_3 = MDN(1, 1, n_components=3, hidden=50)
-fit_cached(mdn_3, t_train, x_train, name="ch7-mdn-k3", epochs=3000, lr=0.008)
-params_3 = mdn_3.mixture_parameters(t_grid).detach()
-nll_30, nll_3 = mean_nll(mdn, t_test, x_test), mean_nll(mdn_3, t_test, x_test)
-glue("ch7_heldout_nll_30", round(nll_30, 3), display=False)
-glue("ch7_heldout_nll_3", round(nll_3, 3), display=False)
-print(f"held-out NLL   K = 30: {nll_30:.3f}   K = 3: {nll_3:.3f}")
-
-# %% mystnb={"figure": {"caption": "The means of the K = 3 components at 250 values of t, drawn with an area proportional to their mixing coefficients, over the training data.", "name": "fig-ch7-means-3"}, "image": {"alt": "Over the S-shaped training data, three red dotted curves, each thick along one branch and thinning to nothing beyond it."}}
-fig, ax = plotting.new_axes("$t$", "$x$")
-plotting.plot_data(ax, t_train, x_train)
-plotting.plot_component_means(
-    ax, t_grid, params_3, r"component means $\mu_k$ (size $\propto \pi_k$), $K = 3$"
+# %% mystnb={"figure": {"caption": "The conditional mean (top) and variance (bottom) against t: the MDN's mixture mean and variance (solid, the model's colour), one run (seed 0), and the exact ones (dashed); the top panel also shows the training data (hollow circles).", "name": "fig-ch08-moments"}, "image": {"alt": "Top: a solid curve rises from lower left to upper right across the middle of the S-shaped data, close to a dashed curve that leaps up steeply twice. Bottom: the dashed exact variance is near zero at both ends and jumps up to about 0.07 at two values of t, dipping to about 0.04 between them; the solid curve follows it as two smooth humps that begin rising before the jumps."}}
+fig, (ax_mean, ax_var) = plotting.plot_mean_and_variance(
+    t_grid,
+    mixture_mean(params),
+    mixture_variance(params),
+    exact_mean=exact_mean,
+    exact_variance=exact_var,
+    data=(t_train, x_train),
+    label="MDN (seed 0)",
 )
-ax.set_ylim(-0.15, 1.15)  # the means of switched-off components wander far outside
-plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# With $K = 3$ ({numref}`fig-ch7-means-3`) each component takes one branch, the reading
-# the post hoped for: the means plot becomes a picture of the three inverse branches. The
-# price is in the fit. On held-out data the $K = 30$ model scores
-# {glue:text}`ch7_heldout_nll_30` nats and the $K = 3$ model
-# {glue:text}`ch7_heldout_nll_3` (lower is better). With a single Gaussian per branch the
-# $K = 3$ model cannot flatten the top of a box, whereas the $K = 30$ model put two
-# components side by side on the middle branch. That is one trained model of each size: a
-# single run cannot tell how the fit depends on $K$ in general, because training is chaotic
-# here (another seed moves the held-out score by a few hundredths of a nat), so comparing $K$
-# properly needs several seeds per size.
+# The two means in {numref}`fig-ch08-moments` (top) agree closely, except near the folds,
+# $t =$ {glue:text}`ch08_t_lo` and $t =$ {glue:text}`ch08_t_hi`: there an interval of $x$
+# appears (or vanishes) far from the others, and the exact mean leaps within a very short
+# range of $t$; the MDN's smooth curve rounds those leaps off. Over the grid the mean
+# squared difference is {glue:text}`ch08_mean_grid_mse`.
+#
+# The variance (bottom) is the payoff a least-squares fit cannot have. The exact
+# conditional variance ranges from {glue:text}`ch08_var_min` where one narrow interval is
+# left to {glue:text}`ch08_var_max` just inside the folds; the MDN's variance follows it,
+# small at both ends and large between the folds, with a mean absolute difference over the
+# grid of {glue:text}`ch08_var_mae`. One constant variance, the one a least-squares fit at
+# the Bayes limit would imply, is off by {glue:text}`ch08_constant_var_mae`. The MDN's error
+# is concentrated at the folds, where the exact variance jumps and the smooth network
+# output begins rising too early.
+#
+# As a regressor, the mixture mean scores on the 20,000 held-out points close to the best
+# any regressor can do:
+
+# %%
+test_mse = [mse(mixture_mean(m.mixture_parameters(t_test)), x_test) for m in models.values()]
+glue("ch08_mean_test_mse", mean_sd(test_mse, 4), display=False)
+glue("ch08_bayes_mse", round(oracle.bayes_mse(inverse=True), 4), display=False)
+print(f"held-out MSE {mean_sd(test_mse, 4)}   Bayes MSE {oracle.bayes_mse(inverse=True):.4f}")
+
+# %% [markdown]
+# A held-out MSE of {glue:text}`ch08_mean_test_mse` against the floor of
+# {glue:text}`ch08_bayes_mse`: as a regressor, the MDN is close to as good as least squares
+# can be. But {numref}`fig-ch08-moments` is also the reminder of why the mean is a poor
+# answer here: for much of the middle range of $t$ it runs through empty space between the
+# branches, through values of $x$ that never produce that $t$.
 #
 # ## Which prediction for what
 #
@@ -377,23 +538,155 @@ plt.show()
 # |---|---|---|
 # | approximate mode | `approximate_mode` | one cheap, plausible answer; close when the components are well apart and of similar width |
 # | true modes | `conditional_modes` | every distinct plausible answer, ranked by density |
-# | component means | `params.mu`, `params.pi` | seeing how the model builds the density; choosing $K$ |
+# | component means | `params.mu`, `params.pi` | seeing how the model builds the density |
 # | samples | `sample` | propagating uncertainty; estimating any probability by counting |
 # | mixture mean | `mixture_mean` | the least-squares answer; fine when $p(x \mid t)$ has one branch |
+# | mixture variance | `mixture_variance` | how uncertain the answer is at each input |
 #
-# ## What we learned
+# ## Exercises
 #
-# - The mean of the most probable component is a cheap stand-in for the mode; it agrees
-#   with the highest true mode except at {glue:text}`ch7_approx_differs_pct`% of the grid
-#   points, where components overlap.
+# ```{exercise}
+# :label: ex-ch08-variance-by-hand
+#
+# A mixture of two Gaussians has $\pi = (0.25, 0.75)$, $\mu = (0, 1)$ and
+# $\sigma = (0.1, 0.2)$. Compute its mean and variance by hand with the formulas above,
+# then check them with `mixture_mean` and `mixture_variance` (build the mixture with
+# `MixtureParameters(log_pi, mu, sigma)`, shapes `[1, 2]`, `[1, 2, 1]`, `[1, 2, 1]`).
+# ```
+#
+# ```{solution-start} ex-ch08-variance-by-hand
+# :class: dropdown
+# ```
+
+# %% [markdown]
+# By hand: $\mathbb{E}[x] = 0.25 \cdot 0 + 0.75 \cdot 1 = 0.75$, and
+# $s^2 = 0.25\,(0.01 + 0.75^2) + 0.75\,(0.04 + 0.25^2)$
+# $= 0.143125 + 0.076875 = 0.22$.
+
+# %%
+two = MixtureParameters(
+    torch.tensor([[0.25, 0.75]]).log(),
+    torch.tensor([[[0.0], [1.0]]]),
+    torch.tensor([[[0.1], [0.2]]]),
+)
+print(f"mean {mixture_mean(two).item():.4f}, variance {mixture_variance(two).item():.4f}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch08-count-modes
+#
+# Predict how many modes (plateaus) the exact $p(x \mid t)$ has at $t = 0.35$, $0.5$ and
+# $0.65$, from the turning points of $f$ alone: its local maximum is
+# {glue:text}`ch08_f_max` and its local minimum {glue:text}`ch08_f_min`, and two branches join where a turning point's value lies within
+# 0.1 of $t$. Then compute them with `oracle.interval_count`, and count the significant
+# modes of the seed-0 MDN at the same inputs.
+# ```
+#
+# ```{solution-start} ex-ch08-count-modes
+# :class: dropdown
+# ```
+
+# %% [markdown]
+# At $t = 0.35$ only the local minimum ({glue:text}`ch08_f_min`) is within 0.1: two
+# intervals. At $t = 0.5$ both are: one interval. At $t = 0.65$ only the maximum
+# ({glue:text}`ch08_f_max`) is: two intervals.
+
+# %%
+t_ask = torch.tensor([[0.35], [0.5], [0.65]])
+print("exact intervals:", oracle.interval_count(t_ask[:, 0].numpy()))
+asked = conditional_modes(mdn.mixture_parameters(t_ask).detach())
+print("MDN significant modes (seed 0):", asked.significant(0.05).sum(-1).numpy())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch08-ratio
+#
+# `significant(0.05)` keeps the modes at least 5% as high as the highest. Predict: with a
+# threshold of 1% instead, does the share of inputs at which the MDN's mode count equals
+# the number of intervals go up or down? Check it on the seed-0 modes computed above.
+# ```
+#
+# ```{solution-start} ex-ch08-ratio
+# :class: dropdown
+# ```
+
+# %% [markdown]
+# Down, or at best unchanged: a lower threshold only adds modes, and where the counts
+# disagreed the MDN already had too many.
+
+# %%
+for ratio in (0.05, 0.01):
+    n = modes[0].significant(ratio).sum(-1).numpy()[reach]
+    print(f"ratio {ratio}: counts agree at {100 * np.mean(n == n_intervals[reach]):.1f}%")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch08-box-variance
+#
+# At $t = 0.1$ the exact density is uniform on one interval. A uniform density on an
+# interval of width $w$ has variance $w^2 / 12$. Get the interval from
+# `oracle.support_intervals(0.1)`, compute the variance by hand, and compare it with
+# `oracle.conditional_variance` and with the seed-0 MDN's `mixture_variance` at $t = 0.1$.
+# If they differ much, find out why from the terms
+# $\pi_k \big(\sigma_k^2 + (\mu_k - \mathbb{E}[x \mid t])^2\big)$ of the variance, one per
+# component.
+# ```
+#
+# ```{solution-start} ex-ch08-box-variance
+# :class: dropdown
+# ```
+
+# %%
+left, right = oracle.support_intervals(0.1)
+w = right[0] - left[0]
+print(f"interval [{left[0]:.4f}, {right[0]:.4f}], w^2 / 12 = {w**2 / 12:.6f}")
+print(f"oracle {oracle.conditional_variance(0.1, inverse=True):.6f}")
+at_01 = mdn.mixture_parameters(torch.tensor([[0.1]])).detach()
+print(f"MDN (seed 0) {mixture_variance(at_01).item():.6f}")
+pi, mu, sigma = at_01.pi[0], at_01.mu[0, :, 0], at_01.sigma[0, :, 0]  # [K] each
+terms = pi * (sigma**2 + (mu - mixture_mean(at_01)[0, 0]) ** 2)  # [K], they sum to the variance
+for k in terms.argsort(descending=True)[:2].tolist():
+    print(f"k = {k + 1}: pi {pi[k]:.4f}, mu {mu[k]:.3f}, sigma {sigma[k]:.3f}, term {terms[k]:.6f}")
+
+# %% [markdown]
+# The MDN's variance is many times the exact one, and almost all of it comes from one term:
+# a component with a weight of a percent or two whose mean lies far away, near the upper
+# branch (the tiny bump in the left panel of {numref}`fig-ch08-slices`). Its
+# $\pi_k (\mu_k - \mathbb{E}[x \mid t])^2$ outweighs the narrow main component's own
+# variance. Variance punishes a little mass far away heavily: a mixture's variance is only
+# as good as its smallest far-off weights.
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
+#
+# - The mixing coefficients $\pi_k(t)$ show which components the network uses: a few of the
+#   30, handing over from one branch to the next along $t$.
+# - The mean of the most probable component is a cheap stand-in for the mode; it differs
+#   from the highest true mode at {glue:text}`ch08_approx_differs_pct`% of the inputs, all
+#   between the folds, where components overlap.
 # - The true modes come from an ascent started at every component mean (mean-shift steps,
-#   Newton steps near a peak), with every end point checked; on a flat true density they
-#   show the branches, with ripples.
+#   Newton steps near a peak), with every end point checked. The exact density has one or
+#   two modes, its plateaus (three branches make at most two intervals); the MDN's count
+#   agrees at {glue:text}`ch08_modes_match_pct`% of the inputs, and otherwise it has more:
+#   ripples on a plateau and bumps where a branch fades in before its fold.
 # - Ancestral sampling needs no Python loop: `sample` draws every component choice and
-#   every Gaussian draw in one call each.
+#   every Gaussian draw in one call each. Drawn at inputs distributed like the data's, the
+#   samples make a synthetic data set.
 # - The mixture mean is the conditional mean, what least squares learns: right on average,
-#   wrong wherever the answer has several branches.
-# - $K = 3$ gives the most readable means plot; $K = 30$ the better density.
+#   wrong wherever the answer has several branches. The mixture variance follows the exact,
+#   input-dependent variance, which least squares does not model.
 #
 # {ref}`ch-closing` looks back at what the MDN does well, where it struggles, and where to
 # go from here.

@@ -78,6 +78,52 @@ def branch_count(t) -> np.ndarray:
     return (right > left).sum(-1)
 
 
+def support_intervals(t) -> tuple[np.ndarray, np.ndarray]:
+    r"""The disjoint intervals whose union is :math:`S_t`, left to right.
+
+    The branch intervals of :func:`inverse_support` can touch: where the band
+    :math:`|f(x) - t| < 0.1` covers a turning point of f, the intervals on either side of
+    it meet there and form one interval. This merges them.
+
+    Arguments:
+        t: array of inverse-problem inputs, any shape ``[...]``.
+
+    Returns:
+        ``(left, right)``, each of shape ``[..., 3]``: the ends of the disjoint intervals,
+        sorted left to right, padded with NaN where there are fewer than three.
+
+    Example:
+        >>> left, right = support_intervals(0.35)  # two intervals: f's dip is covered
+        >>> int(np.isfinite(left).sum())
+        2
+    """
+    t = np.asarray(t, dtype=np.float64)
+    left, right = inverse_support(t)  # [..., 3]
+    present = right > left  # [..., 3]
+    turns = toy_curve(np.array([MONOTONE_PIECES[0][1], MONOTONE_PIECES[1][1]]))
+    # A turning point inside the band joins the branches on either side of it.
+    joined = np.abs(turns - t[..., None]) < NOISE_HALF_WIDTH  # [..., 2]
+    joined &= present[..., :-1] & present[..., 1:]
+    starts, ends = present.copy(), present.copy()
+    starts[..., 1:] &= ~joined  # an interval starts on a branch not joined to its left
+    ends[..., :-1] &= ~joined  # and ends on a branch not joined to its right
+    # Move the starts (and the ends) to the front, keeping their left-to-right order.
+    first = np.argsort(~starts, axis=-1, kind="stable")
+    last = np.argsort(~ends, axis=-1, kind="stable")
+    out_left = np.take_along_axis(np.where(starts, left, np.nan), first, -1)
+    out_right = np.take_along_axis(np.where(ends, right, np.nan), last, -1)
+    return out_left, out_right
+
+
+def interval_count(t) -> np.ndarray:
+    """How many disjoint intervals make up :math:`S_t` (at most two for this toy problem).
+
+    Fewer than :func:`branch_count` where a covered turning point of f joins two branches.
+    Integer array of ``t``'s shape.
+    """
+    return np.isfinite(support_intervals(t)[0]).sum(-1)
+
+
 def _support_moments(t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """|S_t|, and the mean and variance of x uniform on S_t (NaN where S_t is empty)."""
     left, right = inverse_support(t)
@@ -177,3 +223,79 @@ def best_gaussian_nll(inverse: bool = False, n_grid: int = 200_000) -> float:
     if not inverse:
         return 0.5 * math.log(2 * math.pi * math.e * _WIDTH**2 / 12)
     return _inverse_figures(n_grid)[2]
+
+
+def inverse_cdf(x, t) -> np.ndarray:
+    r"""Exact conditional cdf :math:`F(x \mid t) = |S_t \cap (-\infty, x]| \,/\, |S_t|`.
+
+    :math:`p(x \mid t)` is uniform on :math:`S_t`, so the cdf rises linearly across each of
+    its intervals and is flat between them. At the observed target it is the probability
+    integral transform (PIT) of the exact density: uniform on [0, 1], the calibration
+    every model is held to.
+
+    Arguments:
+        x: targets, any shape broadcastable with ``t``.
+        t: inverse-problem inputs.
+
+    Returns:
+        float64 array of the broadcast shape, in [0, 1]; NaN where :math:`S_t` is empty
+        (``t`` outside [-0.1, 1.1]).
+
+    Example:
+        >>> round(float(inverse_cdf(0.5, 0.5)), 6)  # the middle of the symmetric S_0.5
+        0.5
+    """
+    x, t = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(t, np.float64))
+    left, right = inverse_support(t)  # [..., 3]
+    covered = np.clip(x[..., None] - left, 0.0, right - left).sum(-1)
+    length = (right - left).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(length > 0, covered / length, np.nan)
+
+
+def inverse_crps(x, t) -> np.ndarray:
+    r"""CRPS of the exact :math:`p(x \mid t)` at the observed ``x``, in closed form.
+
+    With :math:`X, X'` independent draws from :math:`p(\cdot \mid t)`,
+    :math:`\mathrm{CRPS} = E|X - x| - \tfrac12 E|X - X'|`. :math:`X` is uniform on the
+    intervals :math:`[a_i, b_i]` of :math:`S_t` with weights :math:`w_i = (b_i - a_i) / |S_t|`.
+    For :math:`U` uniform on :math:`[a, b]`, :math:`E|U - x|` is the distance from
+    :math:`x` to the midpoint outside the interval and
+    :math:`((x - a)^2 + (b - x)^2) / (2 (b - a))` inside it;
+    :math:`E|U - U'| = (b - a) / 3` for one interval and the distance between the
+    midpoints for two that do not overlap (the intervals of :math:`S_t` never do). The
+    expected CRPS of the exact density is the floor no model can beat on average: the
+    CRPS is a strictly proper score.
+
+    Arguments:
+        x: targets, any shape broadcastable with ``t``.
+        t: inverse-problem inputs.
+
+    Returns:
+        float64 array of the broadcast shape, in the units of ``x``; NaN where
+        :math:`S_t` is empty.
+
+    Example:
+        >>> round(float(inverse_crps(0.0, -0.1 + 1e-9)), 6)  # S_t is a sliver at x = 0
+        0.0
+    """
+    x, t = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(t, np.float64))
+    left, right = inverse_support(t)  # [..., 3]
+    widths, centres = right - left, (right + left) / 2
+    length = widths.sum(-1)
+    xe = x[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = widths / length[..., None]  # [..., 3]
+        inside = (xe > left) & (xe < right) & (widths > 0)
+        to_x = np.where(
+            inside,
+            ((xe - left) ** 2 + (right - xe) ** 2) / np.where(widths > 0, 2 * widths, 1.0),
+            np.abs(xe - centres),
+        )
+        first = (w * to_x).sum(-1)
+        between = np.abs(centres[..., :, None] - centres[..., None, :])  # [..., 3, 3]
+        own = widths / 3
+        diag = np.eye(3, dtype=bool)
+        pair = np.where(diag, own[..., :, None] * np.ones(3), between)
+        spread = (w[..., :, None] * w[..., None, :] * pair).sum((-1, -2))
+        return np.where(length > 0, first - 0.5 * spread, np.nan)

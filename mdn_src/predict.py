@@ -63,7 +63,7 @@ def approximate_mode(params: MixtureParameters) -> torch.Tensor:
 
     A cheap stand-in for the conditional mode (PRML p. 277), close to it when the components
     are well apart and of similar width (a wide component with the largest pi can still be
-    lower than a narrow one); see :func:`conditional_modes` for the real thing.
+    lower than a narrow one); see :func:`~mdn_src.modes.conditional_modes` for the real thing.
     """
     params = check_params(params).detach()
     log_pi, mu = params.log_pi, params.mu

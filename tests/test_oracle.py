@@ -105,3 +105,98 @@ def test_grid_sizes_must_be_positive(fn):
     """n_grid = 0 used to return 0.0, a wrong answer, instead of an error."""
     with pytest.raises(ValueError, match="n_grid must be >= 1"):
         getattr(oracle, fn)(inverse=True, n_grid=0)
+
+
+def _runs_on_grid(t, xs):
+    """Independent reference: the runs of grid points with |f(x) - t| < 0.1, as (first, last)."""
+    inside = np.abs(toy_curve(xs) - t) < 0.1
+    edges = np.diff(np.concatenate([[False], inside, [False]]).astype(int))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return xs[starts], xs[stops]
+
+
+@pytest.mark.parametrize("t", [-0.05, 0.1, 0.31, 0.35, 0.45, 0.5, 0.505, 0.55, 0.65, 0.69, 0.9])
+def test_support_intervals_match_a_dense_grid(t):
+    xs = np.linspace(0, 1, 1_000_001)
+    first, last = _runs_on_grid(t, xs)
+    left, right = oracle.support_intervals(t)
+    assert left.shape == right.shape == (3,)
+    n = int(np.isfinite(left).sum())
+    assert n == len(first) == int(oracle.interval_count(t))
+    assert np.all(np.isnan(left[n:])) and np.all(np.isnan(right[n:]))
+    np.testing.assert_allclose(left[:n], first, atol=2e-6)
+    np.testing.assert_allclose(right[:n], last, atol=2e-6)
+
+
+def test_interval_count_at_most_two_and_where():
+    # Two branches merge where the band covers a turning point of f: never three intervals.
+    ts = np.linspace(-0.1, 1.1, 1201)
+    counts = oracle.interval_count(ts)
+    assert counts.shape == ts.shape and counts.max() == 2
+    grid = np.array([len(_runs_on_grid(t, np.linspace(0, 1, 20_001))[0]) for t in ts])
+    # The grid can miss a sliver only within a grid step of a boundary: allow a few t.
+    assert (counts != grid).sum() <= 4
+    # Two intervals exactly for 0.1 < |t - f(turn)| with three branches present.
+    f_max, f_min = toy_curve(np.array([oracle.MONOTONE_PIECES[0][1], oracle.MONOTONE_PIECES[1][1]]))
+    two = (ts > f_min - 0.1) & (ts < f_max + 0.1) & ~((ts > f_max - 0.1) & (ts < f_min + 0.1))
+    np.testing.assert_array_equal(counts == 2, two)
+    # Vectorised: the shape of t is kept.
+    assert oracle.support_intervals(np.zeros((4, 5)))[0].shape == (4, 5, 3)
+
+
+@pytest.mark.parametrize("t", [-0.05, 0.1, 0.35, 0.5, 0.62, 0.9, 1.05])
+def test_inverse_cdf_integrates_the_exact_density(t):
+    # Independent reference: the cumulative integral of inverse_density on a dense grid.
+    xs = np.linspace(-0.2, 1.2, 1_400_001)
+    dens = oracle.inverse_density(xs, t)
+    cum = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(xs))])
+    picks = np.linspace(0, len(xs) - 1, 57).astype(int)
+    np.testing.assert_allclose(oracle.inverse_cdf(xs[picks], t), cum[picks], atol=1e-4)
+    assert oracle.inverse_cdf(-1.0, t) == 0.0 and oracle.inverse_cdf(2.0, t) == 1.0
+
+
+def test_inverse_cdf_of_data_is_uniform_and_nan_outside():
+    t, x = make_toy_data(20_000, seed=3, inverse=True)
+    u = oracle.inverse_cdf(x, t).ravel()
+    # The PIT of the true density is uniform: each tenth holds 10% of the points (binomial
+    # sd 0.2 percentage points).
+    counts = np.histogram(u, bins=10, range=(0, 1))[0] / len(u)
+    np.testing.assert_allclose(counts, 0.1, atol=0.01)
+    assert np.isnan(oracle.inverse_cdf(0.5, 1.5)) and oracle.inverse_cdf(0.5, 1.5).shape == ()
+    assert oracle.inverse_cdf(np.zeros((2, 3)), 0.5).shape == (2, 3)
+
+
+@pytest.mark.parametrize(("x", "t"), [(0.3, 0.5), (0.05, 0.5), (0.8, 0.35), (0.2, 0.9), (1.1, 0.6)])
+def test_inverse_crps_matches_quadrature(x, t):
+    # Reference: CRPS = integral of (F(z) - 1{z >= x})^2 dz, by adaptive quadrature on the
+    # exact cdf, split at x and at the ends of the support's intervals.
+    left, right = oracle.inverse_support(t)
+    cuts = sorted({x, *left.tolist(), *right.tolist()})
+    lo, hi = min(cuts) - 0.01, max(cuts) + 0.01
+
+    def integrand(z):
+        return (oracle.inverse_cdf(z, t) - (z >= x)) ** 2
+
+    total = sum(
+        integrate.quad(integrand, a, b, limit=200)[0]
+        for a, b in zip([lo, *cuts], [*cuts, hi], strict=True)
+    )
+    assert oracle.inverse_crps(x, t) == pytest.approx(total, abs=1e-8)
+
+
+def test_inverse_crps_vectorised_and_nan_outside():
+    t, x = make_toy_data(50, seed=4, inverse=True)
+    pairs = zip(x.ravel(), t.ravel(), strict=True)
+    one_by_one = np.array([oracle.inverse_crps(xi, ti) for xi, ti in pairs])
+    np.testing.assert_allclose(oracle.inverse_crps(x, t).ravel(), one_by_one, rtol=1e-12)
+    assert np.isnan(oracle.inverse_crps(0.5, -0.5))
+
+
+def test_support_intervals_docstring_example_runs():
+    import doctest
+
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner()
+    for test in finder.find(oracle.support_intervals, globs={"np": np, **vars(oracle)}):
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert runner.summarize(verbose=False).attempted == 2
