@@ -15,27 +15,26 @@
 
 # %% [markdown]
 # (ch-mdn)=
-# # Implementing and training the MDN
+# # Training the MDN
 #
 # Download this chapter as a notebook
 # ({download}`07_training_the_mdn.ipynb <./07_training_the_mdn.ipynb>`) or as a Python script
 # ({download}`07_training_the_mdn.py <./07_training_the_mdn.py>`), or open it in Colab or Binder
 # from the rocket icon above.
 #
-# {ref}`ch-derivation` ended with a model and a loss on paper. This chapter turns them into
-# code and trains them on the inverse problem, the one that defeated the least-squares
-# network of {ref}`ch-inverse`.
+# {ref}`ch-implementation` turned the model and the loss of {ref}`ch-derivation` into code.
+# This chapter trains that model on the inverse problem, the one that defeated the
+# least-squares network of {ref}`ch-inverse`.
 #
 # **In this chapter** you will learn:
 #
-# - how `mdn_src/model.py` turns a network's outputs into the mixing coefficients, means
-#   and standard deviations of a Gaussian mixture;
-# - how `mdn_src/loss.py` computes the negative log-likelihood without ever forming a
-#   density, and why the textbook formula, coded as written, breaks;
 # - how to train the MDN with the settings of the original post, and what its loss trace
 #   looks like;
-# - how close the trained model comes to the best possible score, the Bayes limit, and why
-#   it cannot reach it.
+# - why one training run is not a result, and how to report a score over several seeds;
+# - how close the trained model comes to the best possible score, the Bayes limit, and
+#   what the loss trace does and does not say about the remaining gap;
+# - how to watch the conditional density take shape during training, with a callback
+#   that takes snapshots.
 
 # %% tags=["remove-cell"]
 # On Colab or Binder, install the book's library from the repository; locally (and under
@@ -47,21 +46,19 @@ except ImportError:
     pass
 
 # %%
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import HTML
 from myst_nb import glue
 
 from mdn_src import (
     MDN,
-    MixtureParameters,
+    fit,
     fit_cached,
     make_toy_data,
     mean_nll,
     mixture_log_prob,
-    mixture_nll,
     oracle,
     plotting,
 )
@@ -80,267 +77,270 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # is `x_train`. Wherever the formulas of {ref}`ch-derivation` say "input" and "target",
 # read $t$ and $x$.
 #
-# ## The network: `mdn_src/model.py`
+# ## Training, three times
 #
-# We build the network of the original post: one hidden layer of 50 $\tanh$ units and
-# $K = 30$ Gaussian components.
+# We build the network of the original post, one hidden layer of 50 $\tanh$ units and
+# $K = 30$ Gaussian components, and train it with the post's settings: Adam
+# {cite:p}`kingma2015adam` with learning rate 0.008, for 3,000 full-batch epochs, so every
+# epoch is one optimiser step on all 2,500 training points. `fit` (in `mdn_src/train.py`)
+# minimises `mdn.loss`, the mean negative log-likelihood of {ref}`ch-implementation`.
+#
+# Training a network is deterministic once its initial weights are fixed, but another seed
+# gives other initial weights and another trained network, with another score. A single
+# run therefore tells us about that run, not about the recipe. We train three
+# networks that differ only in the seed of their initial weights, and report every score
+# as the mean ± standard deviation over the three. The network of seed 0 is the one the
+# figures show.
+#
+# Each run goes through `fit_cached` ({py:func}`~mdn_src.cache.fit_cached`), which calls
+# `fit` once and keeps the trained weights: {ref}`ch-sampling` needs the model of seed 0 and
+# loads it instead of training it again (and a second run of this chapter is quicker).
 
 # %%
-n_components, hidden = 30, 50
-torch.manual_seed(0)
-mdn = MDN(1, 1, n_components=n_components, hidden=hidden)
+SEEDS = (0, 1, 2)  # seed 0 is the model shown in the figures
+models, histories = {}, {}
+for seed in SEEDS:
+    torch.manual_seed(seed)
+    models[seed] = MDN(1, 1, n_components=30, hidden=50)
+    histories[seed] = fit_cached(
+        models[seed], t_train, x_train, name=f"ch7-mdn-seed{seed}", epochs=3000, lr=0.008
+    )
+mdn = models[0]
 n_weights = sum(p.numel() for p in mdn.parameters())
-glue("ch6_n_weights", n_weights, display=False)
-glue("ch6_n_outputs", mdn.head.out_features, display=False)
-print(mdn)
+glue("ch7_n_weights", n_weights, display=False)
+glue("ch7_n_seeds", len(SEEDS), display=False)
+for seed in SEEDS:
+    h = histories[seed]
+    print(f"seed {seed}: NLL {h[0]:.3f} at the start, {h[-1]:.3f} at the last epoch")
 
 # %% [markdown]
-# The class {py:class}`~mdn_src.model.MDN` in `mdn_src/model.py` has two parts, both visible above:
-#
-# - a **trunk**, `Linear(1, 50)` followed by `Tanh`: the same kind of hidden layer as the
-#   least-squares network of {ref}`ch-mse`;
-# - a **head**, a single `Linear` layer with {glue:text}`ch6_n_outputs` outputs. Those are
-#   the pre-activations: $K$ values $a_k^\pi$, $K$ values $a_k^\mu$ (one per component and
-#   target dimension; our target is 1-D) and $K$ values $a_k^\sigma$ (one per component,
-#   because the covariance is isotropic, as in PRML). The post used three separate output
-#   layers; one layer whose output is split in three computes the same thing with one
-#   matrix product.
-#
-# The method `mixture_parameters` runs the trunk and the head, then hands the head's output
-# to `output_activations`, which splits it in three and maps each part to a valid
-# parameter:
-#
-# - $\pi_k$: a softmax over the $a_k^\pi$ ({eq}`eq-softmax-pi`), so the $\pi_k$ are positive
-#   and sum to one. The code computes $\ln \pi_k$ directly with `log_softmax`, because the
-#   loss needs the logarithm, and the logarithm of a softmax that has already rounded a
-#   small $\pi_k$ to zero would be $-\infty$.
-# - $\mu_k$: the identity, $\mu_k = a_k^\mu$ ({eq}`eq-mu-identity`).
-# - $\sigma_k$: $\sigma_{\min} + \operatorname{softplus}(a_k^\sigma)$ ({eq}`eq-sigma-map`),
-#   with $\sigma_{\min} = 10^{-3}$. PRML (and the post) use $\exp$; softplus grows only
-#   linearly for large inputs, and the floor stops a component from shrinking onto a single
-#   training point, where the likelihood grows without bound.
-#
-# The whole network has {glue:text}`ch6_n_weights` weights. Asked about three inputs, it
-# answers with a `MixtureParameters`: $\ln \pi$ of shape `[N, K]`, $\mu$ and $\sigma$ of
-# shape `[N, K, D]`, with $N = 3$ points, $K = 30$ components and $D = 1$ target dimension.
-
-# %%
-params = mdn.mixture_parameters(t_train[:3])
-print("log_pi", tuple(params.log_pi.shape), "mu", tuple(params.mu.shape))
-print("sigma", tuple(params.sigma.shape), "sum of pi", params.pi.sum(-1).detach().round(decimals=4))
-
-# %% [markdown]
-# Calling the model itself, `mdn(t)`, returns the same mixture as a
-# `torch.distributions.MixtureSameFamily`: the density {eq}`eq-mixture`, as an object that
-# can evaluate `log_prob` and draw samples. Its log-density agrees with the library's own
-# `mixture_log_prob` (described next):
-
-# %%
-with torch.no_grad():
-    p = mdn(t_train[:3])
-    ours = mixture_log_prob(mdn.mixture_parameters(t_train[:3]), x_train[:3])
-print(type(p).__name__, p.batch_shape, p.event_shape)
-print(
-    "largest difference:", f"{(p.log_prob(torch.from_numpy(x_train[:3])) - ours).abs().max():.1e}"
-)
-
-# %% [markdown]
-# ## The loss: `mdn_src/loss.py`
-#
-# The loss is the negative log-likelihood {eq}`eq-nll` (PRML eq. 5.153), averaged over
-# the $N$ training points rather than summed, so that the learning rate does not depend on
-# how many points there are. `mixture_log_prob` computes, for each point, the log-space
-# form {eq}`eq-logsumexp`:
-#
-# 1. for every component, $\ln \pi_k + \ln \mathcal{N}(x \mid \mu_k, \sigma_k^2)$, with the
-#    Gaussian's logarithm written out in closed form ($-\tfrac12 z^2 - \ln \sigma_k -
-#    \tfrac12 \ln 2\pi$, with $z = (x - \mu_k)/\sigma_k$), so no density is ever computed;
-# 2. `torch.logsumexp` over the $K$ components.
-#
-# `mixture_nll` is minus the mean of those log-densities. As {ref}`ch-derivation` showed,
-# `logsumexp` subtracts the largest term before exponentiating, so the sum it takes the
-# logarithm of is at least one: exact, and never zero.
-#
-# ## Where the naive loss breaks
-#
-# The post coded {eq}`eq-nll` as written: compute each Gaussian's density, weight by
-# $\pi_k$, sum, then take the logarithm. Here is that formula, for an isotropic mixture over
-# $D$ dimensions. It lives in this chapter on purpose: it is the version not to use.
-
-
-# %%
-def naive_nll(params, t):
-    """-log(sum_k pi_k N(t | mu_k, sigma_k^2 I)), with the densities formed explicitly."""
-    pi, mu, sigma = params.pi, params.mu, params.sigma  # [N, K], [N, K, D], [N, K, D]
-    D = mu.shape[-1]
-    sq_dist = (t.unsqueeze(1) - mu).pow(2).sum(-1)  # [N, K]
-    var = sigma[..., 0].pow(2)  # isotropic: one variance per component, [N, K]
-    pdf = torch.exp(-sq_dist / (2 * var)) / (2 * math.pi * var) ** (D / 2)  # [N, K]
-    return -torch.log((pi * pdf).sum(-1)).mean()
-
-
-# %% [markdown]
-# Take three equally weighted, narrow components ($\sigma = 0.01$) centred at 0.2, 0.5 and
-# 0.8, and a target at $x = 1$: twenty standard deviations from the nearest component. Its
-# density there is $e^{-200}$ times a constant, far below the smallest positive float32
-# (about $10^{-45}$, that is $e^{-103}$). It rounds to zero, and the logarithm of zero is
-# $-\infty$:
-
-# %%
-mu = torch.tensor([[[0.2], [0.5], [0.8]]], requires_grad=True)  # [N=1, K=3, D=1]
-far = MixtureParameters(torch.full((1, 3), -math.log(3)), mu, torch.full((1, 3, 1), 0.01))
-target = torch.tensor([[1.0]])
-print("naive:", naive_nll(far, target).item())
-print("mdn_src:", round(mixture_nll(far, target).item(), 4))
-
-# %% [markdown]
-# The log-space value is not an approximation. The other two components add terms smaller
-# by a factor $e^{-1000}$ or less, so by hand the loss is
-# $-\ln\big(\tfrac13 \mathcal{N}(1 \mid 0.8, 0.01^2)\big) = \ln 3 + 200 + \ln(0.01\sqrt{2\pi})$:
-
-# %%
-by_hand = math.log(3) + 200 + math.log(0.01 * math.sqrt(2 * math.pi))
-print(round(by_hand, 4))
-
-# %% [markdown]
-# Worse than the infinite loss is its gradient. Backpropagating through $\ln 0$ multiplies
-# an infinite derivative by the zero derivative of the underflowed exponential, and
-# $\infty \times 0$ is NaN. One such point in a batch turns every weight into NaN at the
-# next optimiser step. The log-space loss gives the gradient
-# $\gamma_k (\mu_k - x)/\sigma_k^2$ of {eq}`eq-grad-mu`: the whole responsibility sits on
-# the nearest component, which is pulled towards the target.
-
-# %%
-naive_nll(far, target).backward()
-print("naive gradient:  ", mu.grad.flatten().tolist())
-mu.grad = None
-mixture_nll(far, target).backward()
-print("mdn_src gradient:", (mu.grad.flatten() + 0.0).tolist())  # + 0.0 turns -0.0 into 0.0
-
-# %% [markdown]
-# The post trained with this naive loss and got away with it: in one dimension, starting
-# from wide components, no training point ever strayed that far from all of them. Nothing
-# guarantees it. Early in training the components sit wherever the random initial weights
-# put them, and later one outlier is enough.
-#
-# Many dimensions are the other way to underflow, without any outlier. A Gaussian density
-# over $D$ dimensions is a product of $D$ factors, and each factor is small when $\sigma$
-# is large compared with one unit. Below, a 40-dimensional target is drawn from the first
-# component itself ($\sigma = 5$), a perfectly typical point, and its density still
-# underflows:
-
-# %%
-g = torch.Generator().manual_seed(0)
-mu_40 = torch.randn(1, 3, 40, generator=g)  # [N=1, K=3, D=40]
-target_40 = mu_40[:, 0] + 5.0 * torch.randn(1, 40, generator=g)  # a draw from component 1
-mu_40.requires_grad_()  # after drawing the target, so the target is a constant
-wide = MixtureParameters(torch.full((1, 3), -math.log(3)), mu_40, torch.full((1, 3, 40), 5.0))
-print("naive:", naive_nll(wide, target_40).item())
-print("mdn_src:", round(mixture_nll(wide, target_40).item(), 4))
-
-# %% [markdown]
-# The gradient with respect to the means fails in the same way: every one of its entries is
-# NaN, while the log-space loss gives a finite gradient.
-
-# %%
-naive_nll(wide, target_40).backward()
-print("naive gradient, all NaN:     ", bool(mu_40.grad.isnan().all()))
-mu_40.grad = None
-mixture_nll(wide, target_40).backward()
-print("mdn_src gradient, all finite:", bool(mu_40.grad.isfinite().all()))
-
-# %% [markdown]
-# ## Training
-#
-# `fit` (in `mdn_src/train.py`) minimises `mdn.loss`, which is `mixture_nll`, with Adam
-# {cite:p}`kingma2015adam`. We use the post's settings: learning rate 0.008 and 3,000
-# full-batch epochs, so every epoch is one optimiser step on all the training points. The
-# weights were seeded with `torch.manual_seed(0)` before the model was built, so the run is
-# deterministic. It takes well under a minute on one CPU thread. We call it through
-# `fit_cached` ({py:func}`~mdn_src.cache.fit_cached`), which runs `fit` once and keeps the
-# trained weights: {ref}`ch-sampling` needs this very model and loads it instead of training
-# it again (and a second run of this chapter is quicker).
-
-# %%
-lr, epochs = 0.008, 3000
-history = fit_cached(mdn, t_train, x_train, name="ch6-mdn", epochs=epochs, lr=lr)
-for epoch in range(0, epochs, 300):
-    print(f"epoch {epoch:4d}   NLL {history[epoch]:.4f}")
-print(f"final        NLL {history[-1]:.4f}")
-
-# %% [markdown]
-# The loss is measured in nats per point and goes below zero: it is minus the logarithm of a
-# *density*, and a density above one (a narrow one) has a positive logarithm. The best
-# any model can do on average is the entropy of the true conditional density, the **Bayes
-# limit**. For the inverse problem `oracle.bayes_nll(inverse=True)` computes it exactly:
-# $p(x \mid t)$ is uniform on the set of $x$ that can produce $t$ (up to three intervals),
-# so the limit is the average logarithm of that set's length, {glue:text}`ch6_bayes_nll`
-# nats.
+# Each network has {glue:text}`ch7_n_weights` weights. The loss is measured in nats per
+# point and goes below zero: it is minus the logarithm of a *density*, and a density above
+# one (a narrow one) has a positive logarithm. The best any model can do on average is the
+# entropy of the true conditional density, the **Bayes limit**. For the inverse problem
+# `oracle.bayes_nll(inverse=True)` computes it exactly: $p(x \mid t)$ is uniform on the set
+# of $x$ that can produce $t$ (one or two intervals), so the limit is the average logarithm
+# of that set's length, {glue:text}`ch7_bayes_nll:.3f` nats.
 
 # %%
 bayes_nll = oracle.bayes_nll(inverse=True)
-glue("ch6_bayes_nll", round(bayes_nll, 3), display=False)
+glue("ch7_bayes_nll", round(bayes_nll, 3), display=False)
 print(round(bayes_nll, 4))
 
-# %% mystnb={"figure": {"caption": "Training loss (mean negative log-likelihood per point) over 3,000 full-batch Adam epochs, with the Bayes limit of the inverse problem as a dashed line.", "name": "fig-ch6-loss"}, "image": {"alt": "A loss curve falling steeply from about 1 nat to below -1 within a few hundred epochs, then creeping down with occasional brief spikes, staying above a dashed horizontal line near -1.28."}}
-fig, ax = plotting.plot_loss(history, "NLL (nats)", bayes_nll, "Bayes limit")
+# %%
+loss_all = np.stack([np.asarray(histories[seed]) for seed in SEEDS])  # [seeds, epochs]
+below = (loss_all <= -1.0).argmax(axis=1)  # first epoch at or below -1 nat, per seed
+glue("ch7_below_minus1_mean", round(float(below.mean())), display=False)
+glue("ch7_below_minus1_sd", round(float(below.std(ddof=1))), display=False)
+print("first epoch with a loss <= -1 nat, per seed:", below.tolist())
+
+# %% mystnb={"figure": {"caption": "Training loss of one run (seed 0): mean negative log-likelihood per point over 3,000 full-batch Adam epochs, with the Bayes limit of the inverse problem as a dashed line.", "name": "fig-ch7-loss"}, "image": {"alt": "A loss curve falling steeply from below 1 nat to about -1 within the first two hundred epochs, then running along a level between about -1.05 and -1.1, interrupted by brief upward spikes, the highest, near epoch 1,800, reaching about -0.1, and staying above a dashed horizontal line near -1.28."}}
+fig, ax = plotting.plot_loss(histories[0], "NLL (nats)", bayes_nll, "Bayes limit")
+ax.set_title("one run (seed 0)")
 plt.show()
 
 # %% [markdown]
-# {numref}`fig-ch6-loss` shows the usual shape: a steep fall while the components move onto
-# the three branches of the data, then a slow descent. The brief upward spikes are Adam
-# overshooting with a fairly large learning rate; the loss recovers within a few dozen
-# epochs. The curve flattens well above the dashed line.
+# {numref}`fig-ch7-loss` shows the usual shape. First a steep fall, while the components
+# move onto the branches of the data: the loss of the three runs first reaches $-1$ nat
+# after {glue:text}`ch7_below_minus1_mean:.0f` ± {glue:text}`ch7_below_minus1_sd:.0f`
+# epochs. Then a long, nearly level stretch, interrupted by brief upward spikes from which
+# the loss recovers within tens of epochs. The curve stays well above the dashed line.
+# One of the exercises below counts the spikes.
+#
+# ## Is it still learning?
+#
+# It is tempting to put part of the distance to the dashed line down to a loss still
+# creeping down at the last epoch. That is a claim about the end of the trace, so we zoom
+# in on it, for all three runs.
+
+# %% mystnb={"figure": {"caption": "Training loss of the three runs over their last 2,000 epochs, with a dot on each run's lowest loss where it falls in this window. The vertical axis is cut at -0.85 nat, so the tops of the spikes are off the chart.", "name": "fig-ch7-loss-end"}, "image": {"alt": "Three noisy loss traces between about -1.12 and -0.85 nat, each with many upward spikes; between spikes each trace drifts down slowly. The seed-0 trace runs lowest, near -1.11, from about epoch 1,050 to 1,450, where a dot marks its lowest point, and ends near -1.08 with the others; a second dot marks the lowest point of seed 2, near its end."}}
+fig, ax = plotting.plot_loss_runs(
+    {f"seed {seed}": histories[seed] for seed in SEEDS}, "NLL (nats)", first_epoch=1000
+)
+ax.set_ylim(-1.15, -0.85)
+plt.show()
+
+# %% [markdown]
+# Two things show in {numref}`fig-ch7-loss-end`. Between spikes, the loss of each run
+# drifts down slowly. And a spike can throw a run out of a better state than it finds
+# again before the end: the lowest loss of a run need not be near its end. We measure
+# both. The **drift** is the fall of the median training loss from the 100 epochs that
+# ended 500 epochs before the last to the last 100 epochs (a median, so that a spike
+# inside a window counts little). The **setback** is how far the trained model's training
+# loss sits above the lowest loss its run ever recorded.
+
+# %%
+final_train = np.array([mean_nll(models[seed], t_train, x_train) for seed in SEEDS])
+drift = np.median(loss_all[:, -600:-500], axis=1) - np.median(loss_all[:, -100:], axis=1)
+setback = final_train - loss_all.min(axis=1)
+lowest_at = loss_all.argmin(axis=1)
+for name, values in (("drift", drift), ("setback", setback)):
+    glue(f"ch7_{name}_mean", round(float(values.mean()), 3), display=False)
+    glue(f"ch7_{name}_sd", round(float(values.std(ddof=1)), 3), display=False)
+print("seed  drift over the last 500 epochs  setback  lowest loss at epoch")
+for i, seed in enumerate(SEEDS):
+    print(f"{seed:4d}  {drift[i]:30.3f}  {setback[i]:7.3f}  {lowest_at[i]:20d}")
+
+# %% [markdown]
+# Over the last 500 epochs the median loss fell by {glue:text}`ch7_drift_mean:.3f` ±
+# {glue:text}`ch7_drift_sd:.3f` nats, and the trained models sit
+# {glue:text}`ch7_setback_mean:.3f` ± {glue:text}`ch7_setback_sd:.3f` nats above the lowest
+# loss their own run had reached earlier (mean ± standard deviation over the seeds). So
+# the training is not finished, but neither is it creeping steadily towards the limit: it
+# makes slow progress, and the spikes undo some of it.
 #
 # ## How good is the fit?
 #
-# A training loss can flatter a model that memorised its data. We score the trained MDN on
-# 20,000 fresh points drawn with another seed, with {py:func}`~mdn_src.metrics.mean_nll` from
-# `mdn_src/metrics.py`
-# (inputs `t_test`, targets `x_test`).
+# A training loss can flatter a model that memorised its data. We score each trained MDN
+# on 20,000 fresh points drawn with another seed, with
+# {py:func}`~mdn_src.metrics.mean_nll` from `mdn_src/metrics.py` (inputs `t_test`,
+# targets `x_test`), and compare with the Bayes limit.
 
 # %%
 x_test, t_test = make_toy_data(20_000, seed=1)
-train_nll = mean_nll(mdn, t_train, x_train)
-test_nll = mean_nll(mdn, t_test, x_test)
-glue("ch6_train_nll", round(train_nll, 3), display=False)
-glue("ch6_heldout_nll", round(test_nll, 3), display=False)
-glue("ch6_gap_to_bayes", round(test_nll - bayes_nll, 3), display=False)
-print(f"training {train_nll:.3f}   held-out {test_nll:.3f}   Bayes limit {bayes_nll:.3f}")
+heldout = np.array([mean_nll(models[seed], t_test, x_test) for seed in SEEDS])
+gap = heldout - bayes_nll
+print("seed  training NLL  held-out NLL  gap to the Bayes limit")
+for i, seed in enumerate(SEEDS):
+    print(f"{seed:4d}  {final_train[i]:12.3f}  {heldout[i]:12.3f}  {gap[i]:22.3f}")
+for name, values in (("train_nll", final_train), ("heldout_nll", heldout), ("gap", gap)):
+    glue(f"ch7_{name}_mean", round(float(values.mean()), 3), display=False)
+    glue(f"ch7_{name}_sd", round(float(values.std(ddof=1)), 3), display=False)
+    print(f"{name:12s} {values.mean():.3f} ± {values.std(ddof=1):.3f}")
+glue("ch7_drift_share", round(float(100 * drift.mean() / gap.mean())), display=False)
 
 # %% [markdown]
-# The trained MDN scores {glue:text}`ch6_train_nll` nats per point on its training data and
-# {glue:text}`ch6_heldout_nll` on the fresh points: the two are close, so the model did not
-# overfit. It stays {glue:text}`ch6_gap_to_bayes` nats above the Bayes limit of
-# {glue:text}`ch6_bayes_nll`. That gap is what this model, trained this long, leaves, and
-# two causes are mixed in it. One is the shape of the answer: the true $p(x \mid t)$ is a
-# set of flat boxes with hard edges, and a sum of smooth Gaussians can only approximate a
-# box: its top ripples, and its edges are slopes rather than cliffs, so some probability
-# leaks outside the boxes, where no data ever falls, and the density inside is lower than it
-# should be. Narrower components would sharpen the edges, but it would take more of them,
-# placed very precisely, and with any finite $K$ some gap remains. The other is the
-# optimisation, which is not finished: the training loss of {numref}`fig-ch6-loss` is still
-# creeping down at the last epoch, so more epochs, or more components put to use, would
-# likely shrink the gap somewhat.
+# Over the {glue:text}`ch7_n_seeds` seeds the trained MDN scores
+# {glue:text}`ch7_train_nll_mean:.3f` ± {glue:text}`ch7_train_nll_sd:.3f` nats per point
+# on its training data and {glue:text}`ch7_heldout_nll_mean:.3f` ±
+# {glue:text}`ch7_heldout_nll_sd:.3f` on the fresh points (mean ± standard deviation over
+# seeds): the two are close, so the models did not overfit. They stay
+# {glue:text}`ch7_gap_mean:.3f` ± {glue:text}`ch7_gap_sd:.3f` nats above the Bayes limit
+# of {glue:text}`ch7_bayes_nll:.3f`.
+#
+# The drift we measured is small beside that gap: the last 500 epochs gained
+# {glue:text}`ch7_drift_share:.0f`% of it. How much longer training would gain, and what
+# else the gap is made of, needs experiments of its own. One candidate is the shape of the
+# answer: the true $p(x \mid t)$ is a set of flat boxes with hard edges, and a sum of
+# smooth Gaussians can only approximate a box: its top ripples, and its edges are slopes
+# rather than cliffs, so some probability leaks outside the boxes, where no data ever
+# falls, and the density inside is lower than it should be. Others are the 2,500 training
+# points the model learns from and the way it is optimised. {ref}`ch-truth` takes the gap
+# apart with experiments that isolate each.
+#
+# ## Watching it learn
+#
+# The numbers above describe the end of training. To see how the network gets there, we
+# take snapshots during training. `fit` accepts a `callback(epoch, model)`, which it calls
+# after every epoch with the model in evaluation mode and gradients switched off. Ours
+# evaluates the density on a coarse grid of $(t, x)$ pairs, and the components' means and
+# mixing coefficients at every fourth $t$ of the grid, after 21 epochs spaced more closely
+# early on, where the density changes fastest.
+#
+# To evaluate a density on a grid we do not loop over it: we make one batch of all its
+# pairs, the network computes one mixture per pair (row $i$ gets input $t_i$), and
+# `mixture_log_prob` scores each pair's $x$ under its own mixture.
+
+
+# %%
+def density_on_grid(model, t_grid, x_grid):
+    """p(x | t) of an MDN at every pair of t_grid [I] and x_grid [O], as an [I, O] array."""
+    t_pairs, x_pairs = np.meshgrid(t_grid, x_grid, indexing="ij")  # [I, O] each
+    with torch.no_grad():
+        params = model.mixture_parameters(t_pairs.reshape(-1, 1))  # I * O mixtures
+        log_p = mixture_log_prob(params, x_pairs.reshape(-1, 1))
+    return log_p.exp().reshape(t_pairs.shape).numpy()
+
+
+t_coarse = np.linspace(-0.1, 1.1, 61, dtype=np.float32)
+x_coarse = np.linspace(-0.1, 1.1, 61, dtype=np.float32)
+t_means = t_coarse[::4]
+REPLAY_EPOCHS, N_FRAMES = 400, 21  # frames after 0, 1, 4, 9, ..., 400 epochs
+steps = np.round(REPLAY_EPOCHS * np.linspace(0, 1, N_FRAMES) ** 2).astype(int)
+frame_epochs = set(steps.tolist())
+frames = {}
+
+
+def snapshot(epoch, model):
+    """fit's callback: after epoch `epoch` (counted from 0), keep a frame if one is due."""
+    if epoch + 1 in frame_epochs:
+        params = model.mixture_parameters(t_means.reshape(-1, 1))
+        density = density_on_grid(model, t_coarse, x_coarse)
+        frames[epoch + 1] = density, params.mu[..., 0].numpy(), params.pi.numpy()
+
+
+# %% [markdown]
+# Then we train a fresh copy of the seed-0 network, with the same recipe, for the first
+# 400 epochs. The callback only reads the model, so this run takes exactly the same steps
+# as the first 400 epochs of the seed-0 run above: the animation replays the start of the
+# model shown in the figures. (It uses `fit`, not `fit_cached`: a stored result would skip
+# the callback.)
+
+# %%
+torch.manual_seed(0)
+replay = MDN(1, 1, n_components=30, hidden=50)
+with torch.no_grad():
+    snapshot(-1, replay.eval())  # the untrained network, "after 0 epochs"
+replay_history = fit(replay, t_train, x_train, epochs=REPLAY_EPOCHS, lr=0.008, callback=snapshot)
+same = np.array_equal(replay_history.train, histories[0].train[:REPLAY_EPOCHS])
+print(f"{len(frames)} frames; the same losses as seed 0's first {REPLAY_EPOCHS} epochs: {same}")
+
+# %% [markdown]
+# `animate_density` from `mdn_src/plotting.py` turns the snapshots into an animation, on
+# the book's logarithmic colour scale. The dots are the components' means, with area
+# proportional to their mixing coefficient $\pi_k$, so a component the network has
+# switched off at some $t$ vanishes there. Press play, or step through the frames.
+
+# %% tags=["nbval-ignore-output"]
+epochs_shown = sorted(frames)
+anim = plotting.animate_density(
+    t_coarse,
+    x_coarse,
+    np.stack([frames[e][0] for e in epochs_shown]),  # [21, 61, 61]
+    epochs_shown,
+    means=np.stack([frames[e][1] for e in epochs_shown]),  # [21, 16, 30]
+    weights=np.stack([frames[e][2] for e in epochs_shown]),
+    component_inputs=t_means,
+)
+HTML(anim.to_jshtml())
+
+# %% [markdown]
+# The last frame, as a still image (larger, with the same colour scale):
+
+# %% mystnb={"figure": {"caption": "The last frame of the animation: the conditional density p(x|t) of one run (seed 0) after 400 of its 3,000 epochs, on a coarse grid, with each component's mean as a dot of area proportional to its mixing coefficient.", "name": "fig-ch7-replay-end"}, "image": {"alt": "Heat map over t and x with dots: dark bands along the lower and upper rising branches of the data, and a paler falling branch that crosses between them and overshoots them at both ends, forming an X; the component dots sit along the bands, largest on the outer branches."}}
+fig, ax = plotting.new_axes("$t$", "$x$", "one run (seed 0), after 400 epochs")
+plotting.plot_density(ax, t_coarse, x_coarse, frames[REPLAY_EPOCHS][0])
+plotting.plot_component_means(
+    ax, t_means, replay.mixture_parameters(t_means.reshape(-1, 1)), "component means", every=1
+)
+ax.set_xlim(-0.1, 1.1)
+ax.set_ylim(-0.1, 1.1)
+plotting.finish(ax)
+plt.show()
+
+# %% [markdown]
+# The animation shows the steep fall of {numref}`fig-ch7-loss` at work. The untrained
+# network spreads a wide, almost flat density over the whole square. In the first few
+# frames it gathers into one broad band rising with $t$, the kind of single-valued answer
+# the least-squares network of {ref}`ch-inverse` gave. The band then splits into strands
+# along the two rising branches, and a falling branch appears across them: the middle
+# branch of the S, where three values of $x$ fit one $t$. For the rest of the 400 epochs
+# the branches narrow and darken, and the components' dots gather on them; the falling
+# branch still overshoots the data at both ends in {numref}`fig-ch7-replay-end`. The
+# remaining 2,600 epochs of the seed-0 run turn that density into the one below.
 #
 # ## The learnt density
 #
-# To see the whole conditional density at once, we evaluate it on a grid of $(t, x)$
-# pairs. Rather than loop over the grid, we make one batch of all its pairs: the network
-# computes one mixture per pair (row $i$ gets input $t_i$), and `mixture_log_prob` scores
-# each pair's $x$ under its own mixture.
+# For the trained network of seed 0 we evaluate the density on a finer grid, and the exact
+# density from the oracle on the same grid.
 
 # %%
 t_img = np.linspace(-0.1, 1.1, 241, dtype=np.float32)
 x_img = np.linspace(-0.1, 1.1, 241, dtype=np.float32)
-t_pairs, x_pairs = np.meshgrid(t_img, x_img, indexing="ij")  # [241, 241] each
-with torch.no_grad():
-    pair_params = mdn.mixture_parameters(t_pairs.reshape(-1, 1))  # 58,081 mixtures
-    log_p = mixture_log_prob(pair_params, x_pairs.reshape(-1, 1))
-learnt = log_p.exp().reshape(t_pairs.shape).numpy()  # [t, x]
+learnt = density_on_grid(mdn, t_img, x_img)  # [t, x]
+t_pairs, x_pairs = np.meshgrid(t_img, x_img, indexing="ij")
 exact = oracle.inverse_density(x_pairs, t_pairs)  # [t, x]
 print(learnt.shape, exact.shape)
-
 
 # %% [markdown]
 # Both images below are drawn by `plot_density` from `mdn_src/plotting.py`, on the book's one
@@ -348,40 +348,141 @@ print(learnt.shape, exact.shape)
 # once the tall density where only one branch exists and the faint haze of probability that
 # a model spreads where the true density is zero.
 
-# %% mystnb={"figure": {"caption": "The conditional density p(x|t) learnt by the MDN (K = 30), on a grid of (t, x) pairs.", "name": "fig-ch6-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the S-shaped data, with three branches for t between about 0.3 and 0.7, soft edges, and faint spurs reaching beyond the data."}}
-fig, ax = plotting.new_axes("$t$", "$x$", "learnt by the MDN")
+# %% mystnb={"figure": {"caption": "The conditional density p(x|t) learnt by the MDN (K = 30) of one run (seed 0), after 3,000 epochs, on a grid of (t, x) pairs.", "name": "fig-ch7-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the S-shaped data, with three branches for t between about 0.3 and 0.7, soft edges, and faint spurs reaching beyond the data."}}
+fig, ax = plotting.new_axes("$t$", "$x$", "learnt by the MDN, one run (seed 0)")
 plotting.plot_density(ax, t_img, x_img, learnt)
 plt.show()
 
-# %% mystnb={"figure": {"caption": "The exact conditional density p(x|t) of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch6-exact-density"}, "image": {"alt": "Heat map over t and x: the same S-shaped band as the learnt density, with sharp edges and one constant shade across each vertical slice."}}
+# %% mystnb={"figure": {"caption": "The exact conditional density p(x|t) of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch7-exact-density"}, "image": {"alt": "Heat map over t and x: the same S-shaped band as the learnt density, with sharp edges and one constant shade across each vertical slice."}}
 fig, ax = plotting.new_axes("$t$", "$x$", "exact")
 plotting.plot_density(ax, t_img, x_img, exact)
 plt.show()
 
 # %% [markdown]
-# {numref}`fig-ch6-learnt-density` and {numref}`fig-ch6-exact-density` tell the same
-# story. The MDN has found the shape: one branch at the ends of the range of $t$, three in
-# the middle, each with about the right width and weight. They differ in the details:
-# the exact density stops dead at the boundary of each box and has one shade across each
-# vertical slice, while the learnt one fades out over a short distance, varies within a
-# slice, and sends faint spurs where no data lies (past the ends of the middle branch,
-# and below $x = 0$ at the left end). Both differences cost likelihood: every bit of
-# probability placed outside the boxes is missing inside them, and a density that varies
-# across a box is too low somewhere in it. Together they make the gap to the Bayes limit we
-# measured above.
+# {numref}`fig-ch7-learnt-density` and {numref}`fig-ch7-exact-density` tell the same
+# story. The MDN of this run has found the shape: one branch at the ends of the range of
+# $t$, three in the middle, each with about the right width and weight. They differ in the
+# details: the exact density stops dead at the boundary of each box and has one shade
+# across each vertical slice, while the learnt one fades out over a short distance, varies
+# within a slice, and sends faint spurs where no data lies. Both differences cost
+# likelihood: every bit of probability placed outside the boxes is missing inside them,
+# and a density that varies across a box is too low somewhere in it. Such differences make
+# up the gap to the Bayes limit we measured above.
 #
-# ## What we learned
+# ## Exercises
 #
-# - `MDN` in `mdn_src/model.py` is a small network with one linear head whose outputs are
-#   split into $a^\pi$, $a^\mu$, $a^\sigma$ and mapped through log-softmax, the identity and
-#   $\sigma_{\min} + \operatorname{softplus}$.
-# - The loss in `mdn_src/loss.py` stays in log space: `logsumexp` of $\ln \pi_k + \ln
-#   \mathcal{N}_k$. Summing raw densities first gives an infinite loss and NaN gradients,
-#   both for a target far from every component and for a typical target in 40 dimensions.
-# - With the post's settings the MDN trains in under a minute on one CPU thread and comes
-#   within {glue:text}`ch6_gap_to_bayes` nats of the Bayes limit on fresh data. Smooth
-#   Gaussians can only approximate the hard-edged boxes of the true density, so some gap
-#   remains for any finite $K$; longer training would likely shrink this one somewhat.
+# ```{exercise}
+# :label: ex-ch07-gap-by-hand
+#
+# Compute the gap to the Bayes limit by hand from the numbers in this chapter: the mean
+# held-out NLL over the seeds and the Bayes limit. Then explain why the standard deviation
+# of the gap over the seeds is exactly that of the held-out NLL.
+# ```
+#
+# ```{solution} ex-ch07-gap-by-hand
+# :class: dropdown
+#
+# The gap is the held-out NLL minus the limit: {glue:text}`ch7_heldout_nll_mean:.3f` $-$
+# ({glue:text}`ch7_bayes_nll:.3f`) = {glue:text}`ch7_gap_mean:.3f` nats, up to the
+# rounding of the two numbers. The Bayes limit is a constant, the same for every seed, so subtracting it
+# shifts every seed's score by the same amount: the mean moves with it and the spread does
+# not change ({glue:text}`ch7_gap_sd:.3f` and {glue:text}`ch7_heldout_nll_sd:.3f`).
+# ```
+#
+# ```{exercise}
+# :label: ex-ch07-spikes
+#
+# Count a spike as an epoch whose training loss is more than 0.05 nats above the previous
+# epoch's. Do spikes become rarer as training goes on? Predict, then count them for each
+# seed in epochs 1 to 1,000, 1,001 to 2,000 and 2,001 to 3,000, from `histories`.
+# ```
+#
+# ```{solution-start} ex-ch07-spikes
+# :class: dropdown
+# ```
+
+# %%
+jumps = np.diff(loss_all, axis=1) > 0.05  # [seeds, epochs - 1]: epoch e+1 vs epoch e
+per_third = np.add.reduceat(jumps, [0, 999, 1999], axis=1)  # [seeds, 3]
+for seed, counts in zip(SEEDS, per_third, strict=True):
+    print(f"seed {seed}: spikes per thousand epochs {counts.tolist()}")
+fewest_last = bool((per_third[:, 2] < per_third[:, :2].min(axis=1)).all())
+print("fewest in the last thousand, in every run:", fewest_last)
+
+# %% [markdown]
+# Rarer, but not steadily: in every run the last thousand epochs have the fewest spikes,
+# but the count need not fall from one thousand to the next. The learning rate stays at
+# 0.008 all along; a learning rate that decays over training, such as a cosine schedule
+# (`fit(..., schedule="cosine")`), is the usual remedy for late spikes.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch07-one-component
+#
+# Change the model and predict: with $K = 1$ the MDN is a single Gaussian whose mean and
+# standard deviation both depend on $t$ (heteroscedastic regression). Train it like
+# `replay`, the network of the animation (seed 0, 400 epochs, learning rate 0.008), and
+# compare its held-out NLL with the
+# $K = 30$ network's after the same 400 epochs. Which will be better, and by roughly how
+# much: hundredths of a nat, or tenths?
+# ```
+#
+# ```{solution-start} ex-ch07-one-component
+# :class: dropdown
+# ```
+
+# %%
+torch.manual_seed(0)
+single = MDN(1, 1, n_components=1, hidden=50)
+fit(single, t_train, x_train, epochs=REPLAY_EPOCHS, lr=0.008)
+k1, k30 = mean_nll(single, t_test, x_test), mean_nll(replay, t_test, x_test)
+glue("ch7_k1_minus_k30", round(k1 - k30, 2), display=False)
+print(f"held-out NLL after {REPLAY_EPOCHS} epochs: K = 1 {k1:.3f}, K = 30 {k30:.3f}")
+
+# %% [markdown]
+# $K = 30$ is better, by {glue:text}`ch7_k1_minus_k30:.2f` nats: tenths of a nat, not
+# hundredths. A single Gaussian has to cover all the branches at once where there are
+# three, so it spreads its density over the gaps between them, where no data lies: the
+# price of one bump for a many-valued answer.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch07-lowest
+#
+# `fit` can keep the weights of the epoch with the best *validation* loss
+# (`validation_fraction=...` with `patience=...`, restoring the best weights). Why not
+# simply keep the weights of the epoch with the lowest *training* loss, which would undo
+# the setback measured above? Think about what the training loss of a model with
+# thousands of weights and 2,500 points rewards.
+# ```
+#
+# ```{solution} ex-ch07-lowest
+# :class: dropdown
+#
+# The lowest training loss rewards fitting these 2,500 points, not new ones: on its own it
+# cannot tell a better model from one that has begun to memorise its data. Here the
+# training and held-out scores are close, so it might help; but nothing in the training
+# loss alone tells us so. A validation split, data the optimiser never sees, does, at the
+# price of fewer points to train on.
+# ```
+#
+# ## What you learnt
+#
+# - With the post's settings (Adam, learning rate 0.008, 3,000 full-batch epochs) the
+#   MDN's loss falls steeply within a couple of hundred epochs, then runs nearly level,
+#   interrupted by spikes.
+# - A score is a distribution over training runs: over {glue:text}`ch7_n_seeds` seeds the
+#   held-out NLL is {glue:text}`ch7_heldout_nll_mean:.3f` ± {glue:text}`ch7_heldout_nll_sd:.3f`
+#   nats, {glue:text}`ch7_gap_mean:.3f` ± {glue:text}`ch7_gap_sd:.3f` above the Bayes limit.
+# - Training was still drifting down at the end, but by only
+#   {glue:text}`ch7_drift_mean:.3f` nats over the last 500 epochs, and every run ended above
+#   its own lowest loss: the loss trace alone does not explain the gap.
+# - `fit(..., callback=...)` sees the model after every epoch; snapshots of the density
+#   show the band of the least-squares answer splitting into branches.
 #
 # A trained MDN gives a whole density for every input. {ref}`ch-sampling` turns that density
 # into predictions: modes, means and samples.
