@@ -21,7 +21,18 @@
 # Python script ({download}`12_choosing_k_and_calibration.py <./12_choosing_k_and_calibration.py>`), or open it in Colab or Binder from
 # the rocket icon above.
 #
-# This chapter is being written.
+# An MDN needs one number before it can train: the number of components $K$. This
+# chapter chooses it the way one would without an oracle, by cross-validation on the
+# training points alone, and then checks the choice against the exact answer. It then asks
+# a second question that the held-out likelihood answers only in part: are the predicted
+# densities *calibrated*, do the targets land in their predicted intervals as often as the
+# intervals claim? You will learn:
+#
+# - how the held-out negative log-likelihood (NLL) changes with $K$, over several seeds;
+# - how $K$-fold cross-validation picks $K$, and how close its pick comes to the best;
+# - what the *effective* number of components says about a large $K$;
+# - three views of calibration and accuracy: PIT histograms, interval coverage, and the
+#   CRPS, a proper score in the target's units, each beside the exact density's own value.
 
 # %% tags=["remove-cell"]
 # On Colab or Binder, install the book's library from the repository; locally (and under
@@ -33,6 +44,451 @@ except ImportError:
     pass
 
 # %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from myst_nb import glue
+
+from mdn_src import (
+    MDN,
+    MLP,
+    MixtureParameters,
+    coverage,
+    crps,
+    fit_cached,
+    make_toy_data,
+    mean_nll,
+    mixture_nll,
+    oracle,
+    pit,
+    plotting,
+    test_grid,
+)
 
 torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+
+# %% [markdown]
+# ## The set-up
+#
+# The inverse problem of {ref}`ch-mdn`, smaller so that the whole sweep trains in about a
+# minute: 400 training points, one hidden layer of 20 $\tanh$ units, 500 full-batch Adam
+# epochs with a cosine learning-rate schedule. 5,000 fresh points stand in for the truth
+# when we score held-out NLL; they are never used to choose anything.
+
+# %%
+t_train, x_train = make_toy_data(400, seed=0, inverse=True)  # input t, target x
+t_test, x_test = make_toy_data(5000, seed=1, inverse=True)
+KS = (1, 2, 3, 5, 10, 30)
+SEEDS = (0, 1, 2)
+HIDDEN = 20
+SETTINGS = {"epochs": 500, "lr": 0.02, "schedule": "cosine"}
+
+
+def train_mdn(K, seed, t, x, name, diagnostics=False):
+    """An MDN with K components, initial weights from `seed`, trained (or loaded) on (t, x)."""
+    torch.manual_seed(seed)
+    mdn = MDN(1, 1, n_components=K, hidden=HIDDEN)
+    history = fit_cached(mdn, t, x, name=name, diagnostics=diagnostics, **SETTINGS)
+    return mdn, history
+
+
+# %% [markdown]
+# ## Held-out NLL against $K$
+#
+# For each $K$ we train three networks, from initial weights drawn with seeds 0, 1 and 2,
+# on all 400 training points, and score each on the 5,000 held-out points. With $K = 1$
+# the MDN is *heteroscedastic Gaussian regression*: one Gaussian per input, whose mean and
+# width both depend on $t$. We also record `fit`'s diagnostics, to count the components
+# each network actually uses.
+
+# %%
+models, heldout = {}, np.zeros((len(SEEDS), len(KS)))
+for j, K in enumerate(KS):
+    for i, seed in enumerate(SEEDS):
+        mdn, history = train_mdn(K, seed, t_train, x_train, f"ch12-K{K}-s{seed}", True)
+        models[K, seed] = mdn, history
+        heldout[i, j] = mean_nll(mdn, t_test, x_test)
+for j, K in enumerate(KS):
+    print(f"K = {K:>2}: held-out NLL {heldout[:, j].mean():+.3f} ± {heldout[:, j].std(ddof=1):.3f}")
+
+# %% [markdown]
+# ## Choosing $K$ by cross-validation
+#
+# Without the 5,000 fresh points we would have only the training set. Three-fold
+# cross-validation splits it at random into three folds of about 133 points; for each fold,
+# a network trains on the other two and is scored on it. The average over folds estimates
+# the held-out NLL of a network trained on two thirds of the data, and the $K$ with the
+# lowest average is our choice. Each fold's network starts from its own seed (the fold's
+# number).
+
+# %%
+folds = np.array_split(np.random.default_rng(0).permutation(len(t_train)), 3)
+cv = np.zeros((len(folds), len(KS)))
+for f, val in enumerate(folds):
+    fit_rows = np.setdiff1d(np.arange(len(t_train)), val)
+    for j, K in enumerate(KS):
+        mdn, _ = train_mdn(K, f, t_train[fit_rows], x_train[fit_rows], f"ch12-cv{f}-K{K}")
+        cv[f, j] = mean_nll(mdn, t_train[val], x_train[val])
+cv_choice = KS[int(cv.mean(0).argmin())]
+heldout_best = KS[int(heldout.mean(0).argmin())]
+k_cv, k_best = KS.index(cv_choice), KS.index(heldout_best)
+print(f"cross-validation picks K = {cv_choice}; the held-out NLL is lowest at K = {heldout_best}")
+regret = heldout[:, k_cv].mean() - heldout[:, k_best].mean()
+print(f"held-out NLL of the pick minus the best: {regret:.3f} nats")
+glue("ch12_cv_choice", cv_choice, display=False)
+glue("ch12_heldout_best", heldout_best, display=False)
+glue("ch12_regret", f"{regret:.3f}", display=False)
+for j, K in enumerate(KS):
+    glue(f"ch12_heldout_K{K}", f"{heldout[:, j].mean():.3f} ± {heldout[:, j].std(ddof=1):.3f}",
+         display=False)  # fmt: skip
+    glue(f"ch12_cv_K{K}", f"{cv[:, j].mean():.3f} ± {cv[:, j].std(ddof=1):.3f}", display=False)
+bayes_nll = oracle.bayes_nll(inverse=True)
+gauss_nll = oracle.best_gaussian_nll(inverse=True)
+glue("ch12_bayes_nll", f"{bayes_nll:.3f}", display=False)
+glue("ch12_gauss_nll", f"{gauss_nll:.3f}", display=False)
+many = [j for j, K in enumerate(KS) if K >= 3]
+means = heldout.mean(0)
+glue("ch12_drop", f"{means[0] - means[many].min():.2f}", display=False)
+glue("ch12_spread", f"{means[many].max() - means[many].min():.3f}", display=False)
+glue("ch12_max_sd", f"{heldout[:, many].std(0, ddof=1).max():.3f}", display=False)
+glue("ch12_cv_max_sd", f"{cv[:, many].std(0, ddof=1).max():.3f}", display=False)
+glue("ch12_k1_gap", f"{means[0] - gauss_nll:.2f}", display=False)
+glue("ch12_best_gap", f"{means[k_cv] - bayes_nll:.2f}", display=False)
+
+# %% mystnb={"figure": {"caption": "Negative log-likelihood against the number of components K (log axis), mean and one standard deviation: held out on 5,000 fresh points over three seeds (solid), and by three-fold cross-validation on the 400 training points (dash-dot). Dashed: the exact density's expected NLL; dotted: the best any single Gaussian per input can do.", "name": "fig-ch12-k-curve"}, "image": {"alt": "Two curves of NLL against K from 1 to 30. Both drop steeply from about -0.1 at K = 1 to about -0.95 at K = 3 and then stay nearly flat; the cross-validation points scatter around the held-out ones with much wider error bars. A dashed line at about -1.28 below both marks the exact density's NLL, and a dotted line at about -0.66, between the K = 2 and K = 3 points, marks the best single Gaussian."}}
+fig, ax = plotting.new_axes("number of components $K$", "NLL (nats per point)")
+plotting.plot_k_curve(ax, KS, heldout, "held out, 3 seeds")
+plotting.plot_k_curve(ax, KS, cv, "3-fold cross-validation", kind="other", offset=1.08)
+ax.axhline(bayes_nll, color=plotting.COLORS["exact"], ls="--", label="exact density")
+ax.axhline(gauss_nll, color=plotting.COLORS["data"], ls=":", lw=2, label="best single Gaussian")
+plotting.finish(ax)
+plt.show()
+
+# %% [markdown]
+# {numref}`fig-ch12-k-curve` has the shape one hopes for. Going from $K = 1$ to $K = 3$
+# lowers the held-out NLL by {glue:text}`ch12_drop` nats per point, and from $K = 3$ on the
+# curve is flat: its means for $K = 3, 5, 10, 30$ span {glue:text}`ch12_spread` nats,
+# while the standard deviation over seeds reaches {glue:text}`ch12_max_sd` nats there.
+# Three components are what the inverse problem needs, one per branch; more do not hurt
+# here, and do not help either. $K = 2$, one component short, has the widest spread over
+# seeds ({glue:text}`ch12_heldout_K2` nats).
+#
+# Cross-validation sees the same shape, noisier: each fold's network trains on
+# two thirds of the data and is scored on only about 133 points (standard deviations over
+# folds up to {glue:text}`ch12_cv_max_sd` nats for $K \ge 3$). Its lowest mean is at
+# $K =$ {glue:text}`ch12_cv_choice`, while the held-out NLL is lowest at
+# $K =$ {glue:text}`ch12_heldout_best`; the pick costs {glue:text}`ch12_regret` nats of
+# held-out NLL against that best, about the size of the seed-to-seed standard deviation.
+# Where the curve is flat, which $K$ comes out lowest is down to chance; what matters is
+# that cross-validation found the bend.
+#
+# The two horizontal lines bracket what is possible. No model beats the exact density's
+# {glue:text}`ch12_bayes_nll` nats on average; the best MDN here stays
+# {glue:text}`ch12_best_gap` nats above it (smooth Gaussians approximating the hard-edged
+# boxes of the true density, from 400 points). And no single Gaussian per input, however
+# well trained, gets below {glue:text}`ch12_gauss_nll` nats: the heteroscedastic $K = 1$
+# network is {glue:text}`ch12_k1_gap` nats above even that. Most of its shortfall is the
+# fit, not the Gaussian shape: the best Gaussian's mean and variance jump at the edges of
+# the three-branch region, and this small network, trained briefly, does not reach them.
+#
+# ## How many components are used?
+#
+# A network with $K = 30$ does not spread its probability over 30 components. `fit` with
+# `diagnostics=True` records, after every epoch, the *effective number of components*:
+# for each input, $\exp$ of the entropy of the mixing coefficients $\pi_k(t)$, averaged
+# over the training inputs. It equals $K$ when all $\pi_k$ are equal and 1 when one
+# component takes all the weight. Here it is at the end of training:
+
+# %%
+effective = np.array([[models[K, s][1].diagnostics["effective_components"][-1] for K in KS]
+                      for s in SEEDS])  # fmt: skip
+for j, K in enumerate(KS):
+    print(f"K = {K:>2}: effective components {effective[:, j].mean():5.2f} ± "
+          f"{effective[:, j].std(ddof=1):.2f}")  # fmt: skip
+    glue(f"ch12_eff_K{K}", f"{effective[:, j].mean():.2f} ± {effective[:, j].std(ddof=1):.2f}",
+         display=False)  # fmt: skip
+
+# %% [markdown]
+# The effective number grows with $K$ but stays far below it: {glue:text}`ch12_eff_K3`
+# for $K = 3$, {glue:text}`ch12_eff_K10` for $K = 10$ and {glue:text}`ch12_eff_K30` for
+# $K = 30$. It is an average over inputs: where only one branch exists (the ends of the
+# range of $t$) one component carries almost all the weight, and in the middle three
+# share it, so even a perfect three-branch model scores between 1 and 3. Past $K = 3$ the
+# extra components are mostly switched off, or share a branch with another component.
+#
+# The means plot of {ref}`ch-sampling` draws every component's mean, with an area
+# proportional to its weight. As $K$ grows it changes character:
+
+# %% mystnb={"figure": {"caption": "Component means (area proportional to the mixing coefficient) of one run (seed 0) each for K = 3, 10 and 30, over the training data.", "name": "fig-ch12-means"}, "image": {"alt": "Three panels of x against t. For K = 3 three chains of dots trace the three branches of the S-shaped data. For K = 10 and K = 30 the same three large chains appear, and faint chains of small dots cross the plot and run beyond the data."}}
+grid = test_grid(120, inverse=True)
+fig, axes = plotting.panel_axes([f"$K = {K}$" for K in (3, 10, 30)], "$t$", "$x$")
+for ax, K in zip(axes, (3, 10, 30), strict=True):
+    plotting.plot_data(ax, t_train, x_train)
+    with torch.no_grad():
+        params = models[K, 0][0].mixture_parameters(grid)
+    plotting.plot_component_means(ax, grid, params, "component means", every=2)
+    ax.set_ylim(-0.3, 1.3)  # idle components (pi near 0) draw nothing but stretch the axis
+plotting.finish(axes[0])
+plt.show()
+
+# %% [markdown]
+# With $K = 3$ ({numref}`fig-ch12-means`) the three chains of large dots are the three
+# branches, and the plot reads like the data. With $K = 10$ and $K = 30$ the same three
+# branches carry the large dots, but faint chains of idle components cross the picture and
+# run off beyond the data: their means are unconstrained where their weight is near zero.
+# The density is as good (the flat curve above), but the means plot has to be read
+# through the weights; {ref}`ch-sampling`'s modes summarise the density without that
+# reading.
+#
+# ## Calibration and proper scores
+#
+# The held-out NLL ranks models but does not say *how* a density is wrong. Three more
+# measures do, for one-dimensional targets:
+#
+# - the **PIT** (probability integral transform) $u = F(x \mid t)$, the predicted cdf at
+#   the observed target. If the predicted densities are right, $u$ is uniform on $[0, 1]$;
+#   its histogram is flat. A U shape means the model is over-confident (targets fall in
+#   its tails too often), a hump that it is under-confident.
+# - **coverage**: the fraction of targets inside their central 50% and 90% predictive
+#   intervals; a calibrated model gets 0.5 and 0.9, up to sampling noise.
+# - the **CRPS** (continuous ranked probability score),
+#   $$
+#   \begin{aligned}
+#   \mathrm{CRPS}(F, x)
+#     &= \int \big(F(z) - \mathbb{1}\{z \ge x\}\big)^2 dz \\
+#     &= E|X - x| - \tfrac12 E|X - X'|,
+#   \end{aligned}
+#   $$
+#   with $X, X'$ drawn from $F$: a distance between the predictive distribution and the
+#   observed target, in the target's units. Like the NLL it is a *proper* score: on
+#   average no density scores better than the true one. Unlike the NLL it stays finite
+#   when a density puts zero mass at the target.
+#
+# We compare four densities: the least-squares network of {ref}`ch-mse` read as a Gaussian
+# with its fitted noise (mean from the network, a constant $\sigma^2$ equal to its
+# training MSE), the heteroscedastic Gaussian ($K = 1$), the MDN with the $K$ chosen by
+# cross-validation, and the exact density, whose PIT, coverage and CRPS are computed in
+# closed form by `oracle.inverse_cdf` and `oracle.inverse_crps`. The exact values are the
+# floor: what a perfect model would score on these same 5,000 points.
+
+
+# %%
+def gaussian_from_mlp(mlp, t, noise_sd):
+    """The MSE network read as a one-component mixture: N(mlp(t), noise_sd^2) per input."""
+    with torch.no_grad():
+        mean = mlp(torch.as_tensor(t)).unsqueeze(1)  # [N, 1, 1]
+    return MixtureParameters(torch.zeros(len(t), 1), mean, torch.full_like(mean, noise_sd))
+
+
+mlps = {}
+for seed in SEEDS:
+    torch.manual_seed(seed)
+    mlp = MLP(1, 1, hidden=HIDDEN)
+    fit_cached(mlp, t_train, x_train, name=f"ch12-mlp-s{seed}", **SETTINGS)
+    with torch.no_grad():
+        noise_sd = float(mlp.loss(t_train, x_train)) ** 0.5  # sigma^2 = training MSE
+    mlps[seed] = mlp, noise_sd
+
+
+def test_params(name, seed):
+    """The predictive mixtures on the held-out inputs of model `name`, seed `seed`."""
+    if name == "mse":
+        mlp, noise_sd = mlps[seed]
+        return gaussian_from_mlp(mlp, t_test, noise_sd)
+    K = 1 if name == "k1" else cv_choice
+    with torch.no_grad():
+        return models[K, seed][0].mixture_parameters(t_test)
+
+
+def scores(params):
+    """Held-out NLL, coverage of the central 50% and 90% intervals, mean CRPS; and the PIT."""
+    x = torch.as_tensor(x_test)
+    nll = float(mixture_nll(params, x))
+    cov50, cov90 = coverage(params, x, levels=(0.5, 0.9))
+    return np.array([nll, cov50, cov90, crps(params, x).mean()]), pit(params, x)
+
+
+names = {"mse": "MSE network + noise", "k1": "K = 1", "best": f"MDN, K = {cv_choice}"}
+table, pits = {}, {}
+for name in names:
+    rows = [scores(test_params(name, seed)) for seed in SEEDS]
+    table[name] = np.array([r[0] for r in rows])  # [seeds, 4]
+    pits[name] = rows[0][1]  # seed 0, for the histograms
+u_exact = oracle.inverse_cdf(x_test, t_test).ravel()
+exact_row = np.array([
+    -np.log(oracle.inverse_density(x_test, t_test)).mean(),
+    np.mean(np.abs(u_exact - 0.5) <= 0.25),
+    np.mean(np.abs(u_exact - 0.5) <= 0.45),
+    oracle.inverse_crps(x_test, t_test).mean(),
+])  # fmt: skip
+print(f"{'':<22}{'NLL':>16}{'50% coverage':>17}{'90% coverage':>17}{'CRPS':>17}")
+for name, label in names.items():
+    m, s = table[name].mean(0), table[name].std(0, ddof=1)
+    print(f"{label:<22}" + "".join(f"{a:>10.3f} ± {b:.3f}" for a, b in zip(m, s, strict=True)))
+print(f"{'exact density':<22}" + "".join(f"{a:>16.3f} " for a in exact_row))
+
+# %%
+columns = ("nll", "cov50", "cov90", "crps")
+for name in names:
+    m, s = table[name].mean(0), table[name].std(0, ddof=1)
+    for c, a, b in zip(columns, m, s, strict=True):
+        glue(f"ch12_{name}_{c}", f"{a:.3f} ± {b:.3f}", display=False)
+for c, a in zip(columns, exact_row, strict=True):
+    glue(f"ch12_exact_{c}", f"{a:.3f}", display=False)
+glue("ch12_binomial_sd90", f"{math.sqrt(0.9 * 0.1 / len(t_test)):.3f}", display=False)
+crps_mse, crps_best = table["mse"][:, 3].mean(), table["best"][:, 3].mean()
+closed = (crps_mse - crps_best) / (crps_mse - exact_row[3])
+glue("ch12_crps_closed", f"{100 * closed:.0f}%", display=False)
+
+# %% mystnb={"figure": {"caption": "PIT histograms on the 5,000 held-out points, one run (seed 0) for each model, and the exact density; the dashed line is the uniform density of a calibrated model.", "name": "fig-ch12-pit"}, "image": {"alt": "Four histograms of PIT values from 0 to 1. The MSE network with its fitted noise and K = 1 look alike: tall bars near both ends and a dip in the middle, well below the dashed line at height 1. The MDN is closer to flat, with its highest bars at the low end. The exact density is flat at the dashed line."}}
+fig, axes = plotting.panel_axes([*names.values(), "exact density"], "PIT $u$", "density",
+                                width=2.6)  # fmt: skip
+for ax, name in zip(axes, names, strict=False):
+    plotting.plot_pit(ax, pits[name], "model")
+plotting.plot_pit(axes[-1], u_exact, "exact", kind="exact")
+plt.show()
+
+# %%
+middle = {name: np.mean(np.abs(u - 0.5) < 0.1) for name, u in pits.items()}
+middle["exact"] = np.mean(np.abs(u_exact - 0.5) < 0.1)
+for name, share in middle.items():
+    print(f"{name:<6} share of PIT values in (0.4, 0.6): {share:.3f} (calibrated: 0.2)")
+    glue(f"ch12_middle_{name}", f"{share:.3f}", display=False)
+
+# %% [markdown]
+# The exact density is the yardstick: its PIT histogram is flat up to sampling noise, its
+# central intervals hold {glue:text}`ch12_exact_cov50` and {glue:text}`ch12_exact_cov90` of
+# the targets (a binomial standard deviation of {glue:text}`ch12_binomial_sd90` at 90%), and
+# its mean CRPS, {glue:text}`ch12_exact_crps`, is the floor for these points.
+#
+# The two Gaussian readings fail in the same way. The MSE network with its fitted noise
+# holds only {glue:text}`ch12_mse_cov50` of the targets in its central 50% interval but
+# {glue:text}`ch12_mse_cov90` in its 90% one; $K = 1$ does the same
+# ({glue:text}`ch12_k1_cov50` and {glue:text}`ch12_k1_cov90`). In the histograms, only
+# {glue:text}`ch12_middle_mse` (MSE network) and {glue:text}`ch12_middle_k1` ($K = 1$) of
+# the PIT values fall in $(0.4, 0.6)$, where a calibrated model puts 0.2. Where there are
+# three branches, a Gaussian centred on their average puts its peak between them, where
+# few targets lie, and its tails beyond them, where none do: too confident near its
+# centre, not confident enough at 90%. Heteroscedasticity does not cure this; a width can
+# be made right for one interval, not for every interval at once. This is miscalibration
+# that no recalibration of $\sigma$ can fix.
+#
+# The MDN with $K =$ {glue:text}`ch12_cv_choice` is much closer: coverage
+# {glue:text}`ch12_best_cov50` and {glue:text}`ch12_best_cov90`, and
+# {glue:text}`ch12_middle_best` of the PIT values in the middle fifth; its histogram is
+# not flat either, with too many low PIT values. The CRPS orders the four the same way as
+# the NLL: {glue:text}`ch12_mse_crps` (MSE network), {glue:text}`ch12_k1_crps` ($K = 1$),
+# {glue:text}`ch12_best_crps` (MDN), {glue:text}`ch12_exact_crps` (exact). In the target's
+# units, the MDN closes {glue:text}`ch12_crps_closed` of the MSE network's CRPS gap to the
+# exact density; in nats, its NLL is
+# {glue:text}`ch12_best_nll` against {glue:text}`ch12_mse_nll` and
+# {glue:text}`ch12_exact_nll`.
+#
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch12-binomial
+#
+# Compute by hand: if a model's 90% intervals are exactly calibrated, the number of the
+# 5,000 held-out targets inside them is binomial. What is the standard deviation of the
+# *fraction* inside? How many of those standard deviations from 0.9 is each model's 90%
+# coverage in the table above?
+# ```
+#
+# ```{solution-start} ex-ch12-binomial
+# :class: dropdown
+# ```
+#
+# The fraction has standard deviation $\sqrt{0.9 \times 0.1 / 5000} \approx 0.0042$.
+
+# %%
+sd90 = math.sqrt(0.9 * 0.1 / len(t_test))
+print(f"binomial sd of the 90% coverage: {sd90:.4f}")
+for name, label in names.items():
+    z = (table[name][:, 2].mean() - 0.9) / sd90
+    print(f"{label:<22} {z:+.1f} standard deviations")
+print(f"{'exact density':<22} {(exact_row[2] - 0.9) / sd90:+.1f} standard deviations")
+
+# %% [markdown]
+# The exact density is well within sampling noise; the two Gaussian readings are several
+# standard deviations above 0.9, far beyond chance, and the MDN's intervals are a little
+# too narrow.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch12-one-se
+#
+# A common, more cautious rule picks the *smallest* $K$ whose cross-validated NLL is within
+# one standard error of the lowest one (the standard error being the standard deviation
+# over folds divided by $\sqrt{3}$). Which $K$ does it pick from `cv`?
+# ```
+#
+# ```{solution-start} ex-ch12-one-se
+# :class: dropdown
+# ```
+
+# %%
+cv_mean, cv_se = cv.mean(0), cv.std(0, ddof=1) / math.sqrt(len(folds))
+best = int(cv_mean.argmin())
+threshold = cv_mean[best] + cv_se[best]
+one_se = next(K for K, m in zip(KS, cv_mean, strict=True) if m <= threshold)
+print(f"lowest mean at K = {KS[best]}, threshold {threshold:.3f}; one-SE rule picks K = {one_se}")
+
+# %% [markdown]
+# The rule trades a little expected NLL for a simpler model. Here it picks the same $K$
+# as the plain minimum (printed above): the lowest mean is already at the bend of the
+# curve.
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch12-noise-scale
+#
+# Change the model and predict: read the MSE network (seed 0) as a Gaussian with half, and
+# then twice, its fitted noise $\sigma$. Before computing, predict what happens to the
+# coverage of the 50% and 90% intervals, and to the NLL and the CRPS. Can any one
+# $\sigma$ make both coverages right?
+# ```
+#
+# ```{solution-start} ex-ch12-noise-scale
+# :class: dropdown
+# ```
+
+# %%
+mlp0, sd0 = mlps[0]
+for factor in (0.5, 1.0, 2.0):
+    row, _ = scores(gaussian_from_mlp(mlp0, t_test, factor * sd0))
+    print(f"sigma x {factor}: NLL {row[0]:+.3f}, coverage {row[1]:.3f} / {row[2]:.3f}, "
+          f"CRPS {row[3]:.4f}")  # fmt: skip
+
+# %% [markdown]
+# Halving $\sigma$ narrows every interval: both coverages fall, and the NLL and CRPS get
+# worse (targets land far out in the narrow Gaussian's tails). Doubling it widens them:
+# both coverages rise past their levels. Since the 50% interval holds too few targets and
+# the 90% interval too many at the fitted $\sigma$, no single $\sigma$ fixes both: the
+# shape is wrong, not the width.
+#
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
+#
+# - Held-out NLL against $K$ falls steeply until $K$ matches the number of branches (3
+#   here) and is flat after that, within the seed-to-seed spread; three-fold
+#   cross-validation on the training points finds that bend without touching fresh data.
+# - The effective number of components (`fit(..., diagnostics=True)`) stays far below a
+#   large $K$: spare components switch off or double up, and the means plot fills with
+#   idle chains.
+# - A Gaussian reading of a multi-branch problem, constant or heteroscedastic, is
+#   miscalibrated in a way no choice of width repairs: too few targets in its central
+#   interval, too many in its wide ones, a PIT histogram with a hole in the middle.
+# - PIT, coverage and CRPS each have a floor set by the exact density; the MDN comes much
+#   closer to it than either Gaussian, and the CRPS ranks the models as the NLL does.
+#
+# {ref}`ch-pitfalls` looks at what can go wrong while training: a component collapsing
+# onto a single point, and the choices that prevent it.

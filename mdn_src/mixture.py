@@ -55,6 +55,11 @@ COVARIANCES = ("isotropic", "diagonal", "full")
 #: How a full covariance's raw off-diagonal outputs become Cholesky entries (see
 #: :class:`ComponentSpec`).
 OFF_DIAGONALS = ("free", "scaled")
+#: How a raw output ``a`` becomes a positive scale before the floor ``sigma_min`` is added:
+#: ``softplus`` (the library's default, ``log(1 + e^a)``: linear for large ``a``), ``exp``
+#: (PRML's choice, eq. 5.151: exponential both ways) and ``elu`` (``ELU(a) + 1``: ``e^a``
+#: below 0, ``1 + a`` above). All three tend to 0 like ``e^a`` as ``a -> -inf``.
+SIGMA_MAPS = ("softplus", "exp", "elu")
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -526,6 +531,30 @@ def select(params: MixtureParameters, index: torch.Tensor) -> tuple:
     return tuple(out)
 
 
+def positive_scale(a: torch.Tensor, sigma_map: str = "softplus") -> torch.Tensor:
+    r"""A positive scale from raw outputs ``a`` (any shape), before the floor is added.
+
+    ``"softplus"``: :math:`\ln(1 + e^a)`; ``"exp"``: :math:`e^a`; ``"elu"``:
+    :math:`\operatorname{ELU}(a) + 1`, that is :math:`e^a` for :math:`a \le 0` and
+    :math:`1 + a` above. Each is positive except where :math:`e^a` underflows, and
+    tends to 0 like :math:`e^a` as :math:`a \to -\infty`: only a floor
+    ``sigma_min > 0`` keeps a scale away from 0.
+
+    Example:
+        >>> positive_scale(torch.tensor([0.0, 2.0]), "elu")
+        tensor([1., 3.])
+    """
+    if sigma_map == "softplus":
+        return F.softplus(a)
+    if sigma_map == "exp":
+        return torch.exp(a)
+    if sigma_map == "elu":
+        # ELU(a) + 1 without the cancellation of expm1(a) + 1, which rounds to exactly 0
+        # in float32 below a = -17.3 (e^a < 2^-25); here only e^a's own underflow (a < -103).
+        return torch.exp(a.clamp_max(0.0)) + a.clamp_min(0.0)
+    raise ValueError(f"sigma_map must be one of {SIGMA_MAPS}, got {sigma_map!r}")
+
+
 @dataclass(frozen=True)
 class ComponentSpec:
     """How an MDN's head maps raw outputs to a mixture: family, covariance and floors.
@@ -547,6 +576,9 @@ class ComponentSpec:
             a component then needs an off-diagonal output as large as its length over its
             width to become a thin needle at an angle to the axes, where ``"free"`` gets
             there by shrinking one diagonal entry.
+        sigma_map: the map from a raw scale output to a positive scale, one of
+            ``SIGMA_MAPS``: ``"softplus"`` (default), ``"exp"`` or ``"elu"`` (ELU + 1);
+            the scale is ``sigma_min + map(a)``.
     """
 
     family: str = "gaussian"
@@ -556,6 +588,7 @@ class ComponentSpec:
     df_min: float = 2.0
     beta_range: tuple[float, float] = (1.0, 20.0)
     off_diagonal: str = "free"
+    sigma_map: str = "softplus"
 
     def __post_init__(self):
         family = get_family(self.family)
@@ -565,6 +598,8 @@ class ComponentSpec:
             raise ValueError(
                 f"off_diagonal must be one of {OFF_DIAGONALS}, got {self.off_diagonal!r}"
             )
+        if self.sigma_map not in SIGMA_MAPS:
+            raise ValueError(f"sigma_map must be one of {SIGMA_MAPS}, got {self.sigma_map!r}")
         if self.off_diagonal != "free" and self.covariance != "full":
             raise ValueError(
                 f"off_diagonal={self.off_diagonal!r} applies to covariance='full' only, "
@@ -606,8 +641,8 @@ class ComponentSpec:
     def parameters(self, a: torch.Tensor, K: int, D: int) -> MixtureParameters:
         """Map raw outputs ``a`` ``[N, sum(head_sizes)]`` to :class:`MixtureParameters`.
 
-        Softmax for pi, identity for mu (wrapped for angles), ``sigma_min + softplus`` for
-        the scales, a free (or row-scaled, ``off_diagonal="scaled"``) lower triangle for
+        Softmax for pi, identity for mu (wrapped for angles), ``sigma_min + softplus`` (or
+        the chosen ``sigma_map``) for the scales, a free (or row-scaled, ``off_diagonal="scaled"``) lower triangle for
         full covariance, and a bounded map for the shape.
         """
         # Column slices of `a` are strided; contiguous copies cost little, while softplus on
@@ -618,7 +653,7 @@ class ComponentSpec:
         family = get_family(self.family)
         log_pi = F.log_softmax(a_pi, dim=-1)  # [N, K]
         mu = family.wrap(a_mu.reshape(-1, K, D))  # [N, K, D]
-        scale = self.sigma_min + F.softplus(a_sigma)  # [N, K] or [N, K*D]
+        scale = self.sigma_min + positive_scale(a_sigma, self.sigma_map)  # [N, K] or [N, K*D]
         width = 1 if self.covariance == "isotropic" else D
         sigma = scale.reshape(-1, K, width).expand(-1, K, D)  # [N, K, D]
         scale_tril = None

@@ -216,6 +216,10 @@ class MDN(nn.Module):
             :class:`~mdn_src.mixture.ComponentSpec`): a component then has to grow a large
             raw output to stretch into a thin needle across two branches of the data (use
             it with the diagonal warm-up of :meth:`with_full_covariance`).
+        sigma_map: how a raw output becomes a scale before ``sigma_min`` is added:
+            ``"softplus"`` (default), ``"exp"`` (PRML's choice) or ``"elu"`` (ELU + 1); see
+            :func:`~mdn_src.mixture.positive_scale`. Only the default takes the
+            closed-form-gradient fast path in :meth:`training_loss`.
 
     Example:
         >>> mdn = MDN(1, 2, n_components=3, hidden=8, covariance="full")
@@ -239,13 +243,14 @@ class MDN(nn.Module):
         df_min: float = 2.0,
         beta_range: tuple[float, float] = (1.0, 20.0),
         off_diagonal: str = "free",
+        sigma_map: str = "softplus",
     ):
         super().__init__()
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.n_components = positive_int(n_components, "n_components")
         self.spec = ComponentSpec(
-            component, covariance, sigma_min, df, df_min, tuple(beta_range), off_diagonal
+            component, covariance, sigma_min, df, df_min, tuple(beta_range), off_diagonal, sigma_map
         )
         self.trunk, width = _trunk(self.in_features, hidden)
         self.hidden = tuple(m.out_features for m in self.trunk if isinstance(m, nn.Linear))
@@ -258,7 +263,8 @@ class MDN(nn.Module):
     def get_config(self) -> dict:
         """The constructor's arguments as plain values: ``MDN(**mdn.get_config())`` rebuilds it.
 
-        ``off_diagonal`` is listed only when it is not the default ``"free"``, so the files
+        ``off_diagonal`` and ``sigma_map`` are listed only when they are not the defaults
+        (``"free"``, ``"softplus"``), so the files
         of models that do not use it are read by versions of mdn_src that predate it.
 
         Example:
@@ -281,6 +287,8 @@ class MDN(nn.Module):
         if spec.off_diagonal != "free":
             # Only when set: files of default models stay readable by older mdn_src.
             config["off_diagonal"] = spec.off_diagonal
+        if spec.sigma_map != "softplus":  # likewise
+            config["sigma_map"] = spec.sigma_map
         return config
 
     def save(self, path: str | os.PathLike) -> None:
@@ -337,6 +345,10 @@ class MDN(nn.Module):
     @property
     def off_diagonal(self) -> str:
         return self.spec.off_diagonal
+
+    @property
+    def sigma_map(self) -> str:
+        return self.spec.sigma_map
 
     def with_full_covariance(self, off_diagonal: str = "free") -> MDN:
         """A full-covariance copy of this isotropic or diagonal Gaussian MDN: the same mixture.
@@ -400,8 +412,9 @@ class MDN(nn.Module):
     def output_activations(self, a: torch.Tensor) -> MixtureParameters:
         """Map the network's raw outputs ``a`` ``[N, sum of head sizes]`` to the mixture.
 
-        Softmax for pi, identity for mu, ``sigma_min + softplus`` for the scales (and the
-        family's maps for its extras, :meth:`mdn_src.mixture.ComponentSpec.parameters`).
+        Softmax for pi, identity for mu, ``sigma_min + softplus`` (or ``sigma_map``) for the
+        scales, and the family's maps for its extras
+        (:meth:`mdn_src.mixture.ComponentSpec.parameters`).
         """
         if a.dim() != 2 or a.shape[1] != sum(self._sizes):
             raise ValueError(f"a must have shape [N, {sum(self._sizes)}], got {tuple(a.shape)}")
@@ -431,7 +444,13 @@ class MDN(nn.Module):
         as :func:`mdn_src.loss.nll` to rounding, compiled or not. ``closed_form=False``
         takes the autograd path instead (the reference the tests compare against).
         """
-        if closed_form and self.spec.family == "gaussian" and self.spec.covariance != "full":
+        spec = self.spec
+        if (
+            closed_form
+            and spec.family == "gaussian"
+            and spec.covariance != "full"
+            and spec.sigma_map == "softplus"  # the closed-form gradient assumes softplus
+        ):
             h = self.trunk(x)  # [N, H]
             a_t = torch.addmm(self.head.bias.unsqueeze(1), self.head.weight, h.T)  # [S, N]
             isotropic = self.spec.covariance == "isotropic"

@@ -1088,3 +1088,28 @@ def test_off_diagonal_rejects_unknown_values_and_non_full_covariances():
         ComponentSpec("gaussian", "diagonal", off_diagonal="scaled")
     with pytest.raises(ValueError, match="applies to covariance='full' only"):
         MDN(1, 2, 2, hidden=3, off_diagonal="scaled")
+
+
+@pytest.mark.parametrize(
+    ("sigma_map", "reference"),
+    [
+        ("softplus", lambda a: np.logaddexp(0.0, a)),
+        ("exp", np.exp),
+        ("elu", lambda a: np.where(a > 0, 1.0 + a, np.exp(a))),
+    ],
+)
+def test_positive_scale_matches_closed_forms(sigma_map, reference):
+    from mdn_src.mixture import positive_scale
+
+    a = np.array([-30.0, -5.0, -0.5, 0.0, 0.5, 3.0, 20.0])
+    got = positive_scale(torch.tensor(a, dtype=torch.float64), sigma_map).numpy()
+    np.testing.assert_allclose(got, reference(a), rtol=1e-12)
+    with pytest.raises(ValueError, match="sigma_map must be one of"):
+        positive_scale(torch.zeros(2), "relu")
+
+
+def test_component_spec_rejects_unknown_sigma_map():
+    from mdn_src.mixture import ComponentSpec
+
+    with pytest.raises(ValueError, match="sigma_map must be one of"):
+        ComponentSpec(sigma_map="square")

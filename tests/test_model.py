@@ -268,3 +268,61 @@ def test_with_full_covariance_rejects_full_and_non_gaussian_models():
         MDN(1, 2, 2, hidden=3, component="laplace").with_full_covariance()
     with pytest.raises(ValueError, match="off_diagonal must be one of"):
         MDN(1, 2, 2, hidden=3).with_full_covariance(off_diagonal="diagonal")
+
+
+@pytest.mark.parametrize(
+    ("sigma_map", "reference"),
+    [
+        ("softplus", lambda a: np.logaddexp(0.0, a)),
+        ("exp", np.exp),
+        ("elu", lambda a: np.where(a > 0, 1.0 + a, np.exp(a))),
+    ],
+)
+def test_sigma_map_maps_raw_outputs_to_scales(sigma_map, reference):
+    torch.manual_seed(0)
+    mdn = MDN(1, 1, n_components=3, hidden=5, sigma_min=0.02, sigma_map=sigma_map).double()
+    x = torch.linspace(-2, 2, 7, dtype=torch.float64).unsqueeze(1)
+    with torch.no_grad():
+        a = mdn.head(mdn.trunk(x)).numpy()  # raw outputs: [pi logits | means | scales]
+        sigma = mdn.mixture_parameters(x).sigma[..., 0].numpy()  # [7, 3]
+    np.testing.assert_allclose(sigma, 0.02 + reference(a[:, 6:9]), rtol=1e-12)
+    assert mdn.sigma_map == sigma_map
+
+
+@pytest.mark.parametrize("sigma_map", ["exp", "elu"])
+def test_sigma_map_loss_and_gradient_match_scipy(sigma_map):
+    from scipy.special import logsumexp
+    from scipy.stats import norm
+
+    torch.manual_seed(1)
+    mdn = MDN(1, 1, n_components=2, hidden=4, sigma_map=sigma_map).double()
+    x = torch.linspace(0, 1, 9, dtype=torch.float64).unsqueeze(1)
+    t = torch.sin(3 * x)
+    p = mdn.mixture_parameters(x)
+    log_pi, mu, sd = (v.detach().numpy() for v in (p.log_pi, p.mu[..., 0], p.sigma[..., 0]))
+    expected = -logsumexp(log_pi + norm.logpdf(t.numpy(), mu, sd), axis=1).mean()
+    loss = mdn.loss(x, t)
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
+    # The autograd path's gradient against central differences on one head bias.
+    loss.backward()
+    grad = float(mdn.head.bias.grad[4])  # the first scale output
+    with torch.no_grad():
+        step = 1e-6
+        mdn.head.bias[4] += step
+        up = float(mdn.loss(x, t))
+        mdn.head.bias[4] -= 2 * step
+        down = float(mdn.loss(x, t))
+    assert grad == pytest.approx((up - down) / (2 * step), rel=1e-6)
+
+
+def test_sigma_map_is_saved_and_only_when_not_default(tmp_path):
+    assert "sigma_map" not in MDN(1, 1, 2, hidden=3).get_config()
+    mdn = MDN(1, 1, 2, hidden=3, sigma_map="elu")
+    assert mdn.get_config()["sigma_map"] == "elu"
+    mdn.save(tmp_path / "m.pt")
+    loaded = MDN.load(tmp_path / "m.pt")
+    x = torch.linspace(-1, 1, 5).unsqueeze(1)
+    assert loaded.sigma_map == "elu"
+    assert torch.equal(loaded.mixture_parameters(x).sigma, mdn.mixture_parameters(x).sigma)
+    with pytest.raises(ValueError, match="sigma_map must be one of"):
+        MDN(1, 1, 2, sigma_map="relu")
