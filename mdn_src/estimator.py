@@ -158,6 +158,8 @@ class MDNRegressor(BaseEstimator):
         covariance: ``"isotropic"``, ``"diagonal"`` or (gaussian) ``"full"``.
         sigma_min: floor on every scale, in standardised target units when
             ``standardize`` is on.
+        sigma_map: how raw outputs become scales (``"softplus"``, ``"exp"`` or ``"elu"``),
+            see :class:`~mdn_src.model.MDN`.
         df, df_min, beta_range: the ``student_t`` and ``gennorm`` settings of
             :class:`~mdn_src.model.MDN`.
         off_diagonal: the full covariance's off-diagonal parameterisation (``"free"`` or
@@ -204,6 +206,7 @@ class MDNRegressor(BaseEstimator):
         component: str = "gaussian",
         covariance: str = "isotropic",
         sigma_min: float = 1e-3,
+        sigma_map: str = "softplus",
         df: float | None = None,
         df_min: float = 2.0,
         beta_range: tuple[float, float] = (1.0, 20.0),
@@ -228,6 +231,7 @@ class MDNRegressor(BaseEstimator):
         self.component = component
         self.covariance = covariance
         self.sigma_min = sigma_min
+        self.sigma_map = sigma_map
         self.df = df
         self.df_min = df_min
         self.beta_range = beta_range
@@ -286,6 +290,7 @@ class MDNRegressor(BaseEstimator):
                 component=self.component,
                 covariance=self.covariance,
                 sigma_min=self.sigma_min,
+                sigma_map=self.sigma_map,
                 df=self.df,
                 df_min=self.df_min,
                 beta_range=self.beta_range,

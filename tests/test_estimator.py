@@ -171,7 +171,8 @@ def test_get_params_set_params_and_clone(bimodal):
     params = reg.get_params()
     assert params["n_components"] == 3 and params["hidden"] == (16,) and params["seed"] == 0
     assert set(params) == {
-        "n_components", "hidden", "component", "covariance", "sigma_min", "df", "df_min",
+        "n_components", "hidden", "component", "covariance", "sigma_min", "sigma_map", "df",
+        "df_min",
         "beta_range", "off_diagonal", "epochs", "lr", "optimizer", "batch_size",
         "weight_decay", "schedule", "validation_fraction", "patience", "input_noise",
         "target_noise", "seed", "standardize", "dtype",
@@ -299,6 +300,7 @@ def test_bad_fit_data(X, y, error, match):
         (dict(seed=1.5), TypeError, "seed must be an int"),
         (dict(standardize="yes"), TypeError, "standardize must be a bool"),
         (dict(off_diagonal="tied"), ValueError, "off_diagonal"),
+        (dict(sigma_map="relu"), ValueError, "sigma_map"),
         (dict(weight_decay=-1.0), ValueError, "weight_decay"),
         (dict(patience=5), ValueError, "patience"),  # needs validation data
         (dict(schedule="linear"), ValueError, "schedule"),
@@ -373,3 +375,9 @@ def test_training_options_reach_fit():
     np.testing.assert_array_equal(reg.loss_curve_, np.asarray(history))
     for a, b in zip(reg.model_.state_dict().values(), direct.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_sigma_map_reaches_the_model():
+    X, y = _two_branches(n=60)
+    reg = MDNRegressor(n_components=2, hidden=(4,), epochs=2, sigma_map="exp").fit(X, y)
+    assert reg.model_.sigma_map == "exp"
