@@ -88,9 +88,9 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 #   \exp\!\Big(-\frac{r_k^2}{2\sigma_k^2}\Big).
 # $$
 #
-# In this book $t$ is a scalar ($D = 1$). Even so, {eq}`eq-mixture` takes shapes no single
-# Gaussian can: {numref}`fig-ch5-mixture` draws a mixture of {glue:text}`ch5_K_example`
-# components, such as an MDN might output at one input $x$.
+# Until {ref}`ch-arm`, $t$ is a scalar ($D = 1$). Even so, {eq}`eq-mixture` takes shapes no
+# single Gaussian can: {numref}`fig-ch5-mixture` draws a mixture of
+# {glue:text}`ch5_K_example` components, such as an MDN might output at one input $x$.
 
 # %%
 pi = torch.tensor([0.5, 0.3, 0.2])  # K = 3 components
@@ -106,7 +106,7 @@ gamma = responsibilities(params, t_values)  # [M, K], defined in eq-responsibili
 glue("ch5_K_example", K, display=False)
 print(f"K = {K}, integral of p(t | x) over the grid: {torch.trapezoid(density, dx=0.01):.4f}")
 
-# %% mystnb={"figure": {"caption": "The example mixture (solid) and its three components, each weighted by its mixing coefficient (dashed, one colour each). The mixture is the sum of the dashed curves.", "name": "fig-ch5-mixture"}, "image": {"alt": "A density curve over t with three bumps of different heights and widths, and three dashed Gaussian curves underneath that add up to it."}}
+# %% mystnb={"figure": {"caption": "The example mixture $p(t \\mid x)$ (solid) and its three components, each weighted by its mixing coefficient (dashed, one colour each). The mixture is the sum of the dashed curves.", "name": "fig-ch5-mixture"}, "image": {"alt": "A density curve over t with three bumps of different heights and widths, and three dashed Gaussian curves underneath that add up to it."}}
 labels = [rf"$\pi_{k}\,\mathcal{{N}}_{k}$" for k in range(1, K + 1)]
 fig, ax = plotting.new_axes("$t$", "density")
 plotting.plot_components(ax, t_values, gamma * density[:, None], labels, density, r"$p(t \mid x)$")
@@ -178,7 +178,7 @@ plt.show()
 #
 # The model is unchanged, but $\pi_k(x)$ now tells us how to *sample* from it (draw $k$, then
 # $t$; {ref}`ch-sampling`), and once a target is seen, Bayes' rule turns the prior into a
-# posterior, the responsibility $\gamma_k$, which organises every gradient below.
+# posterior, the responsibility $\gamma_k$, which appears in every gradient below.
 #
 # ## From the weights to a loss
 #
@@ -236,7 +236,7 @@ plt.show()
 # responsibilities sum to one: they say how the point is shared among the components.
 # {numref}`fig-ch5-responsibilities` shows them for the mixture of {numref}`fig-ch5-mixture`.
 
-# %% mystnb={"figure": {"caption": "Responsibilities of the three components of the example mixture (one colour each, as in the mixture figure), as functions of the target t. At every t they sum to one.", "name": "fig-ch5-responsibilities"}, "image": {"alt": "Three curves between 0 and 1 over t: each is near 1 around its own component's mean and hands over smoothly to its neighbour."}}
+# %% mystnb={"figure": {"caption": "Responsibilities of the three components of the example mixture (one colour each, as in the mixture figure), as functions of the target t. At every t they sum to one.", "name": "fig-ch5-responsibilities"}, "image": {"alt": "Three curves between 0 and 1 over t: the first is near 1 for t below about -0.5, the second near 1 around t = 0.4, the third near 1 above about 1.5; each hands over to its neighbour within about half a unit of t."}}
 fig, ax = plotting.new_axes("$t$", r"responsibility $\gamma_k$")
 plotting.plot_components(
     ax, t_values, gamma, [rf"$\gamma_{k}$" for k in range(1, K + 1)], style="-"
@@ -248,9 +248,9 @@ plt.show()
 # ## The gradients
 #
 # Write $s_k = \ln \pi_k + \ln \mathcal{N}_k$, so that $E_n = -\ln \sum_k e^{s_k}$. Then
-# $\partial E_n / \partial s_k = -e^{s_k} / \sum_j e^{s_j} = -\gamma_k$. Every parameter of
-# component $k$ reaches the loss through $s_k$, so **each gradient is the responsibility times
-# what a single Gaussian would feel**.
+# $\partial E_n / \partial s_k = -e^{s_k} / \sum_j e^{s_j} = -\gamma_k$. The mean and width
+# of component $k$ reach the loss only through $s_k$, so **their gradients are the
+# responsibility times what a single Gaussian would feel**; the softmax couples the weights.
 #
 # *Mixing coefficients.* Through the softmax, $\partial \ln \pi_j / \partial a_k^\pi =
 # \delta_{jk} - \pi_k$, hence $\partial E_n / \partial a_k^\pi = -\gamma_k + \pi_k \sum_j
@@ -296,11 +296,10 @@ plt.show()
 # the component's variance. A point further out makes the gradient negative, so descent widens
 # the component; a point closer in narrows it.
 #
-# Checking the algebra against autograd is the best way to trust it. The cells below draw
-# random pre-activations in float64 for $N = 5$ points, $K = 3$ components and $D = 2$ target
-# dimensions (so that the $D$ in {eq}`eq-grad-sigma` matters), laid out as the output layer's
-# ($a^\pi$, then $a^\mu$, then $a^\sigma$), map them with the library's own maps
-# (`MDN.output_activations`), let autograd differentiate $\sum_n E_n$, and compare with the
+# To trust the algebra, compare it with autograd. The cells below draw random
+# pre-activations in float64 for $N = 5$ points, $K = 3$ components and $D = 2$ (so that the
+# $D$ in {eq}`eq-grad-sigma` matters), map them with the library's own
+# `MDN.output_activations`, let autograd differentiate $\sum_n E_n$, and compare with the
 # three formulas:
 
 # %%

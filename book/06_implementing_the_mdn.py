@@ -17,9 +17,10 @@
 # (ch-implementation)=
 # # Implementing the MDN
 #
-# Download this chapter as a notebook ({download}`06_implementing_the_mdn.ipynb <./06_implementing_the_mdn.ipynb>`) or as a
-# Python script ({download}`06_implementing_the_mdn.py <./06_implementing_the_mdn.py>`), or open it in Colab or Binder from
-# the rocket icon above.
+# Download this chapter as a notebook
+# ({download}`06_implementing_the_mdn.ipynb <./06_implementing_the_mdn.ipynb>`) or as a Python script
+# ({download}`06_implementing_the_mdn.py <./06_implementing_the_mdn.py>`), or open it in Colab or Binder from the
+# rocket icon above.
 #
 # {ref}`ch-derivation` wrote the MDN on paper, in exact arithmetic. A computer has floats,
 # which overflow to infinity when too large and round to zero when too small. This chapter
@@ -106,9 +107,8 @@ for closed_form in (True, False):
     loss = mdn.training_loss(inputs, targets, closed_form=closed_form)
     loss.backward()
     grads.append(torch.cat([p.grad.flatten() for p in mdn.parameters()]))
-print(
-    f"loss {loss.item():.4f} = mixture_nll {mixture_nll(mdn.mixture_parameters(inputs), targets).item():.4f}"
-)
+nll_check = mixture_nll(mdn.mixture_parameters(inputs), targets).item()
+print(f"loss {loss.item():.4f} = mixture_nll {nll_check:.4f}")
 print(f"largest gradient difference: {(grads[0] - grads[1]).abs().max():.1e}")
 print(f"largest gradient entry:      {grads[1].abs().max():.1e}")
 
@@ -148,11 +148,11 @@ a_grid = torch.linspace(-8, 4, 241)
 slope_exp, slope_softplus = a_grid.exp(), torch.sigmoid(a_grid)
 close = a_grid[(slope_softplus / slope_exp - 1).abs() < 0.05]  # within 5 % of each other
 glue("ch6_sigma_min", mdn.sigma_min, display=False)
-glue("ch6_agree_below", round(close.max().item(), 1), display=False)
-glue("ch6_sigma_agree", round(F.softplus(close.max()).item(), 3), display=False)
+glue("ch6_agree_below", f"{close.max().item():.2f}", display=False)
+glue("ch6_sigma_agree", f"{mdn.sigma_min + F.softplus(close.max()).item():.3f}", display=False)
 glue("ch6_slope_exp_at_3", round(math.exp(3), 1), display=False)
 
-# %% mystnb={"figure": {"caption": "The slope of the map from the pre-activation to sigma: exp (PRML, dash-dotted) and softplus (mdn_src, solid). On the logarithmic axis they coincide for negative pre-activations; for positive ones the exponential's slope keeps growing and softplus's levels off at 1.", "name": "fig-ch6-sigma-slope"}, "image": {"alt": "Two curves on a logarithmic vertical axis against the pre-activation from -8 to 4: a straight rising line for exp, and a curve lying on it for negative values that bends over and flattens just below 1 for positive values."}}
+# %% mystnb={"figure": {"caption": "The slope of the map from the pre-activation to sigma: exp (PRML, dash-dotted) and softplus (mdn_src, solid). On the logarithmic axis they coincide for pre-activations below about -3; for positive ones the exponential's slope keeps growing and softplus's levels off at 1.", "name": "fig-ch6-sigma-slope"}, "image": {"alt": "Two curves on a logarithmic vertical axis against the pre-activation from -8 to 4: a straight rising line for exp, and a curve lying on it for negative values that bends over and flattens just below 1 for positive values."}}
 fig, ax = plotting.new_axes(
     r"pre-activation $a^\sigma$", r"slope $\mathrm{d}\sigma / \mathrm{d}a^\sigma$"
 )
@@ -163,8 +163,9 @@ plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# The figure says two things. For $a^\sigma$ below {glue:text}`ch6_agree_below` (softplus
-# $\sigma$ below about {glue:text}`ch6_sigma_agree`) the two slopes differ by less than 5 %:
+# The figure says two things. For $a^\sigma$ below {glue:text}`ch6_agree_below` ($\sigma$
+# below about {glue:text}`ch6_sigma_agree` with softplus) the two slopes differ by less than
+# 5 %:
 # there softplus *is* $\exp$, a step multiplies $\sigma$ by about $e^{\Delta a}$ in both, and
 # softplus does nothing to steady the steps of a narrow component. The maps differ for wide
 # components: at $a^\sigma = 3$ the exponential's slope is {glue:text}`ch6_slope_exp_at_3`
@@ -306,16 +307,16 @@ print(
 )
 
 # %% [markdown]
-# Not one point, at any checkpoint, for any seed: the lowest density of any point was
+# No point underflowed, at any checkpoint, for any seed: the lowest density of any point was
 # {glue:text}`ch6_lowest_density`, while float32 rounds to 0 below
 # {glue:text}`ch6_f32_tiny`. Our targets lie in $[0, 1]$, and the initial components are
 # wide and close to them (over the three seeds, initial $\sigma$ between
 # {glue:text}`ch6_init_sigma` and means between {glue:text}`ch6_init_mu`). By the last
 # checkpoint the training loss is {glue:text}`ch6_loss_100` nats per point (mean ± sd over the
-# seeds): the components have moved onto the data, and still no point is far from all of them.
-# Early training is not where this network underflows on this data; the original post trained this very
-# problem with the naive loss and got away with it. {ref}`ch-mdn` trains with the
-# log-space loss all the same.
+# seeds): the components have moved onto the data, and still no point is far from all of
+# them. On this data the network does not underflow in early training; the original post
+# trained this very problem with the naive loss and got away with it. {ref}`ch-mdn` trains
+# with the log-space loss all the same.
 #
 # What makes it happen is targets far from every initial component. The same untrained
 # networks, with the targets measured in other units (multiplied by 10, 30 or 100, as data in
@@ -331,11 +332,13 @@ for scale in (1, 10, 30, 100):
     glue(
         f"ch6_zeros_x{scale}", f"{np.mean(zeros):.0f} ± {np.std(zeros, ddof=1):.0f}", display=False
     )
+glue("ch6_n_points", f"{len(targets):,}", display=False)
 
 # %% [markdown]
-# Multiplied by 10, {glue:text}`ch6_zeros_x10` points underflow; by 30,
-# {glue:text}`ch6_zeros_x30`; by 100, {glue:text}`ch6_zeros_x100` of the 2,500 (mean ± sd
-# over three initial seeds). Each of those points has a naive density of exactly 0, an
+# The number of points that underflow, mean ± sd over three initial seeds, is
+# {glue:text}`ch6_zeros_x10` with the targets multiplied by 10,
+# {glue:text}`ch6_zeros_x30` by 30 and {glue:text}`ch6_zeros_x100` by 100, of the
+# {glue:text}`ch6_n_points`. Each of those points has a naive density of exactly 0, an
 # infinite loss and a `nan` gradient at the very first step, while its log-space
 # log-density stays finite (the lowest is printed above). Data are usually standardised
 # before training, which keeps them near the initial components, but the log-space loss
@@ -355,11 +358,13 @@ z2 = ((t_40.unsqueeze(1) - mu_40) / 5.0).pow(2).sum(-1)  # [1, K]
 naive_40 = (wide.pi * torch.exp(-0.5 * z2) / (2 * math.pi * 5.0**2) ** 20).sum()
 log_p_40 = mixture_log_prob(wide, t_40).item()
 glue("ch6_log_p_40", round(log_p_40, 1), display=False)
+glue("ch6_ln_f32_tiny", round(math.log(2.0**-149), 1), display=False)
 print(f"naive density: {naive_40.item()}, log space: ln p = {log_p_40:.2f}")
 
 # %% [markdown]
-# Its log-density is {glue:text}`ch6_log_p_40`, below float32's smallest positive number, so
-# the naive density is 0 however the formula is arranged; the log-space value is exact.
+# Its log-density, {glue:text}`ch6_log_p_40`, lies below the logarithm of float32's smallest
+# positive number, {glue:text}`ch6_ln_f32_tiny`, so the naive density is 0 however the
+# formula is arranged; the log-space value is exact.
 #
 # ## Exercises
 #
