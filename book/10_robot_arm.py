@@ -51,6 +51,8 @@ except ImportError:
     pass
 
 # %%
+from dataclasses import replace
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -65,7 +67,7 @@ from mdn_src import (
     conditional_mean_pose,
     conditional_modes,
     end_effector_rms,
-    fit,
+    fit_cached,
     forward_kinematics,
     inverse_kinematics,
     make_arm_data,
@@ -81,11 +83,13 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 #
 # The arm has a shoulder at the origin, an upper link of length $L_1 = 0.8$ and a forearm
 # of length $L_2 = 0.2$. The shoulder angle $\theta_1$ is measured from the $x_1$ axis and
-# the elbow angle $\theta_2$ between the two links, so that the hand is at
+# the elbow angle $\theta_2$ between the two links, so that the hand is at $x = (x_1, x_2)$ with
 #
 # $$
-# x = L_1 \begin{pmatrix} \cos\theta_1 \\ \sin\theta_1 \end{pmatrix}
-#   - L_2 \begin{pmatrix} \cos(\theta_1 + \theta_2) \\ \sin(\theta_1 + \theta_2) \end{pmatrix}.
+# \begin{aligned}
+# x_1 &= L_1 \cos\theta_1 - L_2 \cos(\theta_1 + \theta_2), \\
+# x_2 &= L_1 \sin\theta_1 - L_2 \sin(\theta_1 + \theta_2).
+# \end{aligned}
 # $$
 #
 # This is the report's convention: $\theta_2 = \pi$ is the straight arm (the arm of
@@ -102,11 +106,11 @@ radius = np.linalg.norm(x_train.astype(np.float64), axis=1)
 print(x_train.shape, theta_train.shape, x_train.dtype)
 print(f"hand radius from {radius.min():.4f} to {radius.max():.4f}")
 print("reach of the sampled elbow angles:", [round(r, 4) for r in REACH])
-glue("ch9_reach_inner", round(REACH[0], 3), display=False)
+glue("ch10_reach_inner", round(REACH[0], 3), display=False)
 
 # %% [markdown]
 # The hand stays in an annulus: with the elbow at a right angle it is
-# $\sqrt{L_1^2 + L_2^2} \approx$ {glue:text}`ch9_reach_inner` from the shoulder, with the arm
+# $\sqrt{L_1^2 + L_2^2} \approx$ {glue:text}`ch10_reach_inner` from the shoulder, with the arm
 # straight it is $L_1 + L_2 = 1$ away. Every point inside that annulus is reached by two
 # poses that mirror each other across the line from the shoulder to the hand: $\theta_2$
 # and $2\pi - \theta_2$, with the shoulder angle changed to match. `inverse_kinematics`
@@ -118,10 +122,10 @@ two = valid.all(axis=1)
 misses = [end_effector_rms(solutions[:, i], x_test) for i in range(2)]
 print("held-out targets with both poses in the sampled ranges:", two.sum(), "of", len(two))
 print(f"RMS miss of each solution: {misses[0]:.0e}, {misses[1]:.0e}")
-glue("ch9_two_percent", f"{100 * two.mean():.0f}%", display=False)
+glue("ch10_two_percent", f"{100 * two.mean():.0f}%", display=False)
 
 # %% [markdown]
-# For {glue:text}`ch9_two_percent` of the held-out targets both poses lie within the
+# For {glue:text}`ch10_two_percent` of the held-out targets both poses lie within the
 # sampled ranges; for the others the mirror pose would need a shoulder angle outside
 # $(0.3, 1.2)$, and only one pose exists in the data. So $p(\theta \mid x)$ has two peaks
 # for most targets and one for the rest.
@@ -139,12 +143,12 @@ glue("ch9_two_percent", f"{100 * two.mean():.0f}%", display=False)
 
 # %%
 mean_pose_rms = end_effector_rms(conditional_mean_pose(x_test), x_test)
-glue("ch9_mean_pose_rms", f"{mean_pose_rms:.4f}", display=False)
+glue("ch10_mean_pose_rms", f"{mean_pose_rms:.4f}", display=False)
 print(f"RMS distance of the exact conditional mean pose: {mean_pose_rms:.4f}")
 
 # %% [markdown]
 # On an arm one unit long, the exact conditional mean misses its targets by
-# {glue:text}`ch9_mean_pose_rms` (root mean square). A least-squares network that learnt the
+# {glue:text}`ch10_mean_pose_rms` (root mean square). A least-squares network that learnt the
 # conditional mean perfectly would miss by exactly this much: the error would come from
 # what the network predicts, not from how well it was trained.
 #
@@ -173,22 +177,33 @@ print("angle means", t_scale.mean.round(3), "standard deviations", t_scale.scale
 # switch them off or split a branch between them.
 #
 # **The networks.** Every model has two hidden layers of 32 tanh units and is trained
-# full-batch with Adam for 1,200 epochs, from a learning rate of 0.01 that falls to zero
-# along a cosine schedule. We train each model from three seeds (the seed sets the initial
-# weights) and report the mean, the standard deviation over seeds and the worst seed. The
-# least-squares network is `MLP`; the MDNs are `MDN` with isotropic components (one
-# $\sigma_k$ per component, as in PRML), diagonal ones (one $\sigma$ per component and
-# angle) and, further below, full covariances.
+# full-batch with Adam for {glue:text}`ch10_epochs` epochs, from a learning rate of 0.01
+# that falls to zero along a cosine schedule. We train each model from three seeds (the
+# seed sets the initial weights) and report the mean, the standard deviation over seeds
+# and the worst seed. The least-squares network is `MLP`; the MDNs are `MDN` with
+# isotropic components (one $\sigma_k$ per component, as in PRML), diagonal ones (one
+# $\sigma$ per component and angle) and, further below, full covariances. Every run goes
+# through `fit_cached`, so a second run of the chapter loads the trained weights instead of
+# training again.
 
 # %%
-hidden, K, epochs, lr = (32, 32), 2, 1200, 0.01
+hidden, K, epochs, lr = (32, 32), 2, 400, 0.01
 seeds = (0, 1, 2)
-train = dict(epochs=epochs, lr=lr, schedule="cosine")
+schedule = dict(epochs=epochs, lr=lr, schedule="cosine")
+glue("ch10_epochs", f"{epochs:,}", display=False)
 
 
-def new_mdn(covariance, seed, **options):
+def new_model(kind, seed, **options):
+    """An untrained `MLP` (kind "mse") or `MDN` with that covariance, initialised from seed."""
     torch.manual_seed(seed)
-    return MDN(2, 2, n_components=K, hidden=hidden, covariance=covariance, **options)
+    if kind == "mse":
+        return MLP(2, 2, hidden=hidden)
+    return MDN(2, 2, n_components=K, hidden=hidden, covariance=kind, **options)
+
+
+def train(model, name, seed, **fit_options):
+    """Train on the standardised arm data, or load the result of an identical earlier run."""
+    return fit_cached(model, X, T, name=f"ch10-{name}-seed{seed}", **{**schedule, **fit_options})
 
 
 # %% [markdown]
@@ -208,41 +223,52 @@ def new_mdn(covariance, seed, **options):
 
 
 # %%
-def reach_errors(model):
-    """RMS hand miss of the most probable component, the best mode and the closest mode.
-
-    Also returns the modes of the held-out mixtures, for the figures.
-    """
+rms, models, modes, histories = {}, {}, {}, {}  # keyed by (kind, seed)
+for seed in seeds:
+    for kind in ("mse", "isotropic", "diagonal"):
+        models[kind, seed] = new_model(kind, seed)
+        # The isotropic runs also score the held-out data at every epoch (used further down).
+        held_out = dict(validation=(X_test, T_test)) if kind == "isotropic" else {}
+        histories[kind, seed] = train(models[kind, seed], kind, seed, **held_out)
+mse_poses = {}  # the least-squares predictions, in radians
+for seed in seeds:
     with torch.no_grad():
-        params = model.mixture_parameters(X_test)
-    modes = conditional_modes(params)
-    candidates = t_scale.inverse(modes.location)  # [N, C, 2], radians
-    errors = {
-        "top": end_effector_rms(t_scale.inverse(approximate_mode(params)), x_test),
-        "best": end_effector_rms(t_scale.inverse(modes.highest), x_test),
-        "closest": end_effector_rms(closest_pose(candidates, x_test, modes.distinct), x_test),
-    }
-    return errors, modes
+        mse_poses[seed] = t_scale.inverse(models["mse", seed](torch.from_numpy(X_test)))
+    rms["mse", seed] = {"best": end_effector_rms(mse_poses[seed], x_test)}
+
+# %% [markdown]
+# `score` reads every trained MDN of the given kinds in the four ways and stores the miss
+# of each reading. The mode search steps through all its rows together, so one search over
+# the models of every seed costs much less than one search per model; the modes of each
+# model are the same either way.
 
 
 # %%
-rms, models, histories, mse_poses, all_modes = {}, {}, {}, {}, {}
-for seed in seeds:
-    torch.manual_seed(seed)
-    mlp = MLP(2, 2, hidden=hidden)
-    fit(mlp, X, T, **train)
+def score(kinds):
+    """RMS hand miss of the most probable component, the best mode and the closest mode.
+
+    Fills ``rms`` and ``modes`` (the held-out mixtures' modes, for the figures) for every
+    seed of each kind in ``kinds``.
+    """
+    keys = [(kind, seed) for kind in kinds for seed in seeds]
     with torch.no_grad():
-        theta_mse = t_scale.inverse(mlp(torch.from_numpy(X_test)))
-    rms["mse", seed] = {"best": end_effector_rms(theta_mse, x_test)}
-    models["mse", seed], mse_poses[seed] = mlp, theta_mse
-    for covariance in ("isotropic", "diagonal"):
-        mdn = new_mdn(covariance, seed)
-        # The isotropic runs also score the held-out data at every epoch (used further down).
-        held_out = (X_test, T_test) if covariance == "isotropic" else None
-        histories[covariance, seed] = fit(mdn, X, T, validation=held_out, **train)
-        rms[covariance, seed], all_modes[covariance, seed] = reach_errors(mdn)
-        models[covariance, seed] = mdn
-print({f"{name} {seed}": round(value["best"], 4) for (name, seed), value in rms.items()})
+        parts = [models[key].mixture_parameters(X_test) for key in keys]
+    joined = {name: torch.cat([getattr(p, name) for p in parts]) for name in parts[0].tensors()}
+    found = conditional_modes(replace(parts[0], **joined))  # one search, all the models
+    n = len(X_test)
+    for i, key in enumerate(keys):
+        modes[key] = type(found)(*(field[i * n : (i + 1) * n] for field in found))
+        candidates = t_scale.inverse(modes[key].location)  # [N, C, 2], radians
+        closest = closest_pose(candidates, x_test, modes[key].distinct)
+        rms[key] = {
+            "top": end_effector_rms(t_scale.inverse(approximate_mode(parts[i])), x_test),
+            "best": end_effector_rms(t_scale.inverse(modes[key].highest), x_test),
+            "closest": end_effector_rms(closest, x_test),
+        }
+
+
+score(("isotropic", "diagonal"))
+print({f"{kind} {seed}": round(value["best"], 4) for (kind, seed), value in rms.items()})
 
 # %% [markdown]
 # ## How far the hand lands from the target
@@ -250,54 +276,45 @@ print({f"{name} {seed}": round(value["best"], 4) for (name, seed), value in rms.
 # The table reads in the units of the link lengths (the arm is one unit long): the root
 # mean square distance between the desired and the reached hand positions over the 1,000
 # held-out targets, as mean ± standard deviation over the three seeds, then the worst seed.
+# Below each MDN, the least-squares miss divided by the MDN's best-mode miss, seed by seed
+# (higher is better for the MDN; the worst seed is the lowest ratio).
 
 
 # %%
+READINGS = {"top": "most probable component", "best": "best mode", "closest": "closest mode"}
+ratios = {}
+
+
 def summary(values, worst=max):
     """Mean, standard deviation over seeds (ddof=1) and worst value, as numbers."""
     values = np.asarray(values)
     return values.mean(), values.std(ddof=1), worst(values)
 
 
-def row(name, values, digits=4):
-    mean, sd, worst = summary(values)
-    print(f"{name:<40}{mean:.{digits}f} ± {sd:.{digits}f}   worst {worst:.{digits}f}")
+def report(kind, short, readings=("best",)):
+    """Print and glue (as ch10_<short>_...) the misses of a kind of model over the seeds.
 
-
-readings = {"top": "most probable component", "best": "best mode", "closest": "closest mode"}
-row("least squares (MLP)", [rms["mse", s]["best"] for s in seeds])
-for covariance in ("isotropic", "diagonal"):
-    for reading, label in readings.items():
-        row(f"MDN {covariance}, {label}", [rms[covariance, s][reading] for s in seeds])
-
-# %%
-ratios = {
-    covariance: [rms["mse", s]["best"] / rms[covariance, s]["best"] for s in seeds]
-    for covariance in ("isotropic", "diagonal")
-}
-for covariance, values in ratios.items():
-    mean, sd, worst = summary(values, worst=min)
-    print(f"RMS(least squares) / RMS(MDN {covariance}, best mode): ", end="")
-    print(f"{mean:.1f} ± {sd:.1f}, worst seed {worst:.1f}")
-mean, sd, worst = summary(ratios["isotropic"], worst=min)
-glue("arm_rms_ratio", round(mean, 1), display=False)
-glue("ch9_ratio_sd", round(sd, 1), display=False)
-glue("ch9_ratio_worst", round(worst, 1), display=False)
-glue("ch9_diag_ratio", round(np.mean(ratios["diagonal"]), 1), display=False)
-glue("ch9_diag_ratio_worst", round(min(ratios["diagonal"]), 1), display=False)
-
-
-def glue_rms(name, values):
-    """Glue ch9_<name>_rms (mean ± sd over seeds) and ch9_<name>_rms_worst."""
-    mean, sd, worst = summary(values)
-    glue(f"ch9_{name}_rms", f"{mean:.4f} ± {sd:.4f}", display=False)
-    glue(f"ch9_{name}_rms_worst", f"{worst:.4f}", display=False)
-
-
-glue_rms("mse", [rms["mse", s]["best"] for s in seeds])
-for short, covariance in (("iso", "isotropic"), ("diag", "diagonal")):
+    For an MDN, also the least-squares miss divided by its best mode's, seed by seed.
+    """
     for reading in readings:
-        glue_rms(f"{short}_{reading}", [rms[covariance, s][reading] for s in seeds])
+        mean, sd, worst = summary([rms[kind, s][reading] for s in seeds])
+        label = "least squares (MLP)" if kind == "mse" else f"MDN {kind}, {READINGS[reading]}"
+        print(f"{label:<42}{mean:.4f} ± {sd:.4f}   worst {worst:.4f}")
+        glue(f"ch10_{short}_{reading}_rms", f"{mean:.4f} ± {sd:.4f}", display=False)
+        glue(f"ch10_{short}_{reading}_rms_worst", f"{worst:.4f}", display=False)
+    if kind != "mse":
+        ratios[kind] = [rms["mse", s]["best"] / rms[kind, s]["best"] for s in seeds]
+        mean, sd, worst = summary(ratios[kind], worst=min)
+        label = "  ratio to least squares, best mode"
+        print(f"{label:<42}{mean:.1f} ± {sd:.1f}   worst {worst:.1f}")
+        glue(f"ch10_{short}_ratio", f"{mean:.1f} ± {sd:.1f}", display=False)
+        glue(f"ch10_{short}_ratio_mean", f"{mean:.1f}", display=False)
+        glue(f"ch10_{short}_ratio_worst", f"{worst:.1f}", display=False)
+
+
+report("mse", "mse")
+report("isotropic", "iso", READINGS)
+report("diagonal", "diag", READINGS)
 
 # %% [markdown]
 # Is the least-squares network's answer the average of the two poses? Over the held-out
@@ -315,25 +332,24 @@ for seed in seeds:
     to_pose.append(np.sqrt(np.mean(gaps.min(axis=1) ** 2)))
 print(f"from the exact mean: {np.mean(to_mean):.3f} rad", end="; ")
 print(f"from the nearer pose: {np.mean(to_pose):.3f} rad")
-glue("ch9_mse_to_mean", f"{np.mean(to_mean):.2f}", display=False)
-glue("ch9_mse_to_pose", f"{np.mean(to_pose):.2f}", display=False)
+glue("ch10_mse_to_mean", f"{np.mean(to_mean):.2f}", display=False)
+glue("ch10_mse_to_pose", f"{np.mean(to_pose):.2f}", display=False)
 
 # %% [markdown]
-# The least-squares network misses its targets by {glue:text}`ch9_mse_rms` (worst seed
-# {glue:text}`ch9_mse_rms_worst`), about as far as the exact conditional mean
-# ({glue:text}`ch9_mean_pose_rms`). It has learnt, roughly, the average of the two poses:
-# where there are two, its angles lie {glue:text}`ch9_mse_to_mean` rad from their exact
-# mean and {glue:text}`ch9_mse_to_pose` rad from the nearer of them (means over the seeds).
-# The isotropic MDN's best mode misses by {glue:text}`ch9_iso_best_rms` (worst seed
-# {glue:text}`ch9_iso_best_rms_worst`). Seed by seed, the least-squares miss divided by the
-# MDN's is **{glue:text}`arm_rms_ratio`** on average (± {glue:text}`ch9_ratio_sd` over
-# seeds; the worst seed's ratio is {glue:text}`ch9_ratio_worst`). The diagonal MDN does
-# about as well: ratio {glue:text}`ch9_diag_ratio`, worst seed
-# {glue:text}`ch9_diag_ratio_worst`.
+# The least-squares network misses its targets by {glue:text}`ch10_mse_best_rms` (worst
+# seed {glue:text}`ch10_mse_best_rms_worst`), about as far as the exact conditional mean
+# ({glue:text}`ch10_mean_pose_rms`). It has learnt, roughly, the average of the two poses:
+# where there are two, its angles lie {glue:text}`ch10_mse_to_mean` rad from their exact
+# mean and {glue:text}`ch10_mse_to_pose` rad from the nearer of them (means over the seeds).
+# The isotropic MDN's best mode misses by {glue:text}`ch10_iso_best_rms` (worst seed
+# {glue:text}`ch10_iso_best_rms_worst`). Seed by seed, the least-squares miss divided by
+# the MDN's is **{glue:text}`ch10_iso_ratio`** (mean ± sd over seeds; the worst seed's
+# ratio is {glue:text}`ch10_iso_ratio_worst`). The diagonal MDN is in the same league:
+# ratio {glue:text}`ch10_diag_ratio`, worst seed {glue:text}`ch10_diag_ratio_worst`.
 #
 # The four readings of the isotropic MDN differ less than the models do. The most probable
-# component misses by {glue:text}`ch9_iso_top_rms` and the closest mode by
-# {glue:text}`ch9_iso_closest_rms`. With $K = 2$ each component sits on one branch, so the
+# component misses by {glue:text}`ch10_iso_top_rms` and the closest mode by
+# {glue:text}`ch10_iso_closest_rms`. With $K = 2$ each component sits on one branch, so the
 # modes are close to the component means; where both poses are possible and both
 # components are equally probable, the most probable component and the best mode may
 # pick different branches, and both are right. Knowing the arm model lets us choose the
@@ -347,7 +363,7 @@ glue("ch9_mse_to_pose", f"{np.mean(to_pose):.2f}", display=False)
 
 # %%
 seed0 = seeds[0]
-modes0 = all_modes["isotropic", seed0]
+modes0 = modes["isotropic", seed0]
 theta_mse0 = mse_poses[seed0]
 theta_mdn0 = t_scale.inverse(modes0.highest)
 bent = np.abs(theta_test[:, 1] - np.pi) > 0.7  # elbow far from straight: poses far apart
@@ -363,9 +379,9 @@ outward = [
     for s in seeds
 ]
 print(f"least-squares hands land {np.mean(outward):.3f} farther from the shoulder than the targets")
-glue("ch9_outward", f"{np.mean(outward):.3f}", display=False)
+glue("ch10_outward", f"{np.mean(outward):.3f}", display=False)
 
-# %% mystnb={"figure": {"caption": "The arm's workspace, one run (seed 0): 200 held-out targets, where the hand lands for the least-squares network and for the isotropic MDN's best mode, and three targets reached by the arm in both of the MDN's modes (solid and dashed) and in the least-squares pose (dotted).", "name": "fig-ch9-workspace"}, "image": {"alt": "A quarter annulus of hollow teal target circles, each with a red dot on it; orange dots lie near the targets, many pushed out towards the outer rim. From the origin, three pairs of two-link arms, one bent each way (red solid and dark dashed), meet at their targets; between each pair an orange dotted, less bent arm ends away from the target."}}
+# %% mystnb={"figure": {"caption": "The arm's workspace, one run (seed 0): 200 held-out targets, where the hand lands for the least-squares network and for the isotropic MDN's best mode, and three targets reached by the arm in both of the MDN's modes (solid and dashed) and in the least-squares pose (dotted).", "name": "fig-ch9-workspace"}, "image": {"alt": "A quarter annulus of 200 hollow target circles, most with the small dot of the MDN's reached hand position on it; the least-squares dots lie near the targets, many pushed out towards the outer rim. From the origin, three pairs of two-link arms, one bent each way (solid and dashed), meet at their targets; beside each pair a dotted least-squares arm, less bent than either, ends away from the target."}}
 fig, ax = plotting.workspace_axes()
 shown = slice(0, 200)  # 200 of the held-out targets, for legibility
 reached_mse = forward_kinematics(theta_mse0[shown])
@@ -384,14 +400,14 @@ plt.show()
 # their targets. The least-squares hands are pushed out towards the outer rim: averaging an
 # elbow bent one way with the same elbow bent the other way straightens it, and a straight
 # arm reaches the rim whatever the target's distance. Over the held-out targets and the
-# three seeds, they land on average {glue:text}`ch9_outward` farther from the shoulder
+# three seeds, they land on average {glue:text}`ch10_outward` farther from the shoulder
 # than their targets. For the three highlighted targets the MDN offers two arms, one bent
 # each way, and both reach the target; the least-squares arm, less bent than either, runs
 # between them and misses.
 #
 # The same three targets in the space of the angles make the two branches plain:
 
-# %% mystnb={"figure": {"caption": "Joint angles, one run (seed 0): the training poses, and for three held-out targets the two exact poses (hollow circles), the isotropic MDN's modes (crosses) and the least-squares prediction (diamonds).", "name": "fig-ch9-modes"}, "image": {"alt": "A rectangle of faint teal training poses over theta1 from 0.3 to 1.2 and theta2 from about 1.6 to 4.7. Three pairs of dark hollow circles sit mirror-wise above and below theta2 = pi, each circle with a red cross on or just beside it; three orange diamonds lie between the pairs, near theta2 = 3."}}
+# %% mystnb={"figure": {"caption": "Joint angles, one run (seed 0): the training poses, and for three held-out targets the two exact poses (hollow circles), the isotropic MDN's modes (crosses) and the least-squares prediction (diamonds).", "name": "fig-ch9-modes"}, "image": {"alt": "A rectangle of faint training poses over theta1 from 0.3 to 1.2 and theta2 from about 1.6 to 4.7. Three pairs of hollow circles, the exact poses, sit mirror-wise above and below theta2 = pi, each with a cross, an MDN mode, on or just beside it; three diamonds, the least-squares predictions, lie between the pairs, near theta2 = 3."}}
 fig, ax = plotting.new_axes(r"$\theta_1$ (rad)", r"$\theta_2$ (rad)")
 plotting.plot_positions(ax, theta_train, "training poses", kind="data", alpha=0.25)
 plotting.plot_positions(ax, solutions[picks].reshape(-1, 2), "exact poses", kind="exact",
@@ -418,27 +434,32 @@ plt.show()
 # factor $L$ (the covariance is $L L^\top$): its diagonal through the same
 # $\sigma_{\min} + \operatorname{softplus}$ map as the scales, and its off-diagonal entry
 # $L_{21}$ taken as it comes out of the network. We train it exactly like the others, from
-# the same three seeds.
+# the same three seeds. In the same loop we also train a second version with the library's
+# fix for what goes wrong (explained below the next figure): `off_diagonal="scaled"` and a
+# diagonal warm-up with `with_full_covariance`. One mode search then scores both.
 
 # %%
+warm_epochs = epochs // 2
 for seed in seeds:
-    mdn = new_mdn("full", seed)
-    fit(mdn, X, T, **train)
-    rms["full", seed], all_modes["full", seed] = reach_errors(mdn)
-    models["full", seed] = mdn
-    print(f"seed {seed}: best mode misses by {rms['full', seed]['best']:.4f}")
-ratios["full"] = [rms["mse", s]["best"] / rms["full", s]["best"] for s in seeds]
-mean, sd, worst = summary(ratios["full"], worst=min)
-print(f"RMS(least squares) / RMS(MDN full, best mode): {mean:.1f} ± {sd:.1f}", end=", ")
-print(f"worst seed {worst:.1f}")
-glue("ch9_full_ratio", f"{mean:.1f} ± {sd:.1f}", display=False)
-glue("ch9_full_ratio_worst", round(worst, 1), display=False)
-glue_rms("full_best", [rms["full", s]["best"] for s in seeds])
+    models["full", seed] = new_model("full", seed)
+    train(models["full", seed], "full", seed)
+    # The fix: a diagonal MDN first, at a constant learning rate, then the same mixture
+    # as a full-covariance MDN with scaled off-diagonal outputs, trained on.
+    warm = new_model("diagonal", seed)
+    train(warm, "warm-up", seed, epochs=warm_epochs, schedule=None)
+    models["fixed", seed] = warm.with_full_covariance(off_diagonal="scaled")
+    train(models["fixed", seed], "fixed", seed, epochs=epochs - warm_epochs)
+glue("ch10_warm_epochs", f"{warm_epochs:,}", display=False)
+glue("ch10_rest_epochs", f"{epochs - warm_epochs:,}", display=False)
+score(("full", "fixed"))
+report("full", "full")
+print("best-mode miss of each seed:", [round(rms["full", s]["best"], 4) for s in seeds])
 
 # %% [markdown]
 # More freedom, worse reaching: the ratio to least squares falls to
-# {glue:text}`ch9_full_ratio`, and on the worst seed it is {glue:text}`ch9_full_ratio_worst`
-# (a ratio below one means the MDN reaches worse than least squares). To see what went
+# {glue:text}`ch10_full_ratio`, and on the worst seed it is
+# {glue:text}`ch10_full_ratio_worst` (a ratio below one means the MDN reaches worse than
+# least squares). To see what went
 # wrong we draw, for that seed, each component with a mixing coefficient above 0.1 as the
 # ellipse two standard deviations from its mean, at the same three held-out targets.
 
@@ -472,40 +493,27 @@ along = np.einsum(  # where each mean lies on the line from one pose (0) to the 
     "md,md->m", mu_trap - solutions[picks][owner, 0], np.diff(solutions[picks], axis=1)[owner, 0]
 ) / np.sum(np.diff(solutions[picks], axis=1)[owner, 0] ** 2, axis=1)
 print("position along the line from one pose (0) to the other (1):", along.round(2))
-glue("ch9_trap_off_pose", f"{to_exact.min():.2f}", display=False)
-glue("ch9_trap_rms", f"{rms['full', trap_seed]['best']:.4f}", display=False)
-glue("ch9_trap_mse_rms", f"{rms['mse', trap_seed]['best']:.4f}", display=False)
+glue("ch10_trap_off_pose", f"{to_exact.min():.2f}", display=False)
+glue("ch10_trap_rms", f"{rms['full', trap_seed]['best']:.4f}", display=False)
+glue("ch10_trap_mse_rms", f"{rms['mse', trap_seed]['best']:.4f}", display=False)
 aspect = np.median(axes_sd[:, 0] / axes_sd[:, 1])
-glue("ch9_needle_aspect", f"{aspect:.0f}", display=False)
+glue("ch10_needle_aspect", f"{aspect:.0f}", display=False)
 
 # %% [markdown]
-# Then the same training with the library's fix, explained below the figure:
-# `off_diagonal="scaled"` and a diagonal warm-up with `with_full_covariance`.
+# The same targets for the models trained with the fix:
 
 # %%
-warm_epochs = 400
-for seed in seeds:
-    warm = new_mdn("diagonal", seed)
-    fit(warm, X, T, epochs=warm_epochs, lr=lr)  # constant learning rate
-    mdn = warm.with_full_covariance(off_diagonal="scaled")  # the same mixture, now full
-    fit(mdn, X, T, epochs=epochs - warm_epochs, lr=lr, schedule="cosine")
-    rms["fixed", seed], all_modes["fixed", seed] = reach_errors(mdn)
-    models["fixed", seed] = mdn
-    print(f"seed {seed}: best mode misses by {rms['fixed', seed]['best']:.4f}")
-ratios["fixed"] = [rms["mse", s]["best"] / rms["fixed", s]["best"] for s in seeds]
-mean, sd, worst = summary(ratios["fixed"], worst=min)
-print(f"RMS(least squares) / RMS(MDN full, fixed, best mode): {mean:.1f} ± {sd:.1f}", end=", ")
-print(f"worst seed {worst:.1f}")
-glue("ch9_fixed_ratio", f"{mean:.1f} ± {sd:.1f}", display=False)
-glue("ch9_fixed_ratio_worst", round(worst, 1), display=False)
-glue_rms("fixed_best", [rms["fixed", s]["best"] for s in seeds])
+report("fixed", "fixed")
+print("best-mode miss of each seed:", [round(rms["fixed", s]["best"], 4) for s in seeds])
 mu_fixed, tril_fixed, _ = drawn_components(models["fixed", trap_seed], picks)
 
-# %% mystnb={"figure": {"caption": "The trap, one run (the seed where the full-covariance MDN reaches worst): at three held-out targets, the exact poses (hollow circles), and each component with a mixing coefficient above 0.1 as its two-standard-deviation ellipse with its mean (+), for the full-covariance MDN trained from the start (orange) and with the library's fix (red).", "name": "fig-ch9-trap"}, "image": {"alt": "In the plane of the two joint angles, three pairs of dark hollow circles mirror each other about theta2 = pi. Long, thin orange ellipses, drawn as lines, run through both circles of each pair, with their means (orange plus signs) between the circles. Red plus signs sit on the circles themselves, their ellipses too small to see."}}
+# %% mystnb={"figure": {"caption": "The trap, one run (the seed where the full-covariance MDN reaches worst): at three held-out targets, the exact poses (hollow circles), and each component with a mixing coefficient above 0.1 as its two-standard-deviation ellipse with its mean (+), for the full-covariance MDN trained from the start (dash-dot) and with the library's fix (solid).", "name": "fig-ch9-trap"}, "image": {"alt": "In the plane of the two joint angles, three pairs of hollow circles, the exact poses, mirror each other about theta2 = pi. Long, thin dash-dot ellipses run through both circles of each pair, with their means (plus signs) between the circles. The plus signs of the fixed model sit on or near the circles, inside short solid ellipses, two of them stretched along theta2 around their pose."}}
 fig, ax = plotting.new_axes(r"$\theta_1$ (rad)", r"$\theta_2$ (rad)")
 plotting.plot_positions(ax, solutions[picks].reshape(-1, 2), "exact poses", kind="exact",
                         marker="o", size=11, hollow=True, alpha=1)  # fmt: skip
-plotting.plot_ellipses(ax, mu_trap, tril_trap, "full, trained from the start", kind="other")
+plotting.plot_ellipses(
+    ax, mu_trap, tril_trap, "full, trained from the start", kind="other", style="-."
+)
 plotting.plot_ellipses(ax, mu_fixed, tril_fixed, "full, with the fix", kind="model")
 plotting.finish(ax)
 plt.show()
@@ -515,10 +523,10 @@ plt.show()
 # not put one component on each pose. Each drawn component is a needle: long along the
 # line through the two poses of its target and almost no width across it (the standard
 # deviations printed above), with its mean between the poses and at least
-# {glue:text}`ch9_trap_off_pose` rad from either. Such a component gives both poses a high
+# {glue:text}`ch10_trap_off_pose` rad from either. Such a component gives both poses a high
 # density, so the likelihood looks respectable (more on that below), but its mean, and the peak of the mixture, lie
 # between the two answers, where the least-squares prediction lies too. On this seed the
-# best mode misses by {glue:text}`ch9_trap_rms`, against {glue:text}`ch9_trap_mse_rms` for
+# best mode misses by {glue:text}`ch10_trap_rms`, against {glue:text}`ch10_trap_mse_rms` for
 # least squares.
 #
 # **Why it happens.** At the start the network's outputs are small, so the components'
@@ -539,19 +547,24 @@ plt.show()
 #   outputs $A$ set the correlations alone (for two angles the correlation is
 #   $a_{21} / \sqrt{1 + a_{21}^2}$). A needle at an angle to the axes now needs a raw
 #   output of the order of its length over its width (the median ratio of the two standard
-#   deviations of the needles above is {glue:text}`ch9_needle_aspect`), instead of one small
+#   deviations of the needles above is {glue:text}`ch10_needle_aspect`), instead of one small
 #   diagonal entry.
 # - A **diagonal warm-up**: train a diagonal MDN first, so that its components settle on
 #   the two branches before any correlation is possible, then
 #   `with_full_covariance(off_diagonal="scaled")` copies it into a full-covariance MDN that
 #   starts from the same mixture (its off-diagonal outputs start at zero), and training
-#   goes on. Above, 400 epochs at a constant learning rate, then 800 with the cosine
-#   schedule: 1,200 epochs in all, like every other model.
+#   goes on. Above, {glue:text}`ch10_warm_epochs` epochs at a constant learning rate, then
+#   {glue:text}`ch10_rest_epochs` with the cosine schedule: {glue:text}`ch10_epochs` epochs
+#   in all, like every other model.
 #
 # With both, the ratio to least squares over the three seeds is
-# {glue:text}`ch9_fixed_ratio` (worst seed {glue:text}`ch9_fixed_ratio_worst`), and the
-# best mode misses by {glue:text}`ch9_fixed_best_rms` instead of {glue:text}`ch9_full_best_rms`.
-# The red components of {numref}`fig-ch9-trap` sit on the exact poses. We measured the two
+# {glue:text}`ch10_fixed_ratio` (worst seed {glue:text}`ch10_fixed_ratio_worst`), and the
+# best mode misses by {glue:text}`ch10_fixed_best_rms` instead of
+# {glue:text}`ch10_full_best_rms`. The components trained with the fix (solid) in
+# {numref}`fig-ch9-trap` sit on or near the exact poses, one per pose, though some are
+# still wide along $\theta_2$. After the same number of epochs, half of them spent as a
+# diagonal MDN at a constant learning rate, the fixed MDNs reach less well than the
+# isotropic ones (ratio {glue:text}`ch10_iso_ratio`). We measured the two
 # changes together; each addresses one half of the mechanism above (the needle's cheapness
 # and the start between the branches).
 #
@@ -571,18 +584,19 @@ plt.show()
 
 # %%
 to_radians = float(np.log(t_scale.scale).sum())  # NLL(radians) = NLL(standardised) + this
-checkpoints = (300, 600, 900, 1200)
-for epoch in checkpoints:
+checkpoints = {"quarter": epochs // 4, "half": epochs // 2, "3/4": 3 * epochs // 4, "end": epochs}
+for point, epoch in checkpoints.items():
     values = [histories["isotropic", s].validation[epoch - 1] + to_radians for s in seeds]
     mean, sd, _ = summary(values)
     print(f"after {epoch:4d} epochs: held-out NLL {mean:.2f} ± {sd:.2f} nats")
-    glue(f"ch9_nll_at_{epoch}", f"{mean:.2f}", display=False)
+    glue(f"ch10_nll_{point}", f"{mean:.2f} ± {sd:.2f}", display=False)
+glue("ch10_half_epochs", f"{epochs // 2:,}", display=False)
 sigma_min = models["isotropic", seed0].sigma_min  # in standardised units
 floor = two.mean() * np.log(2) + np.log(2 * np.pi * sigma_min**2) + to_radians
 print(f"lowest expected NLL with sigma_min = {sigma_min:g}: {floor:.2f} nats")
-glue("ch9_nll_floor", f"{floor:.1f}", display=False)
+glue("ch10_nll_floor", f"{floor:.1f}", display=False)
 
-# %% mystnb={"figure": {"caption": "Training loss and held-out negative log-likelihood of the isotropic MDN, one run (seed 0), in nats with the angles in radians, over 1,200 full-batch epochs.", "name": "fig-ch9-nll"}, "image": {"alt": "Two curves, training loss (solid red) and held-out NLL (dashed orange), nearly on top of each other, falling from about 2 nats to below -6, with tall spikes, up to about 13 nats, until about epoch 700, then smoothly; the held-out curve ends a little above the training curve."}}
+# %% mystnb={"figure": {"caption": "Training loss (solid) and held-out negative log-likelihood (dashed) of the isotropic MDN, one run (seed 0), in nats with the angles in radians, over its full-batch training epochs.", "name": "fig-ch9-nll"}, "image": {"alt": "Two curves, training loss (solid) and held-out NLL (dashed), nearly on top of each other, falling from about 1.7 nats, with spikes during the first 250 epochs, the tallest back up to about 0.4 nats, then smoothly; the training curve ends near -5.5 nats, the held-out one a little above it, near -5.1."}}
 history0 = histories["isotropic", seed0]
 fig, ax = plotting.plot_loss(np.asarray(history0) + to_radians, "NLL (nats, angles in radians)")
 plotting.plot_curve(
@@ -597,14 +611,15 @@ plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# The held-out NLL goes on falling, from {glue:text}`ch9_nll_at_600` nats after 600 epochs
-# to {glue:text}`ch9_nll_at_1200` after 1,200, while the held-out data stay the same; the
-# only floor under it is the one $\sigma_{\min}$ sets, {glue:text}`ch9_nll_floor` nats,
-# far below. In {numref}`fig-ch9-nll` the training and held-out curves fall together, with
+# The held-out NLL goes on falling, from {glue:text}`ch10_nll_half` nats after
+# {glue:text}`ch10_half_epochs` epochs to {glue:text}`ch10_nll_end` after
+# {glue:text}`ch10_epochs` (mean ± sd over seeds), while the held-out data stay the same;
+# the only floor under it is the one $\sigma_{\min}$ sets, {glue:text}`ch10_nll_floor`
+# nats, far below. In {numref}`fig-ch9-nll` the training and held-out curves fall together, with
 # spikes where Adam overshoots (as in {ref}`ch-mdn`) until the cosine schedule has lowered
 # the learning rate. So NLLs are only comparable between models trained alike: the same
 # data, the same number of epochs, the same schedule. The table compares our MDNs after
-# their 1,200 epochs each:
+# their {glue:text}`ch10_epochs` epochs each:
 
 # %%
 nll = {}
@@ -612,44 +627,151 @@ for name in ("isotropic", "diagonal", "full", "fixed"):
     nll[name] = [mean_nll(models[name, s], X_test, T_test) + to_radians for s in seeds]
     mean, sd, worst = summary(nll[name])
     print(f"{name:<10} held-out NLL {mean:.2f} ± {sd:.2f} nats, worst seed {worst:.2f}")
-    glue(f"ch9_nll_{name}", f"{mean:.2f} ± {sd:.2f}", display=False)
-glue("ch9_nll_trap", f"{nll['full'][seeds.index(trap_seed)]:.2f}", display=False)
-glue("ch9_nll_trap_iso", f"{nll['isotropic'][seeds.index(trap_seed)]:.2f}", display=False)
+    glue(f"ch10_nll_{name}", f"{mean:.2f} ± {sd:.2f}", display=False)
+glue("ch10_nll_trap", f"{nll['full'][seeds.index(trap_seed)]:.2f}", display=False)
+glue("ch10_nll_trap_iso", f"{nll['isotropic'][seeds.index(trap_seed)]:.2f}", display=False)
 area = np.ptp(THETA1_RANGE) * np.ptp(THETA2_RANGE)  # rad^2: the uniform density is 1 / area
 trap_vs_uniform = np.exp(-nll["full"][seeds.index(trap_seed)]) * area
 print(f"seed {trap_seed}, full: geometric-mean density {trap_vs_uniform:.0f} times the uniform one")
-glue("ch9_trap_vs_uniform", f"{trap_vs_uniform:.0f}", display=False)
+glue("ch10_trap_vs_uniform", f"{trap_vs_uniform:.0f}", display=False)
 
 # %% [markdown]
 # At equal training the comparison is fair, and it shows the trap: the full-covariance
-# MDNs trained from the start score {glue:text}`ch9_nll_full` nats, worse than the
-# isotropic ({glue:text}`ch9_nll_isotropic`), the diagonal ({glue:text}`ch9_nll_diagonal`)
-# and the fixed full-covariance ones ({glue:text}`ch9_nll_fixed`). On its own, though, the
-# trapped seed's {glue:text}`ch9_nll_trap` nats would not raise an eyebrow: the geometric
-# mean of its densities at the held-out poses is {glue:text}`ch9_trap_vs_uniform` times the
+# MDNs trained from the start score {glue:text}`ch10_nll_full` nats, worse than the
+# isotropic ({glue:text}`ch10_nll_isotropic`), the diagonal ({glue:text}`ch10_nll_diagonal`)
+# and the fixed full-covariance ones ({glue:text}`ch10_nll_fixed`). On its own, though, the
+# trapped seed's {glue:text}`ch10_nll_trap` nats would not raise an eyebrow: the geometric
+# mean of its densities at the held-out poses is {glue:text}`ch10_trap_vs_uniform` times the
 # density of a uniform spread over the sampled ranges of angles. Only beside the isotropic
-# MDN of the same seed after the same 1,200 epochs ({glue:text}`ch9_nll_trap_iso`) does it
+# MDN of the same seed after the same number of epochs ({glue:text}`ch10_nll_trap_iso`) does it
 # look poor, and nothing in either number says that the model's answers lie between the
 # right ones. The end-effector distance says so at once, in units anyone can read. On
 # noise-free data, score the task.
 #
-# ## What we learned
+# ## Exercises
+#
+# ```{exercise}
+# :label: ex-ch10-elbow
+#
+# A target lies 0.9 from the shoulder, on the $x_1$ axis. With the law of cosines,
+# $|x|^2 = L_1^2 + L_2^2 - 2 L_1 L_2 \cos\theta_2$, compute by hand the two elbow angles
+# $\theta_2$ that reach it, then check them with `inverse_kinematics`.
+# ```
+#
+# ```{solution-start} ex-ch10-elbow
+# :class: dropdown
+# ```
+#
+# $\cos\theta_2 = (0.64 + 0.04 - 0.81) / 0.32 = -0.40625$, so $\theta_2 = \arccos(-0.40625)$
+# or its mirror $2\pi - \theta_2$:
+
+# %%
+r = 0.9
+elbow = np.arccos((0.8**2 + 0.2**2 - r**2) / (2 * 0.8 * 0.2))
+print(f"by hand: theta2 = {elbow:.4f} or {2 * np.pi - elbow:.4f} rad")
+poses_r, _ = inverse_kinematics(np.array([[r, 0.0]]))
+print("inverse_kinematics:", poses_r[0, :, 1].round(4))
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch10-average
+#
+# Average the two poses of the same target (both angles). Before computing: where does the
+# hand of the averaged pose land, and how far from the target? Then check with
+# `forward_kinematics`.
+# ```
+#
+# ```{solution-start} ex-ch10-average
+# :class: dropdown
+# ```
+#
+# The two elbow angles average to $\pi$, the straight arm, and the two shoulder angles lie
+# symmetrically about the direction of the target, so their average points at it: the hand
+# lands on the outer rim, at distance $L_1 + L_2 = 1$ along the same line, a miss of
+# $1 - 0.9$:
+
+# %%
+averaged = poses_r.mean(axis=1)  # [1, 2]
+print("averaged pose (rad):", averaged.round(4))
+print(f"hand lands {np.linalg.norm(forward_kinematics(averaged)):.4f} from the shoulder")
+print(f"miss: {end_effector_rms(averaged, np.array([[r, 0.0]])):.4f}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch10-one-component
+#
+# Train an isotropic MDN with a single component ($K = 1$) from seed 0, with the same
+# network and schedule, and read it by its component mean. Predict first: does it reach
+# like the $K = 2$ MDNs, or like least squares?
+# ```
+#
+# ```{solution-start} ex-ch10-one-component
+# :class: dropdown
+# ```
+#
+# One Gaussian per input has one mean, and maximum likelihood puts it at the conditional
+# mean, the average of the two poses, like least squares:
+
+# %%
+torch.manual_seed(0)
+single = MDN(2, 2, n_components=1, hidden=hidden)
+train(single, "k1", 0)
+with torch.no_grad():
+    single_pose = t_scale.inverse(single.mixture_parameters(X_test).mu[:, 0])
+print(f"K = 1 misses by {end_effector_rms(single_pose, x_test):.4f}", end="; ")
+print(f"least squares (seed 0) by {rms['mse', 0]['best']:.4f}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch10-uniform
+#
+# What held-out NLL (nats, angles in radians) does the density that is uniform over the
+# sampled ranges of $\theta_1$ and $\theta_2$ score, whatever the target? Compute it by
+# hand and set it beside the isotropic MDN's.
+# ```
+#
+# ```{solution-start} ex-ch10-uniform
+# :class: dropdown
+# ```
+#
+# The density is $1 / (0.9 \cdot \pi)$ everywhere on the rectangle, so its NLL is
+# $\ln(0.9\pi)$ at every pose:
+
+# %%
+print(f"uniform: {np.log(0.9 * np.pi):.3f} nats", end="; ")
+print(f"isotropic MDN: {np.mean(nll['isotropic']):.2f} nats (mean over seeds)")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ## What you learnt
 #
 # - Bishop's arm, in `mdn_src/arm.py`: forward kinematics, seeded pose sampling, the mirror
 #   pose and both solutions of the inverse problem; for
-#   {glue:text}`ch9_two_percent` of the held-out targets both poses are in range.
+#   {glue:text}`ch10_two_percent` of the held-out targets both poses are in range.
 # - Scored by where the hand lands, a least-squares network misses by
-#   {glue:text}`ch9_mse_rms`: it learns roughly the average of the two poses, a
+#   {glue:text}`ch10_mse_best_rms`: it learns roughly the average of the two poses, a
 #   straightened arm that reaches past the target towards the outer rim. The best mode of
 #   an isotropic MDN with $K = 2$ components, trained the same way, misses
-#   {glue:text}`arm_rms_ratio` times less (mean over three seeds; worst seed
-#   {glue:text}`ch9_ratio_worst`), with two-dimensional inputs and targets and no change to
-#   the library's training or prediction code.
+#   {glue:text}`ch10_iso_ratio_mean` times less (mean over three seeds; worst seed
+#   {glue:text}`ch10_iso_ratio_worst`), with two-dimensional inputs and targets and no
+#   change to the library's training or prediction code.
 # - A full covariance is not free: trained from the start, its components can become
-#   needles spanning both poses with their means between them. Scaled off-diagonal
-#   outputs (`off_diagonal="scaled"`) together with a diagonal warm-up
-#   (`with_full_covariance`) avoided the trap on all three seeds here (worst ratio to least
-#   squares {glue:text}`ch9_fixed_ratio_worst`).
+#   needles spanning both poses with their means between them (ratio to least squares
+#   {glue:text}`ch10_full_ratio` here). Scaled off-diagonal outputs
+#   (`off_diagonal="scaled"`) together with a diagonal warm-up (`with_full_covariance`)
+#   avoided the trap on all three seeds (worst ratio {glue:text}`ch10_fixed_ratio_worst`),
+#   though with the same training budget they reach less well than isotropic components.
 # - Without noise, the negative log-likelihood has no floor set by the data and keeps
 #   falling with training: compare it only between models trained alike, and prefer a
 #   score of the task.
@@ -658,8 +780,11 @@ glue("ch9_trap_vs_uniform", f"{trap_vs_uniform:.0f}", display=False)
 #
 # Joint angles are angles: for a joint that turns all the way round,
 # `MDN(..., component="von_mises")` gives components that wrap around; our sampled ranges
-# are less than a turn wide, so Gaussians sufficed. Try more components ($K = 3$ to 5) and watch whether the extra ones are
-# switched off; add noise to the hand positions and see the NLL find a floor again; or give
-# the controller a memory and choose, among the MDN's modes, the pose nearest the arm's
-# current one. {ref}`ch-closing` lists further directions, and the
-# {doc}`API reference <api/index>` documents everything used here.
+# are less than a turn wide, so Gaussians sufficed. Try more components ($K = 3$ to 5) and
+# watch whether the extra ones are switched off; add noise to the hand positions and see
+# the NLL find a floor again; or give the controller a memory and choose, among the MDN's
+# modes, the pose nearest the arm's current one.
+#
+# Next, {ref}`ch-truth` goes back to the toy problem, where the exact density is known,
+# and holds the trained MDN against it. The {doc}`API reference <api/index>` documents
+# everything used here.
