@@ -78,8 +78,22 @@ def _digest(model: nn.Module, x: torch.Tensor, t: torch.Tensor, kwargs: dict) ->
         add(name, value.detach().cpu().contiguous().numpy().tobytes())
     for name, value in (("x", x), ("t", t)):
         add(name, value.detach().cpu().contiguous().numpy().tobytes() + str(value.dtype).encode())
-    add("fit", json.dumps(kwargs, sort_keys=True, default=repr).encode())
+    add("fit", json.dumps(kwargs, sort_keys=True, default=_key_of).encode())
     return h.hexdigest()[:24]
+
+
+def _key_of(value) -> str:
+    """A JSON stand-in for a fit argument JSON cannot hold: arrays and tensors by a digest of
+    their every byte (``repr`` elides the middle of a large array), the rest by ``repr``."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().contiguous().numpy()
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        digest = hashlib.sha256(
+            data.tobytes() + str(data.dtype).encode() + str(data.shape).encode()
+        )
+        return f"array:{digest.hexdigest()}"
+    return repr(value)
 
 
 def _history_to_dict(history: History) -> dict:

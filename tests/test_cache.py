@@ -150,3 +150,20 @@ def test_concurrent_callers_train_once(tmp_path, monkeypatch):
     assert len(calls) == 1
     for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_validation_arrays_are_keyed_by_every_value(tmp_path, counted):
+    """Two validation sets that differ only in the middle (where repr elides a large array)
+    are two keys: the second call trains."""
+    x, t = _data()
+    x_val = torch.linspace(0, 1, 5000).unsqueeze(1)
+    t_val = torch.sin(5 * x_val)
+    kwargs = dict(name="m", cache=tmp_path, epochs=2, lr=0.02)
+    fit_cached(_model(), x, t, validation=(x_val, t_val), **kwargs)
+    changed = t_val.clone()
+    changed[2500] += 1.0
+    assert repr(changed.numpy()) == repr(t_val.numpy())  # what the old key saw
+    fit_cached(_model(), x, t, validation=(x_val, changed), **kwargs)
+    assert counted["n"] == 2
+    fit_cached(_model(), x, t, validation=(x_val, changed.clone()), **kwargs)
+    assert counted["n"] == 2  # equal values: the same key
