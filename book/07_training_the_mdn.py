@@ -348,23 +348,23 @@ print(learnt.shape, exact.shape)
 # once the tall density where only one branch exists and the faint haze of probability that
 # a model spreads where the true density is zero.
 
-# %% mystnb={"figure": {"caption": "The conditional density p(x|t) learnt by the MDN (K = 30) of one run (seed 0), after 3,000 epochs, on a grid of (t, x) pairs.", "name": "fig-ch7-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the S-shaped data, with three branches for t between about 0.3 and 0.7, soft edges, and faint spurs reaching beyond the data."}}
+# %% mystnb={"figure": {"caption": "The conditional density p(x|t) learnt by the MDN (K = 30) of one run (seed 0), after 3,000 epochs, on a grid of (t, x) pairs.", "name": "fig-ch7-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the lower branch up to t of about 0.5 and another the upper branch from about 0.3; between them, in the middle range of t, two broad, paler wedges cover the middle of the S, crossing near t = 0.5; the edges are soft, and two thin spurs reach far beyond the data, one near x = 0.7 back to t of about 0, one near x = 0.28 on to t of about 1.1."}}
 fig, ax = plotting.new_axes("$t$", "$x$", "learnt by the MDN, one run (seed 0)")
 plotting.plot_density(ax, t_img, x_img, learnt)
 plt.show()
 
-# %% mystnb={"figure": {"caption": "The exact conditional density p(x|t) of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch7-exact-density"}, "image": {"alt": "Heat map over t and x: the same S-shaped band as the learnt density, with sharp edges and one constant shade across each vertical slice."}}
+# %% mystnb={"figure": {"caption": "The exact conditional density p(x|t) of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch7-exact-density"}, "image": {"alt": "Heat map over t and x: an S-shaped band, darkest at both ends of the range of t where one branch exists and paler in the middle range where three do, with sharp edges and one constant shade across each vertical slice."}}
 fig, ax = plotting.new_axes("$t$", "$x$", "exact")
 plotting.plot_density(ax, t_img, x_img, exact)
 plt.show()
 
 # %% [markdown]
 # {numref}`fig-ch7-learnt-density` and {numref}`fig-ch7-exact-density` tell the same
-# story. The MDN of this run has found the shape: one branch at the ends of the range of
-# $t$, three in the middle, each with about the right width and weight. They differ in the
-# details: the exact density stops dead at the boundary of each box and has one shade
-# across each vertical slice, while the learnt one fades out over a short distance, varies
-# within a slice, and sends faint spurs where no data lies. Both differences cost
+# story. The MDN of this run has found the outline: one band at each end of the range of
+# $t$, and in the middle range, where three branches coexist, density over the whole width
+# of the S. They differ in the details: the exact density stops dead at the boundary of
+# each box and has one shade across each vertical slice, while the learnt one fades out
+# over a short distance, varies within a slice, and sends thin spurs where no data lies. Both differences cost
 # likelihood: every bit of probability placed outside the boxes is missing inside them,
 # and a density that varies across a box is too low somewhere in it. Such differences make
 # up the gap to the Bayes limit we measured above.
@@ -442,8 +442,8 @@ glue("ch7_k1_minus_k30", round(k1 - k30, 2), display=False)
 print(f"held-out NLL after {REPLAY_EPOCHS} epochs: K = 1 {k1:.3f}, K = 30 {k30:.3f}")
 
 # %% [markdown]
-# $K = 30$ is better, by {glue:text}`ch7_k1_minus_k30:.2f` nats: tenths of a nat, not
-# hundredths. A single Gaussian has to cover all the branches at once where there are
+# $K = 30$ is better, by {glue:text}`ch7_k1_minus_k30:.2f` nats in this one run (seed 0):
+# tenths of a nat, not hundredths. A single Gaussian has to cover all the branches at once where there are
 # three, so it spreads its density over the gaps between them, where no data lies: the
 # price of one bump for a many-valued answer.
 #

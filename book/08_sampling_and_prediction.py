@@ -118,9 +118,10 @@ params = grid_params[0]  # seed 0, for the figures
 print("pi", tuple(params.pi.shape), "mu", tuple(params.mu.shape))
 
 # %% [markdown]
-# All the functions of this chapter live in `mdn_src/predict.py` ({doc}`reference
-# <api/predict>`). They take these {py:class}`~mdn_src.mixture.MixtureParameters` and work on all
-# 2,500 inputs at once.
+# The functions of this chapter live in `mdn_src/predict.py` ({doc}`reference
+# <api/predict>`), except the mode search, which has a module of its own,
+# `mdn_src/modes.py` ({doc}`reference <api/modes>`). They all take these
+# {py:class}`~mdn_src.mixture.MixtureParameters` and work on all 2,500 inputs at once.
 #
 # ## Which components carry weight
 #
@@ -240,11 +241,13 @@ plt.show()
 # ## How many modes should there be?
 #
 # The exact $p(x \mid t)$ is uniform on the set $S_t$ of all $x$ whose curve value lies
-# within 0.1 of $t$. Up to three branches of $f$ (its three monotone pieces) reach a given
-# $t$, but they do not give three separate intervals: two neighbouring branches meet at the
-# turning point of $f$ between them, and where that turning point itself lies within 0.1 of
-# $t$ their two pieces of $S_t$ touch and form one interval. `oracle.interval_count` counts
-# the disjoint intervals; `oracle.branch_count` counts the branches.
+# within 0.1 of $t$, and {ref}`ch-data` showed that $S_t$ is one interval or two separate
+# ones, never three: where three branches of $f$ reach $t$, the noise band covers at least
+# one turning point of $f$, and the two branches that meet there form one interval. On
+# each interval the exact density is flat, so its **modes are these intervals**, each a
+# plateau: one or two per $t$. That is the count the MDN's modes should match.
+# `oracle.interval_count` gives it at the inputs of the mode search (and
+# `oracle.branch_count` counts the branches):
 
 # %%
 t_c = t_coarse[:, 0]
@@ -263,15 +266,10 @@ print(
 )
 
 # %% [markdown]
-# Never more than two intervals. The local maximum of $f$ is {glue:text}`ch08_f_max` and
-# its local minimum {glue:text}`ch08_f_min`; the middle branch runs between them, so it
-# reaches $t$ only when one of these turning values lies within 0.1 of $t$, and then its
-# piece of $S_t$ joins the piece beyond that turning point. Three branches therefore make
-# two intervals, or one, for $t$ between {glue:text}`ch08_one_lo` and
-# {glue:text}`ch08_one_hi`, where both turning values are within 0.1. On each interval the
-# exact density is flat, so its **modes are these intervals**, each a plateau: one or two
-# per $t$, never three. That is the count the MDN's modes should match. We compare, at the
-# inputs that some $x$ can produce, for each run.
+# The local maximum of $f$ is {glue:text}`ch08_f_max` and its local minimum
+# {glue:text}`ch08_f_min`; for $t$ between {glue:text}`ch08_one_lo` and
+# {glue:text}`ch08_one_hi` both are within 0.1 of $t$, and the three branches make a single
+# interval. We compare the counts at the inputs that some $x$ can produce, for each run.
 
 # %%
 match, fewer, outside = [], 0, []
@@ -339,7 +337,7 @@ print("in every run, all of them between the two folds:", all(inside))
 # $\pi_k$, so that a component the network has switched off at that $t$ disappears.
 # `plot_component_means` in `mdn_src/plotting.py` does this at every 10th grid input.
 
-# %% mystnb={"figure": {"caption": "The means of all K = 30 components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, thick dotted bands follow the outer branches and two thinner parallel bands follow the middle branch; faint thin lines extend beyond the data where components fade out."}}
+# %% mystnb={"figure": {"caption": "The means of all K = 30 components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, a thick band of dots follows the lower branch up to the middle of the range of t and another the upper branch from there on; two more bands slope gently down across the middle range, one near x = 0.65 for t below the middle and one near x = 0.35 above it, each thinning into a faint line that reaches far beyond the data."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_component_means(
@@ -376,7 +374,7 @@ exact_slices = oracle.inverse_density(x_slice[None, :], t_slices[:, None].astype
 slice_params = mdn.mixture_parameters(torch.from_numpy(t_slices[:, None])).detach()
 print("intervals:", oracle.interval_count(t_slices), "branches:", oracle.branch_count(t_slices))
 
-# %% mystnb={"figure": {"caption": "Slices $p(x \\mid t)$ at three inputs, one run (seed 0): the MDN's mixture density (solid, the model's colour), the weighted components $\\pi_k f_k(x)$ with $\\pi_k \\ge 0.01$ that add up to it (thin dash-dotted, the other role's colour), and the exact density (dashed).", "name": "fig-ch08-slices"}, "image": {"alt": "Three panels. At t = 0.1 one dashed box near x = 0.05 and a solid bump over it. At t = 0.28 one dashed box at small x, a solid bump over it and a small solid bump near x = 0.65 where the exact density is zero. At t = 0.4 two dashed boxes, a narrow one at small x and a wide one from about 0.4 to 0.8; the solid curve has a peak over the first and a wavy top over the second, made of several dash-dotted components."}}
+# %% mystnb={"figure": {"caption": "Slices $p(x \\mid t)$ at three inputs, one run (seed 0): the MDN's mixture density (solid, the model's colour), the weighted components $\\pi_k f_k(x)$ with $\\pi_k \\ge 0.01$ that add up to it (thin dash-dotted, the other role's colour), and the exact density (dashed).", "name": "fig-ch08-slices"}, "image": {"alt": "Three panels. At t = 0.1 one narrow dashed box near x = 0.05 with a taller solid bump over it, and a barely visible bump near x = 0.7. At t = 0.28 one dashed box at small x, a solid bump over it and a small solid bump near x = 0.65 where the exact density is zero. At t = 0.4 two dashed boxes, a narrow one near x = 0.15 and a wide one from about 0.5 to 0.8; the solid curve has one Gaussian peak over each, taller than the narrow box and rounded over the wide one, and each dash-dotted component lies on the solid curve."}}
 fig, axes, slice_density = plotting.plot_mixture_slices(
     x_slice, slice_params, t_slices, exact=exact_slices, label="MDN (seed 0)"
 )
@@ -472,21 +470,27 @@ print(f"samples where the exact density is zero: {mean_sd(strays, 1)}%")
 exact_mean = oracle.conditional_mean(t_grid[:, 0], inverse=True)  # NaN where no x gives t
 exact_var = oracle.conditional_variance(t_grid[:, 0], inverse=True)
 ok = np.isfinite(exact_var)
-mean_mse, var_mae = [], []
+near_fold = (np.abs(t_grid[:, 0] - t_lo) < 0.05) | (np.abs(t_grid[:, 0] - t_hi) < 0.05)
+mean_mse, var_mae, near_share = [], [], []
 for seed in SEEDS:
     mean = mixture_mean(grid_params[seed])[:, 0].numpy()
     var = mixture_variance(grid_params[seed])[:, 0].numpy()
+    var_err = np.abs(var - exact_var)[ok]
     mean_mse.append(np.mean((mean - exact_mean)[ok] ** 2))
-    var_mae.append(np.mean(np.abs(var - exact_var)[ok]))
+    var_mae.append(np.mean(var_err))
+    near_share.append(100 * var_err[near_fold[ok]].sum() / var_err.sum())
 constant_mae = np.mean(np.abs(oracle.bayes_mse(inverse=True) - exact_var[ok]))
 glue("ch08_mean_grid_mse", mean_sd(mean_mse, 4), display=False)
 glue("ch08_var_mae", mean_sd(var_mae, 4), display=False)
 glue("ch08_constant_var_mae", round(float(constant_mae), 4), display=False)
 glue("ch08_var_min", f"{exact_var[ok].min():.5f}", display=False)
 glue("ch08_var_max", round(float(exact_var[ok].max()), 3), display=False)
+glue("ch08_var_err_near_folds", mean_sd(near_share, 0), display=False)
+glue("ch08_near_fold_pct", round(float(100 * near_fold[ok].mean())), display=False)
 print(f"mean: squared difference on the grid {mean_sd(mean_mse, 4)}")
 print(f"variance: absolute difference on the grid {mean_sd(var_mae, 4)}")
 print(f"a constant variance (the Bayes MSE): {constant_mae:.4f}")
+print(f"share of the variance's error within 0.05 of a fold: {mean_sd(near_share, 0)}%")
 
 # %% mystnb={"figure": {"caption": "The conditional mean (top) and variance (bottom) against t: the MDN's mixture mean and variance (solid, the model's colour), one run (seed 0), and the exact ones (dashed); the top panel also shows the training data (hollow circles).", "name": "fig-ch08-moments"}, "image": {"alt": "Top: a solid curve rises from lower left to upper right across the middle of the S-shaped data, close to a dashed curve that leaps up steeply twice. Bottom: the dashed exact variance is near zero at both ends and jumps up to about 0.07 at two values of t, dipping to about 0.04 between them; the solid curve follows it as two smooth humps that begin rising before the jumps."}}
 fig, (ax_mean, ax_var) = plotting.plot_mean_and_variance(
@@ -513,8 +517,10 @@ plt.show()
 # small at both ends and large between the folds, with a mean absolute difference over the
 # grid of {glue:text}`ch08_var_mae`. One constant variance, the one a least-squares fit at
 # the Bayes limit would imply, is off by {glue:text}`ch08_constant_var_mae`. The MDN's error
-# is concentrated at the folds, where the exact variance jumps and the smooth network
-# output begins rising too early.
+# gathers around the folds, where the exact variance jumps and the smooth network output
+# rounds the jump off, rising too early (in {numref}`fig-ch08-moments`, seed 0): the
+# inputs within 0.05 of a fold, {glue:text}`ch08_near_fold_pct:.0f`% of the grid, carry
+# {glue:text}`ch08_var_err_near_folds`% of the absolute difference.
 #
 # As a regressor, the mixture mean scores on the 20,000 held-out points close to the best
 # any regressor can do:
@@ -592,7 +598,8 @@ print(f"mean {mixture_mean(two).item():.4f}, variance {mixture_variance(two).ite
 # %% [markdown]
 # At $t = 0.35$ only the local minimum ({glue:text}`ch08_f_min`) is within 0.1: two
 # intervals. At $t = 0.5$ both are: one interval. At $t = 0.65$ only the maximum
-# ({glue:text}`ch08_f_max`) is: two intervals.
+# ({glue:text}`ch08_f_max`) is: two intervals. Where the MDN's count differs, it has an
+# extra mode, a ripple or an early bump, as everywhere in this chapter.
 
 # %%
 t_ask = torch.tensor([[0.35], [0.5], [0.65]])
@@ -659,8 +666,9 @@ for k in terms.argsort(descending=True)[:2].tolist():
 
 # %% [markdown]
 # The MDN's variance is many times the exact one, and almost all of it comes from one term:
-# a component with a weight of a percent or two whose mean lies far away, near the upper
-# branch (the tiny bump in the left panel of {numref}`fig-ch08-slices`). Its
+# a component with a weight of a percent or two whose mean lies far from the box, the
+# component that carries the interval of the middle and upper branches once $t$ passes
+# the fold (the tiny bump in the left panel of {numref}`fig-ch08-slices`). Its
 # $\pi_k (\mu_k - \mathbb{E}[x \mid t])^2$ outweighs the narrow main component's own
 # variance. Variance punishes a little mass far away heavily: a mixture's variance is only
 # as good as its smallest far-off weights.

@@ -12,6 +12,7 @@ mixture), :mod:`~mdn_src.metrics` and
 """
 
 from ._version import VERSION as __version__  # noqa: F401 (re-exported)
+from .approximation import MixtureFit, fit_exact_density
 from .arm import (
     Standardizer,
     closest_pose,
@@ -44,6 +45,7 @@ __all__ = [
     "MDN",
     "MDNRegressor",
     "MLP",
+    "MixtureFit",
     "MixtureParameters",
     "Modes",
     "Standardizer",
@@ -57,6 +59,7 @@ __all__ = [
     "end_effector_rms",
     "fit",
     "fit_cached",
+    "fit_exact_density",
     "forward_kinematics",
     "inverse_kinematics",
     "load_geyser",

@@ -681,7 +681,7 @@ def plot_mixture_slice(ax, outputs, params, exact=None, label: str = "MDN",
     """One input's mixture density over ``outputs``, its weighted components, and the truth.
 
     The mixture is drawn solid in the model's colour, each component's share
-    :math:`\\pi_k f_k(x)` thin and dash-dotted in the second colour (components with
+    :math:`\\pi_k f_k(x)` thin and dash-dotted in the second colour, on top (components with
     :math:`\\pi_k < 10^{-3}` are left out), the exact density dashed in black.
 
     Arguments:
@@ -712,7 +712,7 @@ def plot_mixture_slice(ax, outputs, params, exact=None, label: str = "MDN",
     if components:
         for k in np.flatnonzero(_np(params.pi)[0] >= 1e-3):
             ax.plot(outputs, joint[:, k], LINESTYLES["other"], lw=1, color=COLORS["other"],
-                    label="weighted components" if drawn == 0 else None)  # fmt: skip
+                    label="weighted components" if drawn == 0 else None, zorder=3)  # fmt: skip
             drawn += 1
     ax.plot(outputs, joint.sum(1), LINESTYLES["model"], lw=2, color=COLORS["model"], label=label)
     if exact is not None:
