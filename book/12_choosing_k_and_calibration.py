@@ -72,10 +72,13 @@ torch.set_num_threads(1)  # bit-identical floats whatever the machine's core cou
 # %% [markdown]
 # ## The set-up
 #
-# The inverse problem of {ref}`ch-mdn`, smaller so that the whole sweep trains in about a
-# minute: 400 training points, one hidden layer of 20 $\tanh$ units, 500 full-batch Adam
-# epochs with a cosine learning-rate schedule. 5,000 fresh points stand in for the truth
-# when we score held-out NLL; they are never used to choose anything.
+# The inverse problem of {ref}`ch-mdn`, on a smaller scale: 400 training points instead of
+# that chapter's 2,500, one hidden layer of 20 $\tanh$ units, 500 full-batch Adam epochs
+# with a cosine learning-rate schedule. The sweep below trains 39 networks (six values of
+# $K$, three seeds, three cross-validation folds, and three least-squares networks), and
+# at this size all of them train in well under a minute on one CPU thread. 5,000 fresh
+# points stand in for the truth when we score held-out NLL; they are never used to choose
+# anything.
 
 # %%
 t_train, x_train = make_toy_data(400, seed=0, inverse=True)  # input t, target x
@@ -150,7 +153,7 @@ glue("ch12_bayes_nll", f"{bayes_nll:.3f}", display=False)
 glue("ch12_gauss_nll", f"{gauss_nll:.3f}", display=False)
 many = [j for j, K in enumerate(KS) if K >= 3]
 means = heldout.mean(0)
-glue("ch12_drop", f"{means[0] - means[many].min():.2f}", display=False)
+glue("ch12_drop", f"{means[0] - means[KS.index(3)]:.2f}", display=False)
 glue("ch12_spread", f"{means[many].max() - means[many].min():.3f}", display=False)
 glue("ch12_max_sd", f"{heldout[:, many].std(0, ddof=1).max():.3f}", display=False)
 glue("ch12_cv_max_sd", f"{cv[:, many].std(0, ddof=1).max():.3f}", display=False)
@@ -185,12 +188,12 @@ plt.show()
 # that cross-validation found the bend.
 #
 # The two horizontal lines bracket what is possible. No model beats the exact density's
-# {glue:text}`ch12_bayes_nll` nats on average; the best MDN here stays
-# {glue:text}`ch12_best_gap` nats above it (smooth Gaussians approximating the hard-edged
+# {glue:text}`ch12_bayes_nll` nats on average; the MDN with the $K$ chosen by
+# cross-validation stays {glue:text}`ch12_best_gap` nats above it (smooth Gaussians approximating the hard-edged
 # boxes of the true density, from 400 points). And no single Gaussian per input, however
 # well trained, gets below {glue:text}`ch12_gauss_nll` nats: the heteroscedastic $K = 1$
-# network is {glue:text}`ch12_k1_gap` nats above even that. Most of its shortfall is the
-# fit, not the Gaussian shape: the best Gaussian's mean and variance jump at the edges of
+# network is {glue:text}`ch12_k1_gap` nats above even that. That part of its shortfall is
+# the fit, not the Gaussian shape: the best Gaussian's mean and variance jump at the edges of
 # the three-branch region, and this small network, trained briefly, does not reach them.
 #
 # ## How many components are used?
@@ -211,8 +214,8 @@ for j, K in enumerate(KS):
          display=False)  # fmt: skip
 
 # %% [markdown]
-# The effective number grows with $K$ but stays far below it: {glue:text}`ch12_eff_K3`
-# for $K = 3$, {glue:text}`ch12_eff_K10` for $K = 10$ and {glue:text}`ch12_eff_K30` for
+# The effective number grows with $K$ but stays below it, far below for large $K$:
+# {glue:text}`ch12_eff_K3` for $K = 3$, {glue:text}`ch12_eff_K10` for $K = 10$ and {glue:text}`ch12_eff_K30` for
 # $K = 30$. It is an average over inputs: where only one branch exists (the ends of the
 # range of $t$) one component carries almost all the weight, and in the middle three
 # share it, so even a perfect three-branch model scores between 1 and 3. Past $K = 3$ the
@@ -235,9 +238,10 @@ plt.show()
 
 # %% [markdown]
 # With $K = 3$ ({numref}`fig-ch12-means`) the three chains of large dots are the three
-# branches, and the plot reads like the data. With $K = 10$ and $K = 30$ the same three
-# branches carry the large dots, but faint chains of idle components cross the picture and
-# run off beyond the data: their means are unconstrained where their weight is near zero.
+# branches, and the plot reads like the data; each chain only fades out, in small dots,
+# where its branch ends. With $K = 10$ and $K = 30$ the same three branches carry the
+# large dots, but more faint chains of idle components cross the picture and run off
+# beyond the data: their means are unconstrained where their weight is near zero.
 # The density is as good (the flat curve above), but the means plot has to be read
 # through the weights; {ref}`ch-sampling`'s modes summarise the density without that
 # reading.
@@ -315,7 +319,7 @@ table, pits = {}, {}
 for name in names:
     rows = [scores(test_params(name, seed)) for seed in SEEDS]
     table[name] = np.array([r[0] for r in rows])  # [seeds, 4]
-    pits[name] = rows[0][1]  # seed 0, for the histograms
+    pits[name] = [r[1] for r in rows]  # one PIT array per seed
 u_exact = oracle.inverse_cdf(x_test, t_test).ravel()
 exact_row = np.array([
     -np.log(oracle.inverse_density(x_test, t_test)).mean(),
@@ -346,16 +350,19 @@ glue("ch12_crps_closed", f"{100 * closed:.0f}%", display=False)
 fig, axes = plotting.panel_axes([*names.values(), "exact density"], "PIT $u$", "density",
                                 width=2.6)  # fmt: skip
 for ax, name in zip(axes, names, strict=False):
-    plotting.plot_pit(ax, pits[name], "model")
+    plotting.plot_pit(ax, pits[name][0], "model")  # seed 0
 plotting.plot_pit(axes[-1], u_exact, "exact", kind="exact")
 plt.show()
 
 # %%
-middle = {name: np.mean(np.abs(u - 0.5) < 0.1) for name, u in pits.items()}
-middle["exact"] = np.mean(np.abs(u_exact - 0.5) < 0.1)
+middle = {name: np.array([np.mean(np.abs(u - 0.5) < 0.1) for u in us]) for name, us in pits.items()}
 for name, share in middle.items():
-    print(f"{name:<6} share of PIT values in (0.4, 0.6): {share:.3f} (calibrated: 0.2)")
-    glue(f"ch12_middle_{name}", f"{share:.3f}", display=False)
+    text = f"{share.mean():.3f} ± {share.std(ddof=1):.3f}"
+    print(f"{name:<6} share of PIT values in (0.4, 0.6): {text} (calibrated: 0.2)")
+    glue(f"ch12_middle_{name}", text, display=False)
+share_exact = np.mean(np.abs(u_exact - 0.5) < 0.1)
+print(f"exact  share of PIT values in (0.4, 0.6): {share_exact:.3f}")
+glue("ch12_middle_exact", f"{share_exact:.3f}", display=False)
 
 # %% [markdown]
 # The exact density is the yardstick: its PIT histogram is flat up to sampling noise, its
@@ -365,10 +372,12 @@ for name, share in middle.items():
 #
 # The two Gaussian readings fail in the same way. The MSE network with its fitted noise
 # holds only {glue:text}`ch12_mse_cov50` of the targets in its central 50% interval but
-# {glue:text}`ch12_mse_cov90` in its 90% one; $K = 1$ does the same
-# ({glue:text}`ch12_k1_cov50` and {glue:text}`ch12_k1_cov90`). In the histograms, only
+# {glue:text}`ch12_mse_cov90` in its 90% one (mean ± sd over the three seeds); $K = 1$
+# does the same ({glue:text}`ch12_k1_cov50` and {glue:text}`ch12_k1_cov90`). Only
 # {glue:text}`ch12_middle_mse` (MSE network) and {glue:text}`ch12_middle_k1` ($K = 1$) of
-# the PIT values fall in $(0.4, 0.6)$, where a calibrated model puts 0.2. Where there are
+# the PIT values fall in $(0.4, 0.6)$, where a calibrated model puts 0.2 and the exact
+# density puts {glue:text}`ch12_middle_exact`: the hole in the middle of their
+# histograms ({numref}`fig-ch12-pit`). Where there are
 # three branches, a Gaussian centred on their average puts its peak between them, where
 # few targets lie, and its tails beyond them, where none do: too confident near its
 # centre, not confident enough at 90%. Heteroscedasticity does not cure this; a width can
@@ -378,9 +387,11 @@ for name, share in middle.items():
 # The MDN with $K =$ {glue:text}`ch12_cv_choice` is much closer: coverage
 # {glue:text}`ch12_best_cov50` and {glue:text}`ch12_best_cov90`, and
 # {glue:text}`ch12_middle_best` of the PIT values in the middle fifth; its histogram is
-# not flat either, with too many low PIT values. The CRPS orders the four the same way as
-# the NLL: {glue:text}`ch12_mse_crps` (MSE network), {glue:text}`ch12_k1_crps` ($K = 1$),
-# {glue:text}`ch12_best_crps` (MDN), {glue:text}`ch12_exact_crps` (exact). In the target's
+# not flat either (seed 0), with too many low PIT values. The CRPS separates the models
+# as the NLL does: {glue:text}`ch12_mse_crps` (MSE network), {glue:text}`ch12_k1_crps`
+# ($K = 1$), {glue:text}`ch12_best_crps` (MDN), {glue:text}`ch12_exact_crps` (exact). On
+# both scores the two Gaussian readings are level within their spread over seeds, and
+# the MDN is clearly better than both. In the target's
 # units, the MDN closes {glue:text}`ch12_crps_closed` of the MSE network's CRPS gap to the
 # exact density; in nats, its NLL is
 # {glue:text}`ch12_best_nll` against {glue:text}`ch12_mse_nll` and
@@ -401,7 +412,7 @@ for name, share in middle.items():
 # :class: dropdown
 # ```
 #
-# The fraction has standard deviation $\sqrt{0.9 \times 0.1 / 5000} \approx 0.0042$.
+# The fraction has standard deviation $\sqrt{0.9 \times 0.1 / 5000}$:
 
 # %%
 sd90 = math.sqrt(0.9 * 0.1 / len(t_test))
@@ -488,7 +499,7 @@ for factor in (0.5, 1.0, 2.0):
 #   miscalibrated in a way no choice of width repairs: too few targets in its central
 #   interval, too many in its wide ones, a PIT histogram with a hole in the middle.
 # - PIT, coverage and CRPS each have a floor set by the exact density; the MDN comes much
-#   closer to it than either Gaussian, and the CRPS ranks the models as the NLL does.
+#   closer to it than either Gaussian, and the CRPS separates the models as the NLL does.
 #
 # {ref}`ch-pitfalls` looks at what can go wrong while training: a component collapsing
 # onto a single point, and the choices that prevent it.
