@@ -123,7 +123,7 @@ plt.show()
 # Three maps turn them into valid parameters, the three *heads* of
 # {numref}`fig-ch5-architecture`.
 
-# %% mystnb={"figure": {"caption": "The MDN drawn as in PRML Fig. 5.20, for a scalar input, 5 hidden units and K = 3 components: the hidden layer feeds three heads ($\\pi$ through a softmax, $\\mu$ unchanged, $\\sigma$ through a positive map), and together they define the mixture $p(t \\mid x)$ for that input.", "name": "fig-ch5-architecture"}, "image": {"alt": "A network diagram: one input node x on the left, connected to a column of five hidden nodes, all connected to nine output nodes in three groups of three labelled pi softmax, mu identity and sigma with sigma-min plus softplus; three arrows lead from the groups to a box on the right holding a mixture density curve labelled p of t given x."}}
+# %% mystnb={"figure": {"caption": "The MDN drawn as in PRML Fig. 5.20, for a scalar input, 5 hidden units and $K = 3$ components: the hidden layer feeds three heads ($\\pi$ through a softmax, $\\mu$ unchanged, $\\sigma$ through a positive map), and together they define the mixture $p(t \\mid x)$ for that input.", "name": "fig-ch5-architecture"}, "image": {"alt": "A network diagram: one input node x on the left, connected to a column of five hidden nodes, all connected to nine output nodes in three groups of three labelled pi softmax, mu identity and sigma with sigma-min plus softplus; three arrows lead from the groups to a box on the right holding a mixture density curve labelled p of t given x."}}
 fig, ax = plotting.plot_architecture(n_inputs=1, n_hidden=5, n_components=K, out_features=1)
 plt.show()
 

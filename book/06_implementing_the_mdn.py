@@ -152,7 +152,7 @@ glue("ch6_agree_below", f"{close.max().item():.2f}", display=False)
 glue("ch6_sigma_agree", f"{mdn.sigma_min + F.softplus(close.max()).item():.3f}", display=False)
 glue("ch6_slope_exp_at_3", round(math.exp(3), 1), display=False)
 
-# %% mystnb={"figure": {"caption": "The slope of the map from the pre-activation to sigma: exp (PRML, dash-dotted) and softplus (mdn_src, solid). On the logarithmic axis they coincide for pre-activations below about -3; for positive ones the exponential's slope keeps growing and softplus's levels off at 1.", "name": "fig-ch6-sigma-slope"}, "image": {"alt": "Two curves on a logarithmic vertical axis against the pre-activation from -8 to 4: a straight rising line for exp, and a curve lying on it for negative values that bends over and flattens just below 1 for positive values."}}
+# %% mystnb={"figure": {"caption": "The slope of the map from the pre-activation to $\\sigma$: exp (PRML, dash-dotted) and softplus (mdn_src, solid). On the logarithmic axis they coincide for pre-activations below about -3; for positive ones the exponential's slope keeps growing and softplus's levels off at 1.", "name": "fig-ch6-sigma-slope"}, "image": {"alt": "Two curves on a logarithmic vertical axis against the pre-activation from -8 to 4: a straight rising line for exp, and a curve lying on it for negative values that bends over and flattens just below 1 for positive values."}}
 fig, ax = plotting.new_axes(
     r"pre-activation $a^\sigma$", r"slope $\mathrm{d}\sigma / \mathrm{d}a^\sigma$"
 )

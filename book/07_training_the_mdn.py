@@ -307,7 +307,7 @@ HTML(anim.to_jshtml())
 # %% [markdown]
 # The last frame, as a still image (larger, with the same colour scale):
 
-# %% mystnb={"figure": {"caption": "The last frame of the animation: the conditional density p(x|t) of one run (seed 0) after 400 of its 3,000 epochs, on a coarse grid, with each component's mean as a dot of area proportional to its mixing coefficient.", "name": "fig-ch7-replay-end"}, "image": {"alt": "Heat map over t and x with dots: dark bands along the lower and upper rising branches of the data, and a paler falling branch that crosses between them and overshoots them at both ends, forming an X; the component dots sit along the bands, largest on the outer branches."}}
+# %% mystnb={"figure": {"caption": "The last frame of the animation: the conditional density $p(x \\mid t)$ of one run (seed 0) after 400 of its 3,000 epochs, on a coarse grid, with each component's mean as a dot of area proportional to its mixing coefficient.", "name": "fig-ch7-replay-end"}, "image": {"alt": "Heat map over t and x with dots: dark bands along the lower and upper rising branches of the data, and a paler falling branch that crosses between them and overshoots them at both ends, forming an X; the component dots sit along the bands, largest on the outer branches."}}
 fig, ax = plotting.new_axes("$t$", "$x$", "one run (seed 0), after 400 epochs")
 plotting.plot_density(ax, t_coarse, x_coarse, frames[REPLAY_EPOCHS][0])
 plotting.plot_component_means(
@@ -348,12 +348,12 @@ print(learnt.shape, exact.shape)
 # once the tall density where only one branch exists and the faint haze of probability that
 # a model spreads where the true density is zero.
 
-# %% mystnb={"figure": {"caption": "The conditional density p(x|t) learnt by the MDN (K = 30) of one run (seed 0), after 3,000 epochs, on a grid of (t, x) pairs.", "name": "fig-ch7-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the lower branch up to t of about 0.5 and another the upper branch from about 0.3; between them, in the middle range of t, two broad, paler wedges cover the middle of the S, crossing near t = 0.5; the edges are soft, and two thin spurs reach far beyond the data, one near x = 0.7 back to t of about 0, one near x = 0.28 on to t of about 1.1."}}
+# %% mystnb={"figure": {"caption": "The conditional density $p(x \\mid t)$ learnt by the MDN ($K = 30$) of one run (seed 0), after 3,000 epochs, on a grid of (t, x) pairs.", "name": "fig-ch7-learnt-density"}, "image": {"alt": "Heat map over t (horizontal) and x (vertical): a dark band follows the lower branch up to t of about 0.5 and another the upper branch from about 0.3; between them, in the middle range of t, two broad, paler wedges cover the middle of the S, crossing near t = 0.5; the edges are soft, and two thin spurs reach far beyond the data, one near x = 0.7 back to t of about 0, one near x = 0.28 on to t of about 1.1."}}
 fig, ax = plotting.new_axes("$t$", "$x$", "learnt by the MDN, one run (seed 0)")
 plotting.plot_density(ax, t_img, x_img, learnt)
 plt.show()
 
-# %% mystnb={"figure": {"caption": "The exact conditional density p(x|t) of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch7-exact-density"}, "image": {"alt": "Heat map over t and x: an S-shaped band, darkest at both ends of the range of t where one branch exists and paler in the middle range where three do, with sharp edges and one constant shade across each vertical slice."}}
+# %% mystnb={"figure": {"caption": "The exact conditional density $p(x \\mid t)$ of the inverse problem, from the oracle: uniform on the x that can produce t.", "name": "fig-ch7-exact-density"}, "image": {"alt": "Heat map over t and x: an S-shaped band, darkest at both ends of the range of t where one branch exists and paler in the middle range where three do, with sharp edges and one constant shade across each vertical slice."}}
 fig, ax = plotting.new_axes("$t$", "$x$", "exact")
 plotting.plot_density(ax, t_img, x_img, exact)
 plt.show()

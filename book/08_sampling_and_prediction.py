@@ -337,7 +337,7 @@ print("in every run, all of them between the two folds:", all(inside))
 # $\pi_k$, so that a component the network has switched off at that $t$ disappears.
 # `plot_component_means` in `mdn_src/plotting.py` does this at every 10th grid input.
 
-# %% mystnb={"figure": {"caption": "The means of all K = 30 components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, a thick band of dots follows the lower branch up to the middle of the range of t and another the upper branch from there on; two more bands slope gently down across the middle range, one near x = 0.65 for t below the middle and one near x = 0.35 above it, each thinning into a faint line that reaches far beyond the data."}}
+# %% mystnb={"figure": {"caption": "The means of all $K = 30$ components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, a thick band of dots follows the lower branch up to the middle of the range of t and another the upper branch from there on; two more bands slope gently down across the middle range, one near x = 0.65 for t below the middle and one near x = 0.35 above it, each thinning into a faint line that reaches far beyond the data."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_component_means(
@@ -410,7 +410,7 @@ t_new = torch.from_numpy(t_test[:2500])  # inputs distributed like the training 
 synthetic = sample(mdn.mixture_parameters(t_new).detach(), 1, torch.Generator().manual_seed(0))
 print(tuple(synthetic.shape))  # [S = 1 sample, N = 2500 inputs, D = 1]
 
-# %% mystnb={"figure": {"caption": "A synthetic data set from the MDN, one run (seed 0): one sample x from p(x|t) for each of 2,500 held-out inputs t (dots, the model's colour), over the training data (hollow circles).", "name": "fig-ch08-samples"}, "image": {"alt": "Dots scattered over the S-shaped training data, filling its band with the same density along it, with three branches in the middle range of t and a few strays."}}
+# %% mystnb={"figure": {"caption": "A synthetic data set from the MDN, one run (seed 0): one sample x from $p(x \\mid t)$ for each of 2,500 held-out inputs t (dots, the model's colour), over the training data (hollow circles).", "name": "fig-ch08-samples"}, "image": {"alt": "Dots scattered over the S-shaped training data, filling its band with the same density along it, with three branches in the middle range of t and a few strays."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_points(ax, t_new, synthetic[0], "one sample per held-out input", alpha=0.5)
