@@ -463,7 +463,9 @@ def plot_slices(outputs, densities: dict, at, xlabel: str, data=None, title: str
     """
     outputs, at = _np(outputs).ravel(), _np(at).ravel()
     if not 1 <= len(densities) <= len(SLICE_STYLES):
-        raise ValueError(f"densities must hold 1 to {len(SLICE_STYLES)} curves, got {len(densities)}")
+        raise ValueError(
+            f"densities must hold 1 to {len(SLICE_STYLES)} curves, got {len(densities)}"
+        )
     curves = {label: _np(d) for label, d in densities.items()}
     for label, d in curves.items():
         if d.shape != (len(at), len(outputs)):
