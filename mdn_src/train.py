@@ -310,10 +310,11 @@ def fit(
         device: ``None`` (default) trains where the model is; ``"cpu"``, ``"cuda"``, ...
             move the model there first. The data follow the model.
         progress: show a tqdm progress bar with the training (and validation) loss.
-        compile: compile the loss (forward and backward) with ``torch.compile`` first. The
-            compilation costs tens of seconds once per process and model shape, and then
-            each step runs faster (``benchmarks/bench_mdn.py`` measures by how much): worth
-            it for runs of many thousands of epochs, not for short ones.
+        compile: compile the loss (forward and backward) with ``torch.compile`` first: the
+            autograd path, which the compiler fuses itself. The compilation costs seconds
+            to tens of seconds once per process and model shape. On CPU (torch 2.13) the
+            compiled step is slower than the default one with its closed-form gradient
+            (``benchmarks/bench_mdn.py``); it is there for devices where it is not.
         callback: ``callback(epoch, model)``, called after each epoch's update (and schedule
             step) with the model in eval mode under ``torch.no_grad()``: to record snapshots
             (for an animation of training, say). Its return value is ignored.
