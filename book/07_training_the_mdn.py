@@ -54,11 +54,11 @@ from myst_nb import glue
 
 from mdn_src import (
     MDN,
+    density_grid,
     fit,
     fit_cached,
     make_toy_data,
     mean_nll,
-    mixture_log_prob,
     oracle,
     plotting,
 )
@@ -237,21 +237,12 @@ glue("ch7_drift_share", round(float(100 * drift.mean() / gap.mean())), display=F
 # mixing coefficients at every fourth $t$ of the grid, after 21 epochs spaced more closely
 # early on, where the density changes fastest.
 #
-# To evaluate a density on a grid we do not loop over it: we make one batch of all its
-# pairs, the network computes one mixture per pair (row $i$ gets input $t_i$), and
-# `mixture_log_prob` scores each pair's $x$ under its own mixture.
+# To evaluate a density on a grid we do not loop over it: the network computes one mixture
+# per $t$ of the grid, and `density_grid` scores every $x$ of the grid under each of them
+# in one batch.
 
 
 # %%
-def density_on_grid(model, t_grid, x_grid):
-    """p(x | t) of an MDN at every pair of t_grid [I] and x_grid [O], as an [I, O] array."""
-    t_pairs, x_pairs = np.meshgrid(t_grid, x_grid, indexing="ij")  # [I, O] each
-    with torch.no_grad():
-        params = model.mixture_parameters(t_pairs.reshape(-1, 1))  # I * O mixtures
-        log_p = mixture_log_prob(params, x_pairs.reshape(-1, 1))
-    return log_p.exp().reshape(t_pairs.shape).numpy()
-
-
 t_coarse = np.linspace(-0.1, 1.1, 61, dtype=np.float32)
 x_coarse = np.linspace(-0.1, 1.1, 61, dtype=np.float32)
 t_means = t_coarse[::4]
@@ -265,7 +256,7 @@ def snapshot(epoch, model):
     """fit's callback: after epoch `epoch` (counted from 0), keep a frame if one is due."""
     if epoch + 1 in frame_epochs:
         params = model.mixture_parameters(t_means.reshape(-1, 1))
-        density = density_on_grid(model, t_coarse, x_coarse)
+        density = density_grid(model.mixture_parameters(t_coarse.reshape(-1, 1)), x_coarse).numpy()
         frames[epoch + 1] = density, params.mu[..., 0].numpy(), params.pi.numpy()
 
 
@@ -337,7 +328,7 @@ plt.show()
 # %%
 t_img = np.linspace(-0.1, 1.1, 241, dtype=np.float32)
 x_img = np.linspace(-0.1, 1.1, 241, dtype=np.float32)
-learnt = density_on_grid(mdn, t_img, x_img)  # [t, x]
+learnt = density_grid(mdn.mixture_parameters(t_img.reshape(-1, 1)), x_img).numpy()  # [t, x]
 t_pairs, x_pairs = np.meshgrid(t_img, x_img, indexing="ij")
 exact = oracle.inverse_density(x_pairs, t_pairs)  # [t, x]
 print(learnt.shape, exact.shape)

@@ -65,6 +65,7 @@ from mdn_src import (
     conditional_modes,
     coverage,
     crps,
+    density_grid,
     fit_cached,
     load_geyser,
     load_geyser_table,
@@ -377,11 +378,8 @@ next_grid = np.linspace(0.8, 6.2, 271)
 
 def density_map(fitted, inputs, outputs):
     """p(t | x) on a grid, [len(inputs), len(outputs)], in data units."""
-    params = predictive(fitted, inputs)
     grid = torch.from_numpy(np.asarray(outputs, np.float64))
-    t = grid.repeat(len(inputs)).unsqueeze(1)  # every output for every input
-    rows = params.map(lambda v: v.repeat_interleave(len(outputs), 0))
-    return mixture_log_prob(rows, t).exp().view(len(inputs), len(outputs)).numpy()
+    return density_grid(predictive(fitted, inputs), grid).numpy()
 
 
 gey_mdn = density_map(fitted["geyser", "mdn", 0], dur_grid, next_grid)

@@ -33,7 +33,7 @@ from .metrics import central_interval, coverage, crps, mean_nll, mse, pit, quant
 from .mixture import COVARIANCES, FAMILIES, MixtureParameters
 from .model import MDN, MLP
 from .modes import Modes, conditional_modes
-from .predict import approximate_mode, mixture_mean, mixture_variance, sample
+from .predict import approximate_mode, density_grid, mixture_mean, mixture_variance, sample
 from .train import History, fit, rule_of_thumb_bandwidth
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "conditional_modes",
     "coverage",
     "crps",
+    "density_grid",
     "end_effector_rms",
     "fit",
     "fit_cached",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ._checks import positive_float, positive_int
-from .mixture import MixtureParameters, check_params, component_moments, select
+from .mixture import MixtureParameters, check_params, component_moments, log_prob, select
 
 
 def sample(
@@ -101,3 +101,30 @@ def _moments(params: MixtureParameters, need_variance: bool = True):
         args = (params.mu, params.sigma, params.shape, params.scale_tril)
         return family.mean(*args), None
     return component_moments(params)
+
+
+def density_grid(params: MixtureParameters, outputs) -> torch.Tensor:
+    """Each mixture's density at every point of one grid of 1-D targets: a density map.
+
+    Arguments:
+        params: mixtures for ``N`` inputs with 1-D targets (``mu`` ``[N, K, 1]``), e.g.
+            ``mdn.mixture_parameters(x_grid)``.
+        outputs: the target grid, ``[O]`` (tensor or array).
+
+    Returns:
+        ``[N, O]`` densities (not logs), ``density[i, j] = p(outputs[j] | input i)``, in
+        ``params``' dtype; ready for :func:`mdn_src.plotting.plot_density`.
+    """
+    params = check_params(params).detach()
+    if params.mu.shape[-1] != 1:
+        raise ValueError(f"density_grid needs 1-D targets, got D = {params.mu.shape[-1]}")
+    grid = torch.as_tensor(outputs)
+    if grid.ndim != 1 or grid.numel() == 0 or not grid.is_floating_point():
+        raise ValueError(
+            f"outputs must be a non-empty 1-D float grid, got shape {tuple(grid.shape)}"
+        )
+    grid = grid.to(params.mu)
+    n_inputs, n_outputs = params.mu.shape[0], grid.numel()
+    rows = params.map(lambda v: v.repeat_interleave(n_outputs, 0))  # each input, n_outputs times
+    targets = grid.repeat(n_inputs).view(-1, 1, 1)  # every output for every input
+    return log_prob(rows, targets).exp().view(n_inputs, n_outputs)

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -196,3 +197,38 @@ def test_temperature_arguments_are_checked():
         sample(params, 2, temperature=-1.0)
     with pytest.raises(TypeError, match="scale_sigma must be a bool"):
         sample(params, 2, scale_sigma="yes")
+
+
+def test_density_grid_matches_scipy_and_integrates_to_one():
+    """A density map of two 1-D Gaussian mixtures against scipy in float64, row by row."""
+    from scipy.stats import norm
+
+    from mdn_src import density_grid
+
+    log_pi = torch.log(torch.tensor([[0.3, 0.7], [0.5, 0.5]], dtype=torch.float64))
+    mu = torch.tensor([[[-1.0], [2.0]], [[0.0], [0.5]]], dtype=torch.float64)
+    sigma = torch.tensor([[[0.5], [1.0]], [[0.2], [0.3]]], dtype=torch.float64)
+    params = MixtureParameters(log_pi, mu, sigma)
+    grid = np.linspace(-6, 8, 2801)
+    dens = density_grid(params, grid)
+    assert dens.shape == (2, 2801) and dens.dtype == torch.float64
+    for i in range(2):
+        expected = sum(
+            np.exp(log_pi[i, k].item()) * norm.pdf(grid, mu[i, k, 0].item(), sigma[i, k, 0].item())
+            for k in range(2)
+        )
+        np.testing.assert_allclose(dens[i].numpy(), expected, rtol=1e-12, atol=1e-300)
+        assert np.trapezoid(dens[i].numpy(), grid) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_density_grid_errors():
+    from mdn_src import density_grid
+
+    params_2d = MixtureParameters(torch.zeros(1, 1), torch.zeros(1, 1, 2), torch.ones(1, 1, 2))
+    with pytest.raises(ValueError, match="1-D targets"):
+        density_grid(params_2d, np.zeros(3))
+    params = MixtureParameters(torch.zeros(1, 1), torch.zeros(1, 1, 1), torch.ones(1, 1, 1))
+    with pytest.raises(ValueError, match="outputs must be"):
+        density_grid(params, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="outputs must be"):
+        density_grid(params, np.arange(3))  # integers
