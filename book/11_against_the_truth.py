@@ -251,7 +251,8 @@ for family in ("gaussian", "laplace", "gennorm"):
 # **The optimisation and the network.** What `post-fresh` still misses beyond the shape
 # floor is what 3,000 steps of Adam at a constant learning rate, through one layer of 50
 # units, leave undone: a smooth network must draw the band's sharp corners as $t$ varies,
-# and the training has not converged. These three parts add up to the gap exactly.
+# and the training may stop before it has (this experiment does not tell the two apart).
+# These three parts add up to the gap exactly.
 
 # %%
 fresh_gap = scores["post-fresh"] - bayes_nll
