@@ -102,22 +102,25 @@ class _GaussianHeadNLL(torch.autograd.Function):
         a_pi, a_mu, a_sigma = a_t.split(sizes, dim=0)  # row blocks: contiguous
         log_pi = torch.log_softmax(a_pi, dim=0)  # [K, N]
         diff = t_t.unsqueeze(0) - a_mu.view(K, D, N)  # t - mu, [K, D, N]
-        sigma = torch.nn.functional.softplus(a_sigma).add_(sigma_min)  # [K or K*D, N]
+        sigma = torch.nn.functional.softplus(a_sigma) + sigma_min  # [K or K*D, N]
         inv_var = sigma.pow(-2)
         if isotropic:
-            sq = diff.square().sum(1)  # [K, N]
-            log_joint = log_pi - 0.5 * sq * inv_var - D * sigma.log()
+            # With one target dimension the sum over it and the factor D are skipped: the
+            # same values bit for bit, two fewer passes over [K, N].
+            sq = diff.square().squeeze(1) if D == 1 else diff.square().sum(1)  # [K, N]
+            log_sigma = sigma.log() if D == 1 else D * sigma.log()
+            log_joint = log_pi - 0.5 * sq * inv_var - log_sigma
         else:
             sq = diff.square()  # [K, D, N]
             inv_var = inv_var.view(K, D, N)
             log_joint = log_pi - 0.5 * (sq * inv_var).sum(1) - sigma.log().view(K, D, N).sum(1)
-        log_joint -= 0.5 * D * math.log(2 * math.pi)
+        log_joint = log_joint - 0.5 * D * math.log(2 * math.pi)
         # logsumexp by hand, flooring exponents at EXP_FLOOR: exp of a float below about
         # -87 (where it underflows) takes a slow path, 50x slower per element (torch 2.13,
         # CPU), and a trained mixture puts most components that far from most points.
         peak = log_joint.amax(0)  # [N]
-        shifted = (log_joint - peak).clamp_min_(EXP_FLOOR)  # [K, N], <= 0
-        log_p = shifted.exp().sum(0).log_().add_(peak)  # [N]
+        shifted = (log_joint - peak).clamp_min(EXP_FLOOR)  # [K, N], <= 0
+        log_p = shifted.exp().sum(0).log() + peak  # [N]
         if ctx.needs_input_grad[0]:
             if torch.compiler.is_compiling():
                 grad = _head_gradient_functional(
@@ -135,6 +138,16 @@ class _GaussianHeadNLL(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
+        # ``loss.backward()`` passes a gradient of exactly 1: multiplying by it would write a
+        # fresh [S, N] tensor (about 5% of a training step on the CPU). Reading its value is
+        # free on the CPU; elsewhere it would wait for the device (and a compiled graph
+        # cannot branch on it), so there we multiply.
+        if (
+            not torch.compiler.is_compiling()
+            and grad_output.device.type == "cpu"
+            and grad_output.item() == 1.0
+        ):
+            return grad, None, None, None, None
         return grad * grad_output, None, None, None, None
 
 
@@ -142,14 +155,18 @@ def _head_gradient_in_place(a_t, sizes, shifted, log_norm, log_pi, diff, sq, inv
                             a_sigma, N, K, D, isotropic):  # fmt: skip
     """The gradient of :class:`_GaussianHeadNLL`, eager: each block written straight into
     one ``[S, N]`` buffer (``out=`` into its row views), reusing the forward's buffers."""
-    gamma = shifted.sub_(log_norm).clamp_min_(EXP_FLOOR).exp_().div_(N)  # gamma / N, [K, N]
+    n, d = float(N), float(D)  # float scalars: no int-to-float tensor conversion per call
+    gamma = shifted.sub_(log_norm).clamp_min_(EXP_FLOOR).exp_().div_(n)  # gamma / N, [K, N]
     grad = torch.empty_like(a_t)
     g_pi, g_mu, g_sigma = grad.split(sizes, dim=0)
-    torch.sub(log_pi.clamp_min_(EXP_FLOOR).exp_().div_(N), gamma, out=g_pi)
+    torch.sub(log_pi.clamp_min_(EXP_FLOOR).exp_().div_(n), gamma, out=g_pi)
     g_mu = g_mu.view(K, D, N)
-    if isotropic:
+    if isotropic and D == 1:  # two-dimensional views: the same values, a faster kernel
+        torch.mul(diff.view(K, N), (gamma * inv_var).neg_(), out=g_mu.view(K, N))
+        torch.div(gamma.mul_(d - sq * inv_var), sigma, out=g_sigma)
+    elif isotropic:
         torch.mul(diff, (gamma * inv_var).neg_().unsqueeze(1), out=g_mu)
-        torch.div(gamma.mul_(D - sq * inv_var), sigma, out=g_sigma)
+        torch.div(gamma.mul_(d - sq * inv_var), sigma, out=g_sigma)
     else:
         torch.mul(diff, gamma.unsqueeze(1) * inv_var.neg(), out=g_mu)
         torch.div((gamma.unsqueeze(1) * (1 - sq * inv_var)).view(K * D, N), sigma, out=g_sigma)
