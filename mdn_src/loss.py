@@ -97,6 +97,12 @@ class _GaussianHeadNLL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, a_t, t_t, n_components: int, isotropic: bool, sigma_min: float):
+        if torch.compiler.is_compiling():
+            loss, grad = _nll_and_gradient_for_compiler(a_t, t_t, n_components, isotropic,
+                                                        sigma_min)  # fmt: skip
+            if ctx.needs_input_grad[0]:
+                ctx.save_for_backward(grad)
+            return loss
         K, (D, N) = n_components, t_t.shape
         sizes = (K, K * D, K if isotropic else K * D)
         a_pi, a_mu, a_sigma = a_t.split(sizes, dim=0)  # row blocks: contiguous
@@ -122,16 +128,10 @@ class _GaussianHeadNLL(torch.autograd.Function):
         shifted = (log_joint - peak).clamp_min(EXP_FLOOR)  # [K, N], <= 0
         log_p = shifted.exp().sum(0).log() + peak  # [N]
         if ctx.needs_input_grad[0]:
-            if torch.compiler.is_compiling():
-                grad = _head_gradient_functional(
-                    shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma, a_sigma, N, D,
-                    isotropic,
-                )  # fmt: skip
-            else:
-                grad = _head_gradient_in_place(
-                    a_t, sizes, shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma,
-                    a_sigma, N, K, D, isotropic,
-                )  # fmt: skip
+            grad = _head_gradient_in_place(
+                a_t, sizes, shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma, a_sigma,
+                N, K, D, isotropic,
+            )  # fmt: skip
             ctx.save_for_backward(grad)
         return -log_p.mean()
 
@@ -174,21 +174,48 @@ def _head_gradient_in_place(a_t, sizes, shifted, log_norm, log_pi, diff, sq, inv
     return grad
 
 
-def _head_gradient_functional(shifted, log_norm, log_pi, diff, sq, inv_var, sigma, a_sigma, N,
-                              D, isotropic):  # fmt: skip
-    """The same gradient without ``out=`` or in-place writes, for ``torch.compile``: written
-    into views of one buffer, the compiled function returned wrong values (torch 2.13, CPU);
-    here the compiler fuses the blocks and their concatenation itself."""
-    gamma = (shifted - log_norm).clamp_min(EXP_FLOOR).exp() / N  # [K, N]
-    g_pi = log_pi.clamp_min(EXP_FLOOR).exp() / N - gamma
+def _nll_and_gradient_for_compiler(a_t, t_t, K: int, isotropic: bool, sigma_min: float):
+    """The mean NLL and its closed-form gradient written for ``torch.compile``: no ``out=``
+    or in-place writes (into views of one buffer they compiled to wrong values, torch 2.13,
+    CPU), and each transcendental function evaluated once per element and shared, since
+    the compiler fuses everything else into a few loops and these dominate what is left:
+    one ``exp`` serves pi and its logarithm, one ``exp(-|a|)`` both softplus and its
+    derivative (the sigmoid), one ``exp`` the likelihood and the responsibilities. Equal to
+    the eager forward to rounding (``softplus`` here is exact above torch's threshold of 20,
+    where torch returns its argument)."""
+    D, N = t_t.shape
+    a_pi, a_mu, a_sigma = a_t.split((K, K * D, K if isotropic else K * D), dim=0)
+    z_pi = a_pi - a_pi.amax(0)
+    e_pi = z_pi.clamp_min(EXP_FLOOR).exp()  # [K, N]
+    s_pi = e_pi.sum(0)
+    log_pi = z_pi - s_pi.log()
+    e = (-a_sigma.abs()).exp()
+    sigma = a_sigma.clamp_min(0) + e.log1p() + sigma_min  # softplus, [K or K*D, N]
+    dsigma = torch.where(a_sigma >= 0, 1.0, e) / (1 + e)  # sigmoid(a_sigma)
+    inv_sigma = sigma.reciprocal()
+    inv_var = inv_sigma * inv_sigma
+    diff = t_t.unsqueeze(0) - a_mu.view(K, D, N)  # [K, D, N]
     if isotropic:
-        g_mu = diff * (-(gamma * inv_var)).unsqueeze(1)  # [K, D, N]
-        g_sigma = gamma * (D - sq * inv_var) / sigma
+        sq = diff.square().sum(1)  # [K, N]
+        log_joint = log_pi - 0.5 * sq * inv_var - D * sigma.log()
     else:
-        g_mu = diff * (gamma.unsqueeze(1) * -inv_var)
-        g_sigma = (gamma.unsqueeze(1) * (1 - sq * inv_var)).flatten(0, 1) / sigma
-    g_sigma = g_sigma * torch.sigmoid(a_sigma)
-    return torch.cat([g_pi, g_mu.flatten(0, 1), g_sigma], dim=0)  # [S, N]
+        sq = diff.square()
+        inv_var = inv_var.view(K, D, N)
+        log_joint = log_pi - 0.5 * (sq * inv_var).sum(1) - sigma.log().view(K, D, N).sum(1)
+    peak = log_joint.amax(0)
+    ex = (log_joint - peak).clamp_min(EXP_FLOOR).exp()  # [K, N]
+    total = ex.sum(0)
+    log_p = total.log() + peak - 0.5 * D * math.log(2 * math.pi)  # [N]
+    gamma = ex / (total * N)  # responsibilities / N
+    g_pi = e_pi / (s_pi * N) - gamma
+    if isotropic:
+        g_mu = -diff * (gamma * inv_var).unsqueeze(1)  # [K, D, N]
+        g_sigma = gamma * (D - sq * inv_var) * inv_sigma
+    else:
+        g_mu = -diff * (gamma.unsqueeze(1) * inv_var)
+        g_sigma = (gamma.unsqueeze(1) * (1 - sq * inv_var)).flatten(0, 1) * inv_sigma
+    grad = torch.cat([g_pi, g_mu.flatten(0, 1), g_sigma * dsigma], dim=0)  # [S, N]
+    return -log_p.mean(), grad
 
 
 def gaussian_head_nll(

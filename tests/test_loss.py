@@ -204,13 +204,14 @@ def test_closed_form_gradient_scales_with_the_upstream_gradient():
     assert unit.abs().sum() > 0
 
 
-@pytest.mark.parametrize("covariance", ["isotropic", "diagonal"])
-@pytest.mark.parametrize("D", [1, 2])
+@pytest.mark.parametrize(("covariance", "D"), [("isotropic", 1), ("diagonal", 2)])
 def test_compiled_closed_form_matches_eager_to_1e10(covariance, D):
-    """torch.compile, with fit's options, takes the functional branch of the closed-form
-    gradient: the compiled loss and gradient equal the eager ones in float64. Catches a
-    wrong block order or sign there, and inductor's wrong sums under ``make test``'s pinned
-    AVX2 when it picks its own vector width (N = 40 is a size where they showed)."""
+    """Under torch.compile (with fit's options) the closed form takes its own formulation,
+    which shares transcendentals between the loss and the gradient: the compiled loss and
+    gradient equal the eager ones in float64, scale inputs beyond softplus's threshold (25)
+    and far below zero (-30) included, and targets far from every component. Catches a
+    wrong block order, sign or shared factor there, and inductor's wrong sums under
+    ``make test``'s pinned AVX2 (N = 40 is a size where they showed)."""
     from mdn_src.loss import gaussian_head_nll
     from mdn_src.train import compile_options
 
@@ -220,6 +221,8 @@ def test_compiled_closed_form_matches_eager_to_1e10(covariance, D):
     g = torch.Generator().manual_seed(5)
     a = torch.randn(sizes, N, dtype=torch.float64, generator=g)
     t_t = torch.randn(D, N, dtype=torch.float64, generator=g)
+    a[-1, :5], a[-1, 5:10] = 25.0, -30.0  # a scale input past each end of softplus
+    t_t[:, -3:] = 40.0  # targets far from every component
     results = []
     compiled = torch.compile(gaussian_head_nll, fullgraph=True, options=compile_options("cpu"))
     for fn in (gaussian_head_nll, compiled):
