@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 
-.PHONY: help setup book test notebooks notebook lab bench lint clean
+.PHONY: help setup book test notebooks notebook lab bench profile time-chapters lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
 	@echo "make test       unit tests + nbval over every notebook"
@@ -20,6 +20,8 @@ help:
 	@echo "make notebook NB=book/X.py   the same for one chapter"
 	@echo "make lab        open JupyterLab on the book (the .py twins open as notebooks)"
 	@echo "make bench      run the benchmark quoted in the README"
+	@echo "make profile    where one training step's time goes, by share (quoted in the README)"
+	@echo "make time-chapters   each chapter's execution time, in order, from an empty cache"
 	@echo "make lint       ruff check + format check"
 
 setup: $(STAMP)
@@ -77,6 +79,12 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR $(BIN)/python benchmarks/bench_mdn.py
+
+time-chapters: $(STAMP)
+	$(BIN)/python benchmarks/time_chapters.py
+
+profile: $(STAMP)
+	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR $(BIN)/python benchmarks/profile_step.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

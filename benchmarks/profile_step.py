@@ -1,0 +1,97 @@
+"""Where one training step's time goes: a profile of mdn_src's step, by share.
+
+The post's configuration (2,500 points, one tanh layer of 50, K = 30 Gaussians), one
+thread, eager and compiled (``fit(compile=True)``'s loss). The model is first trained for
+300 steps, so the mixture is a trained one (a fresh one is faster: fewer exponents fall
+into ``exp``'s slow range). Every operation's own time (``torch.profiler``'s self CPU time)
+is charged to the first enclosing part it belongs to:
+
+* the loss: the K-major mixture NLL with its closed-form gradient
+  (``mdn_src.loss.gaussian_head_nll``; compiled: the graphs' elementwise kernels);
+* matrix products: ``mm``/``addmm`` of both layers, forward and backward, with the bias
+  copies inside them;
+* tanh and its derivative;
+* Adam: the fused update, with its bookkeeping;
+* the rest: autograd's engine, gradient accumulation, allocation, Python.
+
+Run: ``.venv/bin/python benchmarks/profile_step.py`` (``make profile`` runs it unpinned).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from mdn_src import MDN, make_toy_data
+from mdn_src.train import compile_options
+
+PARTS = {
+    "_GaussianHeadNLL": "loss and its closed-form gradient",
+    "Optimizer.step#Adam.step": "Adam",
+    "Optimizer.zero_grad#Adam.zero_grad": "Adam",
+    "aten::mm": "matrix products",
+    "aten::addmm": "matrix products",
+    "aten::tanh": "tanh and its derivative",
+    "aten::tanh_backward": "tanh and its derivative",
+}
+
+
+def part_of(event, compiled: bool) -> str:
+    """The part an operation's time is charged to: its own or its nearest ancestor's."""
+    node = event
+    while node is not None:
+        if node.name in PARTS:
+            return PARTS[node.name]
+        if compiled and node.name.startswith("## Call CompiledFxGraph"):
+            # Inside a compiled graph: products are still aten calls (charged above);
+            # what is left is inductor's fused elementwise code (loss, tanh, gradient).
+            return "compiled elementwise kernels (loss, tanh)"
+        node = node.cpu_parent
+    return "the rest (autograd, allocation, Python)"
+
+
+def profile_steps(compiled: bool, steps: int) -> tuple[dict, float]:
+    x, t = (torch.from_numpy(a).float() for a in make_toy_data(2500, seed=0, inverse=True))
+    torch.manual_seed(0)
+    mdn = MDN(1, 1, n_components=30, hidden=50)
+    opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=True)
+    loss_fn = mdn.training_loss
+    if compiled:
+        loss_fn = torch.compile(loss_fn, options=compile_options("cpu"))
+
+    def step():
+        opt.zero_grad()
+        loss_fn(x, t).backward()
+        opt.step()
+
+    for _ in range(300):
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    shares: dict[str, float] = defaultdict(float)
+    for event in prof.events():
+        shares[part_of(event, compiled)] += event.self_cpu_time_total
+    total = sum(shares.values())
+    return {k: v / total for k, v in shares.items()}, total / steps / 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, 1 thread; N = 2500, hidden = 50, K = 30")
+    for compiled in (False, True):
+        shares, ms = profile_steps(compiled, args.steps)
+        name = "compiled" if compiled else "eager"
+        print(f"{name} step, {ms:.2f} ms under the profiler:")
+        for part, share in sorted(shares.items(), key=lambda kv: -kv[1]):
+            print(f"  {share:6.1%}  {part}")
+
+
+if __name__ == "__main__":
+    main()
