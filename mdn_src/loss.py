@@ -108,7 +108,7 @@ class _GaussianHeadNLL(torch.autograd.Function):
         a_pi, a_mu, a_sigma = a_t.split(sizes, dim=0)  # row blocks: contiguous
         log_pi = torch.log_softmax(a_pi, dim=0)  # [K, N]
         diff = t_t.unsqueeze(0) - a_mu.view(K, D, N)  # t - mu, [K, D, N]
-        sigma = torch.nn.functional.softplus(a_sigma) + sigma_min  # [K or K*D, N]
+        sigma = torch.nn.functional.softplus(a_sigma).add_(sigma_min)  # [K or K*D, N]
         inv_var = sigma.pow(-2)
         if isotropic:
             # With one target dimension the sum over it and the factor D are skipped: the
@@ -120,13 +120,13 @@ class _GaussianHeadNLL(torch.autograd.Function):
             sq = diff.square()  # [K, D, N]
             inv_var = inv_var.view(K, D, N)
             log_joint = log_pi - 0.5 * (sq * inv_var).sum(1) - sigma.log().view(K, D, N).sum(1)
-        log_joint = log_joint - 0.5 * D * math.log(2 * math.pi)
+        log_joint -= 0.5 * D * math.log(2 * math.pi)
         # logsumexp by hand, flooring exponents at EXP_FLOOR: exp of a float below about
         # -87 (where it underflows) takes a slow path, 50x slower per element (torch 2.13,
         # CPU), and a trained mixture puts most components that far from most points.
         peak = log_joint.amax(0)  # [N]
-        shifted = (log_joint - peak).clamp_min(EXP_FLOOR)  # [K, N], <= 0
-        log_p = shifted.exp().sum(0).log() + peak  # [N]
+        shifted = (log_joint - peak).clamp_min_(EXP_FLOOR)  # [K, N], <= 0
+        log_p = shifted.exp().sum(0).log_().add_(peak)  # [N]
         if ctx.needs_input_grad[0]:
             grad = _head_gradient_in_place(
                 a_t, sizes, shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma, a_sigma,
