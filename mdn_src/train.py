@@ -327,9 +327,9 @@ def fit(
         compile: compile the loss (forward and backward, the closed-form gradient where
             the model has one) with ``torch.compile`` first, with
             :func:`compile_options`. The compilation costs seconds to tens of seconds once
-            per process and model shape; on CPU the compiled Gaussian step is about a
-            quarter faster than the eager one (``benchmarks/bench_mdn.py``), so it pays
-            for runs of thousands of steps, not for short ones.
+            per process and model shape; on CPU the compiled Gaussian step takes about a
+            quarter less time than the eager one (``benchmarks/bench_mdn.py``), so it
+            pays for runs of thousands of steps, not for short ones.
         callback: ``callback(epoch, model)``, called after each epoch's update (and schedule
             step) with the model in eval mode under ``torch.no_grad()``: to record snapshots
             (for an animation of training, say). Its return value is ignored.
