@@ -89,6 +89,8 @@ POST = dict(in_features=1, out_features=1, n_components=30, hidden=50)
 WIDE = dict(in_features=1, out_features=1, n_components=30, hidden=(50, 50))
 GENNORM = dict(in_features=1, out_features=1, n_components=10, hidden=(50, 50), component="gennorm")
 GENNORM_DEEP = dict(GENNORM, hidden=(50, 50, 50))
+#: ``fit``'s arguments of the recipe ``gennorm-mb``, which the later recipes vary.
+GENNORM_MB = dict(epochs=2300, lr=0.005, schedule="cosine", input_noise=0.01, batch_size=250)
 
 RECIPES: dict[str, Recipe] = {
     "post": Recipe(POST, 2500, dict(epochs=3000, lr=0.008)),
@@ -104,11 +106,7 @@ RECIPES: dict[str, Recipe] = {
         2500,
         dict(epochs=3600, lr=0.005, schedule="cosine", input_noise=0.01, batch_size=250),
     ),
-    "gennorm-mb": Recipe(
-        GENNORM,
-        2500,
-        dict(epochs=2300, lr=0.005, schedule="cosine", input_noise=0.01, batch_size=250),
-    ),
+    "gennorm-mb": Recipe(GENNORM, 2500, GENNORM_MB),
     "gennorm-mb125": Recipe(
         GENNORM,
         2500,
@@ -124,48 +122,15 @@ RECIPES: dict[str, Recipe] = {
     ),
     # The same epochs on other networks and with weight decay (L2, 1e-5): a third hidden
     # layer of 50 costs about a fifth more per epoch, about 55 s in all (measured).
-    "gennorm-mb-wd": Recipe(
-        GENNORM,
-        2500,
-        dict(
-            epochs=2300,
-            lr=0.005,
-            schedule="cosine",
-            input_noise=0.01,
-            batch_size=250,
-            weight_decay=1e-5,
-        ),
-    ),
+    "gennorm-mb-wd": Recipe(GENNORM, 2500, dict(GENNORM_MB, weight_decay=1e-5)),
     # Noise at the rule of thumb of Rothfuss et al. on both t and x (sd 0.052 and 0.079).
     "gennorm-mb-rot": Recipe(
         GENNORM,
         2500,
-        dict(
-            epochs=2300,
-            lr=0.005,
-            schedule="cosine",
-            input_noise="rule_of_thumb",
-            target_noise="rule_of_thumb",
-            batch_size=250,
-        ),
+        dict(GENNORM_MB, input_noise="rule_of_thumb", target_noise="rule_of_thumb"),
     ),
-    "gennorm-mb-3x50": Recipe(
-        GENNORM_DEEP,
-        2500,
-        dict(epochs=2300, lr=0.005, schedule="cosine", input_noise=0.01, batch_size=250),
-    ),
-    "gennorm-mb-3x50-wd": Recipe(
-        GENNORM_DEEP,
-        2500,
-        dict(
-            epochs=2300,
-            lr=0.005,
-            schedule="cosine",
-            input_noise=0.01,
-            batch_size=250,
-            weight_decay=1e-5,
-        ),
-    ),
+    "gennorm-mb-3x50": Recipe(GENNORM_DEEP, 2500, GENNORM_MB),
+    "gennorm-mb-3x50-wd": Recipe(GENNORM_DEEP, 2500, dict(GENNORM_MB, weight_decay=1e-5)),
 }
 
 

@@ -2,8 +2,7 @@
 
 The post's configuration (2,500 points, one tanh layer of 50, K = 30 Gaussians), one
 thread, eager and compiled (``fit(compile=True)``'s loss). The model is first trained for
-300 steps, so the mixture is a trained one (a fresh one is faster: fewer exponents fall
-into ``exp``'s slow range). Every operation's own time (``torch.profiler``'s self CPU time)
+300 steps, so the profile is of a trained mixture, as most of a training run is. Every operation's own time (``torch.profiler``'s self CPU time)
 is charged to the first enclosing part it belongs to:
 
 * the loss: the K-major mixture NLL with its closed-form gradient

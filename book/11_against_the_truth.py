@@ -376,11 +376,10 @@ print(f"best: {candidates[best]}")
 # seeds). And the small input noise
 # mattered even though the estimation part of the gap is small: without it, the same
 # recipe scored {glue:text}`nll_gennorm-mb-nonoise`, its seeds far apart. Noise at the
-# rule of thumb, as wide as its size above suggested, cost far more than it saved:
-# {glue:text}`nll_gennorm-mb-rot` nats, worse than the post's recipe. Weight decay alone moved the two-layer recipe to
-# {glue:text}`nll_gennorm-mb-wd`, a third layer alone to {glue:text}`nll_gennorm-mb-3x50`
-# with its seeds further apart, and the two together to
-# {glue:text}`nll_gennorm-mb-3x50-wd`.
+# rule of thumb scored {glue:text}`nll_gennorm-mb-rot` nats, worse than the post's recipe.
+# Weight decay alone moved the two-layer recipe to {glue:text}`nll_gennorm-mb-wd`, a third
+# layer alone to {glue:text}`nll_gennorm-mb-3x50` with its seeds further apart, and the
+# two together to {glue:text}`nll_gennorm-mb-3x50-wd`.
 #
 # ## Exercises
 #
