@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 
-.PHONY: help setup book test notebooks notebook lab bench profile time-chapters lint clean
+.PHONY: help setup book test notebooks notebook lab bench profile time-chapters models lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
 	@echo "make test       unit tests + nbval over every notebook"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench      run the benchmark quoted in the README"
 	@echo "make profile    where one training step's time goes, by share (quoted in the README)"
 	@echo "make time-chapters   each chapter's execution time, in order, from an empty cache"
+	@echo "make models     retrain the models the book ships (after a change to training code)"
 	@echo "make lint       ruff check + format check"
 
 setup: $(STAMP)
@@ -82,6 +83,11 @@ bench: $(STAMP)
 
 time-chapters: $(STAMP)
 	$(BIN)/python benchmarks/time_chapters.py
+
+# The models chapters 7-9 load from book/models/cache (fit_cached's shipped=): keyed on the
+# training source, so any change to it needs them again (tests/test_shipped_models.py says so).
+models: $(STAMP)
+	$(BIN)/python benchmarks/ship_models.py
 
 profile: $(STAMP)
 	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR $(BIN)/python benchmarks/profile_step.py

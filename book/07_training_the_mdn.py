@@ -94,7 +94,15 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 #
 # Each run goes through `fit_cached` ({py:func}`~mdn_src.cache.fit_cached`), which calls
 # `fit` once and keeps the trained weights: {ref}`ch-sampling` needs the model of seed 0 and
-# loads it instead of training it again (and a second run of this chapter is quicker).
+# loads it instead of training it again. The three trainings take about half a minute on
+# one CPU thread, so the book ships their results in `book/models/cache`, and
+# `shipped="models/cache"` lets `fit_cached` look there first. A stored file is found only
+# under the key of everything that decides the result (the architecture and initial
+# weights, the data, `fit`'s arguments, the library's training code, the torch version,
+# the CPU code path and the thread count), and training is deterministic on one thread, so
+# what it loads is, bit for bit, what this call would train; `tests/test_shipped_models.py`
+# retrains seed 0 to check. With another torch version or processor the key differs, and
+# `fit_cached` warns and trains.
 
 # %%
 SEEDS = (0, 1, 2)  # seed 0 is the model shown in the figures
@@ -103,7 +111,13 @@ for seed in SEEDS:
     torch.manual_seed(seed)
     models[seed] = MDN(1, 1, n_components=30, hidden=50)
     histories[seed] = fit_cached(
-        models[seed], t_train, x_train, name=f"ch7-mdn-seed{seed}", epochs=3000, lr=0.008
+        models[seed],
+        t_train,
+        x_train,
+        name=f"ch7-mdn-seed{seed}",
+        epochs=3000,
+        lr=0.008,
+        shipped="models/cache",
     )
 mdn = models[0]
 n_weights = sum(p.numel() for p in mdn.parameters())

@@ -88,10 +88,10 @@ def mean_sd(values, digits: int) -> str:
 #
 # We need the MDNs of {ref}`ch-mdn`: the network of the original post ($K = 30$ components,
 # 50 hidden units) trained from three seeds. The same seeds, architecture, data and training
-# settings make `fit_cached` find the weights that chapter stored and load them (if this
-# chapter runs first, it trains them, to the same last bit: training is deterministic on one
-# CPU thread). Training is chaotic, so every number below that depends on it is a mean ±
-# standard deviation over the three runs; the figures show one run, seed 0. As in
+# settings make `fit_cached` find the weights the book ships for that chapter and load them
+# (or, where they do not apply, train them, to the same last bit: training is deterministic
+# on one CPU thread). Training is chaotic, so every number below that depends on it is a
+# mean ± standard deviation over the three runs; the figures show one run, seed 0. As in
 # {ref}`ch-mdn`, the network's input is $t$ and its target is $x$.
 
 # %%
@@ -101,7 +101,13 @@ for seed in SEEDS:
     torch.manual_seed(seed)
     models[seed] = MDN(1, 1, n_components=30, hidden=50)
     history = fit_cached(
-        models[seed], t_train, x_train, name=f"ch7-mdn-seed{seed}", epochs=3000, lr=0.008
+        models[seed],
+        t_train,
+        x_train,
+        name=f"ch7-mdn-seed{seed}",
+        epochs=3000,
+        lr=0.008,
+        shipped="models/cache",
     )
     print(f"seed {seed}: final training NLL {history[-1]:.4f}")
 mdn = models[0]

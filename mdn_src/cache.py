@@ -11,6 +11,10 @@ an edit to the plotting or the metrics does not retrain anything.
 
 Several processes (parallel test workers, two notebooks) asking for the same model wait for
 one another: the first trains, the others load its result.
+
+A project can ship such results: ``fit_cached(..., shipped="models/cache")`` also looks in
+that read-only folder, by the same key, so a reader with the same torch, CPU code path and
+library source loads the very model that training would give them, without the wait.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import contextlib
 import hashlib
 import json
 import os
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -129,7 +135,14 @@ def _history_from_dict(data: dict) -> History:
 
 
 def fit_cached(
-    model: nn.Module, x, t, *, name: str, cache: str | os.PathLike | None = None, **kwargs
+    model: nn.Module,
+    x,
+    t,
+    *,
+    name: str,
+    cache: str | os.PathLike | None = None,
+    shipped: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    **kwargs,
 ) -> History:
     """:func:`~mdn_src.train.fit` ``(model, x, t, **kwargs)``, or its stored result if it exists.
 
@@ -139,6 +152,11 @@ def fit_cached(
         x, t: the training data, as for ``fit``.
         name: a readable prefix for the file (e.g. ``"ch6-seed0"``); the key decides reuse.
         cache: the folder (default: :func:`cache_dir`'s choice), created if needed.
+        shipped: read-only folders of results that came with a project (a book ships the
+            models its chapters train, say), searched by the same key when ``cache`` has
+            none. A match is loaded as it is (the folder is only read); where none matches
+            (another torch version, CPU code path or library source changes the key) a
+            ``UserWarning`` says so and the model is trained and stored in ``cache``.
         **kwargs: ``fit``'s keyword arguments (``epochs``, ``lr``...).
 
     Returns:
@@ -164,26 +182,69 @@ def fit_cached(
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if kwargs.get("callback") is not None:
         raise ValueError("fit_cached cannot take a callback: a stored result would skip it")
+    shipped_folders = _shipped_folders(shipped)
     x_key = as_matrix(x, "x", getattr(model, "in_features", None))
     t_key = as_matrix(t, "t", getattr(model, "out_features", None))
     folder = cache_dir(cache)
-    path = folder / f"{name}-{_digest(model, x_key, t_key, kwargs)}.pt"
+    path = folder / cached_file_name(model, x_key, t_key, name=name, **kwargs)
     folder.mkdir(parents=True, exist_ok=True)
     with _exclusive(path.with_suffix(".lock")):  # one process trains, the others wait
         if path.exists():
             try:
-                stored = torch.load(path, map_location="cpu", weights_only=True)
-                model.load_state_dict(stored["state_dict"])
-                model.eval()
-                return _history_from_dict(stored["history"])
+                return _load(path, model)
             except Exception:  # a damaged file (an interrupted write): train again
                 path.unlink(missing_ok=True)
+        for place in shipped_folders:
+            if (place / path.name).exists():
+                return _load(place / path.name, model)  # read only: a damaged file raises
+        if shipped_folders:
+            warnings.warn(
+                f"no result in {', '.join(map(str, shipped_folders))} matches this call to "
+                f"fit_cached (name={name!r}): another torch version, CPU code path, thread "
+                "count or library source gives another key. Training it now.",
+                UserWarning,
+                stacklevel=2,
+            )
         history = fit(model, x, t, **kwargs)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         torch.save({"state_dict": state, "history": _history_to_dict(history)}, partial)
         partial.replace(path)  # atomic: a reader never sees half a file
         return history
+
+
+def cached_file_name(model: nn.Module, x, t, *, name: str, **kwargs) -> str:
+    """The file name under which :func:`fit_cached` stores ``fit(model, x, t, **kwargs)``:
+    ``name``, then a digest of everything that decides the result (see the module's text).
+    ``model`` must be untrained: its weights are part of the key."""
+    x = as_matrix(x, "x", getattr(model, "in_features", None))
+    t = as_matrix(t, "t", getattr(model, "out_features", None))
+    return f"{name}-{_digest(model, x, t, kwargs)}.pt"
+
+
+def _shipped_folders(shipped) -> list[Path]:
+    if shipped is None:
+        return []
+    many = isinstance(shipped, (list, tuple))
+    folders = list(shipped) if many else [shipped]
+    for folder in folders:
+        if not isinstance(folder, (str, os.PathLike)):
+            raise TypeError(
+                "shipped must be a folder (str or path) or a list of them, got "
+                f"{type(folder if many else shipped).__name__}"
+            )
+    folders = [Path(folder).expanduser() for folder in folders]
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise ValueError(f"shipped must name existing folders; not found: {', '.join(missing)}")
+    return folders
+
+
+def _load(path: Path, model: nn.Module) -> History:
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(stored["state_dict"])
+    model.eval()
+    return _history_from_dict(stored["history"])
 
 
 @contextlib.contextmanager

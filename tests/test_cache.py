@@ -167,3 +167,51 @@ def test_validation_arrays_are_keyed_by_every_value(tmp_path, counted):
     assert counted["n"] == 2
     fit_cached(_model(), x, t, validation=(x_val, changed.clone()), **kwargs)
     assert counted["n"] == 2  # equal values: the same key
+
+
+def test_a_shipped_result_is_loaded_without_training(tmp_path, counted):
+    x, t = _data()
+    shipped, cache = tmp_path / "shipped", tmp_path / "cache"
+    trained = _model()
+    h1 = fit_cached(trained, x, t, name="m", cache=shipped, epochs=6, lr=0.02)
+    assert counted["n"] == 1
+    loaded = _model()
+    h2 = fit_cached(loaded, x, t, name="m", cache=cache, shipped=shipped, epochs=6, lr=0.02)
+    assert counted["n"] == 1  # not trained again
+    np.testing.assert_array_equal(h1.train, h2.train)
+    for a, b in zip(trained.state_dict().values(), loaded.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert not list(cache.glob("*.pt"))  # nothing copied into the cache
+    # The file's name is the public cached_file_name of the call.
+    name = cache_module.cached_file_name(_model(), x, t, name="m", epochs=6, lr=0.02)
+    assert [p.name for p in shipped.glob("*.pt")] == [name]
+
+
+def test_no_shipped_match_warns_then_trains_into_the_cache(tmp_path, counted):
+    x, t = _data()
+    shipped, cache = tmp_path / "shipped", tmp_path / "cache"
+    fit_cached(_model(), x, t, name="m", cache=shipped, epochs=6, lr=0.02)
+    with pytest.warns(UserWarning, match=r"no result in .*shipped matches .*name='m'"):
+        fit_cached(_model(), x, t, name="m", cache=cache, shipped=[shipped], epochs=7, lr=0.02)
+    assert counted["n"] == 2 and len(list(cache.glob("*.pt"))) == 1
+    # Next time the cache has it: loaded, and no warning.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_cached(_model(), x, t, name="m", cache=cache, shipped=shipped, epochs=7, lr=0.02)
+    assert counted["n"] == 2
+
+
+@pytest.mark.parametrize(
+    ("shipped", "error", "message"),
+    [
+        (3, TypeError, "shipped must be a folder .* got int"),
+        ([".", None], TypeError, "shipped must be a folder .* got NoneType"),
+        ("no/such/folder", ValueError, "not found: no/such/folder"),
+    ],
+)
+def test_shipped_must_name_folders(tmp_path, shipped, error, message):
+    x, t = _data()
+    with pytest.raises(error, match=message):
+        fit_cached(_model(), x, t, name="m", cache=tmp_path, shipped=shipped, epochs=1, lr=0.1)

@@ -1,0 +1,93 @@
+"""Train the models the book ships in ``book/models/cache/``, where ``fit_cached`` finds them.
+
+Chapter "Training the MDN" trains the network of the original post from three seeds
+(3,000 full-batch epochs, about 11 s each on one thread), and chapters "Sampling and
+prediction" and "Closing" use the same three models. The chapters pass
+``shipped="models/cache"`` to :func:`mdn_src.fit_cached`, which looks there, by the key of
+everything that decides the result (model and initial weights, data, ``fit``'s arguments,
+the library's training source, torch version, CPU code path, thread count), before it
+trains. A reader whose setup gives the same key loads exactly the model training would
+give them; any other setup trains, with a warning that says why.
+
+The files are therefore only of use while the key stays the same: after any change to the
+library's training code (``train.py``, ``model.py``, ``loss.py`` and what they import) or to
+torch, run ``make models`` (this script, with the Makefile's pinned CPU code paths). It
+trains each declared call into the folder and deletes every file no call produced.
+``tests/test_shipped_models.py`` fails while a file is missing or stale, and retrains one
+model to check it bit for bit.
+
+Run: ``make models`` (about 35 s).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from mdn_src import MDN, fit_cached, make_toy_data
+from mdn_src.cache import cached_file_name
+
+#: The folder the chapters pass as ``shipped`` (relative to ``book/``: ``models/cache``).
+SHIPPED = Path(__file__).resolve().parent.parent / "book" / "models" / "cache"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One chapter's call ``fit_cached(MDN(**config), t, x, name=name, **fit_kwargs)``, the
+    model built right after ``torch.manual_seed(seed)``, on the post's 2,500 training points
+    (``make_toy_data(2500, seed=0)``; model input t, target x)."""
+
+    name: str
+    seed: int
+    config: dict
+    fit_kwargs: dict
+
+    def model(self) -> MDN:
+        torch.manual_seed(self.seed)
+        return MDN(**self.config)
+
+    def data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        x, t = make_toy_data(2500, seed=0)
+        return t, x
+
+    def file_name(self) -> str:
+        return cached_file_name(self.model(), *self.data(), name=self.name, **self.fit_kwargs)
+
+
+POST = dict(in_features=1, out_features=1, n_components=30, hidden=50)
+#: Chapter 7's three models (chapters 8 and 9 make the same calls).
+CALLS = [Call(f"ch7-mdn-seed{seed}", seed, POST, dict(epochs=3000, lr=0.008)) for seed in (0, 1, 2)]
+
+
+def pinned() -> bool:
+    """Whether torch and MKL run the code paths ``make test`` pins (the shipped keys')."""
+    return (
+        torch.backends.cpu.get_cpu_capability() == "AVX2" and os.environ.get("MKL_CBWR") == "AVX2"
+    )
+
+
+def main() -> None:
+    if not pinned():
+        sys.exit("run this through `make models`: it pins the CPU code paths make test uses")
+    torch.set_num_threads(1)
+    SHIPPED.mkdir(parents=True, exist_ok=True)
+    for call in CALLS:
+        start = time.perf_counter()
+        history = fit_cached(call.model(), *call.data(), name=call.name, cache=SHIPPED,
+                             **call.fit_kwargs)  # fmt: skip
+        print(f"{call.name}: final training NLL {history[-1]:.4f} "
+              f"({time.perf_counter() - start:.1f} s)", flush=True)  # fmt: skip
+    keep = {call.file_name() for call in CALLS}
+    for path in sorted(SHIPPED.iterdir()):
+        if path.name not in keep:  # stale keys, and fit_cached's lock files
+            path.unlink()
+            print(f"removed {path.name}")
+
+
+if __name__ == "__main__":
+    main()
