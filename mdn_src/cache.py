@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +40,9 @@ from .train import History, fit
 DEFAULT_CACHE = Path("~/.cache/mdn_src")
 
 _SOURCE = Path(__file__).resolve().parent
+# CPython 3.11's ast.parse is not safe in two threads at once ("AST constructor recursion
+# depth mismatch", seen with two threads calling fit_cached): one parse at a time.
+_PARSE_LOCK = threading.Lock()
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -56,7 +60,9 @@ def _training_sources() -> list[Path]:
         if name in seen:
             continue
         seen.add(name)
-        for node in ast.walk(ast.parse((_SOURCE / f"{name}.py").read_text(encoding="utf-8"))):
+        with _PARSE_LOCK:
+            tree = ast.parse((_SOURCE / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 if node.module:
                     todo.append(node.module.split(".")[0])
