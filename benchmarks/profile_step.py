@@ -1,7 +1,7 @@
 """Where one training step's time goes: a profile of mdn_src's step, by share.
 
 The post's configuration (2,500 points, one tanh layer of 50, K = 30 Gaussians), one
-thread, eager and compiled (``fit(compile=True)``'s loss). The model is first trained for
+thread, eager and compiled (as ``fit(compile=True)`` compiles the loss and Adam's update). The model is first trained for
 300 steps, so the profile is of a trained mixture, as most of a training run is. Every operation's own time (``torch.profiler``'s self CPU time)
 is charged to the first enclosing part it belongs to:
 
@@ -46,8 +46,8 @@ def part_of(event, compiled: bool) -> str:
             return PARTS[node.name]
         if compiled and node.name.startswith("## Call CompiledFxGraph"):
             # Inside a compiled graph: products are still aten calls (charged above);
-            # what is left is inductor's fused elementwise code (loss, tanh, gradient).
-            return "compiled elementwise kernels (loss, tanh)"
+            # what is left is inductor's fused elementwise code (loss, tanh, gradient, update).
+            return "compiled elementwise kernels (loss, tanh, Adam update)"
         node = node.cpu_parent
     return "the rest (autograd, allocation, Python)"
 
@@ -56,15 +56,17 @@ def profile_steps(compiled: bool, steps: int) -> tuple[dict, float]:
     x, t = (torch.from_numpy(a).float() for a in make_toy_data(2500, seed=0, inverse=True))
     torch.manual_seed(0)
     mdn = MDN(1, 1, n_components=30, hidden=50)
-    opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=True)
-    loss_fn = mdn.training_loss
+    # As fit builds them: fused Adam eagerly; compiled, the multi-tensor update, compiled too.
+    opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=not compiled, foreach=compiled)
+    loss_fn, update = mdn.training_loss, opt.step
     if compiled:
         loss_fn = torch.compile(loss_fn, options=compile_options("cpu"))
+        update = torch.compile(opt.step, options=compile_options("cpu"))
 
     def step():
         opt.zero_grad()
         loss_fn(x, t).backward()
-        opt.step()
+        update()
 
     for _ in range(300):
         step()

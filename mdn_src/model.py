@@ -442,9 +442,7 @@ class MDN(nn.Module):
         covariance take a fast path: the head is evaluated K-major and the loss's gradient
         is its closed form (:func:`mdn_src.loss.gaussian_head_nll`); the value is the same
         as :func:`mdn_src.loss.nll` to rounding. ``closed_form=False`` takes the autograd
-        path instead: the reference the tests compare against, and the one ``fit`` compiles
-        (compiled, the closed-form function gave wrong values with AVX2 pinned on an
-        AVX-512 machine, torch 2.13).
+        path instead: the reference the tests compare against.
         """
         spec = self.spec
         if (
