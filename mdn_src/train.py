@@ -325,14 +325,14 @@ def fit(
             move the model there first. The data follow the model.
         progress: show a tqdm progress bar with the training (and validation) loss.
         compile: compile the loss (forward and backward, the closed-form gradient where
-            the model has one) with ``torch.compile`` first, with
-            :func:`compile_options`; for a float32 model trained by Adam at a constant
-            learning rate (no ``schedule``), the update too (its multi-tensor form, which inductor
-            fuses into one loop; a changing learning rate would recompile it). The
-            compilation costs seconds to tens of seconds once per process and model shape;
-            on CPU the compiled Gaussian step took a sixth (one thread) to a quarter (two) less time than the eager
-            one (``benchmarks/bench_mdn.py``), so it pays for runs of thousands of steps,
-            not for short ones.
+            the model has one) with ``torch.compile`` first, with :func:`compile_options`;
+            for a float32 model trained by Adam at a constant learning rate (no
+            ``schedule``), the update too (its multi-tensor form, which inductor fuses into
+            one loop; a changing learning rate would recompile it). The compilation costs
+            seconds to tens of seconds once per process and model shape; on CPU the
+            compiled Gaussian step took a sixth (one thread) to a quarter (two threads)
+            less time than the eager one (``benchmarks/bench_mdn.py``), so it pays for runs
+            of thousands of steps, not for short ones.
         callback: ``callback(epoch, model)``, called after each epoch's update (and schedule
             step) with the model in eval mode under ``torch.no_grad()``: to record snapshots
             (for an animation of training, say). Its return value is ignored.
