@@ -1,20 +1,12 @@
 """The models in book/models/ are what benchmarks/precompute_truth.py declares and trains."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from mdn_src import MDN
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "precompute_truth", ROOT / "benchmarks" / "precompute_truth.py"
-)
-precompute = importlib.util.module_from_spec(_spec)
-sys.modules["precompute_truth"] = precompute  # dataclasses look their module up there
-_spec.loader.exec_module(precompute)
+from .helpers import ROOT, load_script
+
+precompute = load_script("precompute_truth")
 
 SAVED = [(name, seed) for name, recipe in precompute.RECIPES.items() for seed in recipe.seeds]
 

@@ -6,23 +6,15 @@ minute and warn, and nbval would fail on the warning. These tests say so first, 
 the fix.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from mdn_src import fit
 from mdn_src.cache import _load
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "ship_models", ROOT / "benchmarks" / "ship_models.py"
-)
-ship = importlib.util.module_from_spec(_spec)
-sys.modules["ship_models"] = ship  # dataclasses look their module up there
-_spec.loader.exec_module(ship)
+from .helpers import load_script
+
+ship = load_script("ship_models")
 
 pinned = pytest.mark.skipif(
     not ship.pinned(), reason="the shipped keys are those of make test's pinned CPU code paths"
