@@ -1,9 +1,10 @@
 """Where one training step's time goes: a profile of mdn_src's step, by share.
 
 The post's configuration (2,500 points, one tanh layer of 50, K = 30 Gaussians), one
-thread, eager and compiled (as ``fit(compile=True)`` compiles the loss and Adam's update). The model is first trained for
-300 steps, so the profile is of a trained mixture, as most of a training run is. Every operation's own time (``torch.profiler``'s self CPU time)
-is charged to the first enclosing part it belongs to:
+thread, eager and compiled (as ``fit(compile=True)`` trains: one compiled function per
+step, ``mdn_src.fused_step``). The model is first trained for 300 steps, so the profile
+is of a trained mixture, as most of a training run is. Every operation's own time
+(``torch.profiler``'s self CPU time) is charged to the first enclosing part it belongs to:
 
 * the loss: the K-major mixture NLL with its closed-form gradient
   (``mdn_src.loss.gaussian_head_nll``; compiled: the graphs' elementwise kernels);
@@ -25,7 +26,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from mdn_src import MDN, make_toy_data
-from mdn_src.train import compile_options
+from mdn_src.fused_step import fused_adam_step
 
 PARTS = {
     "_GaussianHeadNLL": "loss and its closed-form gradient",
@@ -56,17 +57,20 @@ def profile_steps(compiled: bool, steps: int) -> tuple[dict, float]:
     x, t = (torch.from_numpy(a).float() for a in make_toy_data(2500, seed=0, inverse=True))
     torch.manual_seed(0)
     mdn = MDN(1, 1, n_components=30, hidden=50)
-    # As fit builds them: fused Adam eagerly; compiled, the multi-tensor update, compiled too.
-    opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=not compiled, foreach=compiled)
-    loss_fn, update = mdn.training_loss, opt.step
+    # As fit builds them: eagerly, autograd and fused Adam; compiled, one function per step.
     if compiled:
-        loss_fn = torch.compile(loss_fn, options=compile_options("cpu"))
-        update = torch.compile(opt.step, options=compile_options("cpu"))
+        fused = fused_adam_step(mdn, 0.008)
 
-    def step():
-        opt.zero_grad()
-        loss_fn(x, t).backward()
-        update()
+        def step():
+            fused(x, t)
+
+    else:
+        opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=True)
+
+        def step():
+            opt.zero_grad()
+            mdn.training_loss(x, t).backward()
+            opt.step()
 
     for _ in range(300):
         step()

@@ -98,7 +98,7 @@ class _GaussianHeadNLL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a_t, t_t, n_components: int, isotropic: bool, sigma_min: float):
         if torch.compiler.is_compiling():
-            loss, grad = _nll_and_gradient_for_compiler(a_t, t_t, n_components, isotropic,
+            loss, grad = gaussian_head_nll_and_gradient(a_t, t_t, n_components, isotropic,
                                                         sigma_min)  # fmt: skip
             if ctx.needs_input_grad[0]:
                 ctx.save_for_backward(grad)
@@ -174,15 +174,26 @@ def _head_gradient_in_place(a_t, sizes, shifted, log_norm, log_pi, diff, sq, inv
     return grad
 
 
-def _nll_and_gradient_for_compiler(a_t, t_t, K: int, isotropic: bool, sigma_min: float):
-    """The mean NLL and its closed-form gradient written for ``torch.compile``: no ``out=``
-    or in-place writes (into views of one buffer they compiled to wrong values, torch 2.13,
-    CPU), and each transcendental function evaluated once per element and shared, since
-    the compiler fuses everything else into a few loops and these dominate what is left:
-    one ``exp`` serves pi and its logarithm, one ``exp(-|a|)`` both softplus and its
-    derivative (the sigmoid), one ``exp`` the likelihood and the responsibilities. Equal to
-    the eager forward to rounding (``softplus`` here is exact above torch's threshold of 20,
-    where torch returns its argument)."""
+def gaussian_head_nll_and_gradient(
+    a_t: torch.Tensor, t_t: torch.Tensor, K: int, isotropic: bool, sigma_min: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The mean NLL of :func:`gaussian_head_nll` and its closed-form gradient, as tensors.
+
+    Arguments as for :func:`gaussian_head_nll` (``K``: the number of components; ``t_t``
+    need not be contiguous). Returns ``(loss, grad)``: the scalar mean NLL and
+    :math:`\partial E / \partial a`, ``[S, N]`` like ``a_t``, with no autograd graph
+    between them (the training step of :mod:`mdn_src.fused_step` backpropagates from it by
+    hand). Unchecked.
+
+    Written for ``torch.compile``: no ``out=`` or in-place writes (into views of one buffer
+    they compiled to wrong values, torch 2.13, CPU), and each transcendental function
+    evaluated once per element and shared, since the compiler fuses everything else into
+    a few loops and these dominate what is left: one ``exp`` serves pi and its logarithm,
+    one ``exp(-|a|)`` both softplus and its derivative (the sigmoid), one ``exp`` the
+    likelihood and the responsibilities. Equal to the eager forward to rounding
+    (``softplus`` here is exact above torch's threshold of 20, where torch returns its
+    argument).
+    """
     D, N = t_t.shape
     a_pi, a_mu, a_sigma = a_t.split((K, K * D, K if isotropic else K * D), dim=0)
     z_pi = a_pi - a_pi.amax(0)

@@ -432,6 +432,15 @@ class MDN(nn.Module):
         w = self.head.weight
         return self.training_loss(x.to(w), t.to(w))
 
+    def _closed_form_head(self) -> bool:
+        """Whether the loss has the closed-form gradient of :func:`gaussian_head_nll`."""
+        spec = self.spec
+        return (
+            spec.family == "gaussian"
+            and spec.covariance != "full"
+            and spec.sigma_map == "softplus"  # the closed-form gradient assumes softplus
+        )
+
     def training_loss(
         self, x: torch.Tensor, t: torch.Tensor, closed_form: bool = True
     ) -> torch.Tensor:
@@ -444,13 +453,7 @@ class MDN(nn.Module):
         as :func:`mdn_src.loss.nll` to rounding. ``closed_form=False`` takes the autograd
         path instead: the reference the tests compare against.
         """
-        spec = self.spec
-        if (
-            closed_form
-            and spec.family == "gaussian"
-            and spec.covariance != "full"
-            and spec.sigma_map == "softplus"  # the closed-form gradient assumes softplus
-        ):
+        if closed_form and self._closed_form_head():
             h = self.trunk(x)  # [N, H]
             a_t = torch.addmm(self.head.bias.unsqueeze(1), self.head.weight, h.T)  # [S, N]
             isotropic = self.spec.covariance == "isotropic"

@@ -46,8 +46,9 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from torch import nn
 
 from ._checks import as_matrix, positive_float, positive_int, same_length
+from .fused_step import compile_options, fused_adam_step
 
-__all__ = ["History", "compile_options", "fit", "rule_of_thumb_bandwidth"]
+__all__ = ["History", "fit", "rule_of_thumb_bandwidth"]
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "step")
@@ -234,22 +235,6 @@ def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
     return params[0].device, params[0].dtype
 
 
-def compile_options(device: torch.device | str) -> dict:
-    """Inductor options that make ``torch.compile`` right on ``device``'s CPU.
-
-    When ``ATEN_CPU_CAPABILITY`` pins eager kernels to a narrower instruction set than the
-    CPU has (``make test`` pins AVX2 so that results agree across machines), inductor left
-    to choose its own vector width (torch 2.13) generated loops for one width and compiled
-    them for the other: wrong sums, silently. Naming the width, the one eager kernels use,
-    keeps the two in step; the tests compare compiled and eager losses and gradients to
-    1e-10 under the pin.
-    """
-    if torch.device(device).type != "cpu":
-        return {}
-    width = {"AVX512": 512, "AVX2": 256}.get(torch.backends.cpu.get_cpu_capability())
-    return {} if width is None else {"cpp.simdlen": width}
-
-
 def fit(
     model: nn.Module,
     x,
@@ -324,15 +309,17 @@ def fit(
         device: ``None`` (default) trains where the model is; ``"cpu"``, ``"cuda"``, ...
             move the model there first. The data follow the model.
         progress: show a tqdm progress bar with the training (and validation) loss.
-        compile: compile the loss (forward and backward, the closed-form gradient where
-            the model has one) with ``torch.compile`` first, with :func:`compile_options`;
-            for a float32 model trained by Adam at a constant learning rate (no
-            ``schedule``), the update too (its multi-tensor form, which inductor fuses into
-            one loop; a changing learning rate would recompile it). The compilation costs
-            seconds to tens of seconds once per process and model shape; on CPU the
-            compiled Gaussian step took a sixth (one thread) to a quarter (two threads)
-            less time than the eager one (``benchmarks/bench_mdn.py``), so it pays for runs
-            of thousands of steps, not for short ones.
+        compile: compile training with ``torch.compile`` (with :func:`~mdn_src.fused_step.compile_options`).
+            A Gaussian MDN with isotropic or diagonal scales, trained by Adam at a constant
+            learning rate (no ``schedule``, ``clip_grad_norm`` or ``diagnostics``), then
+            trains by one compiled function per step: the forward pass, the backward pass
+            written out from the loss's closed-form gradient, and Adam's update, with no
+            autograd graph or optimizer object between them. Other models compile the
+            loss and, in float32 at a constant learning rate, Adam's update. The
+            compilation costs seconds once per process and model shape; on CPU the fused
+            Gaussian step took 35 to 45% less time than the eager one
+            (``benchmarks/bench_mdn.py``), so it pays for runs of thousands of steps, not
+            for short ones.
         callback: ``callback(epoch, model)``, called after each epoch's update (and schedule
             step) with the model in eval mode under ``torch.no_grad()``: to record snapshots
             (for an animation of training, say). Its return value is ignored.
@@ -445,12 +432,25 @@ def fit(
     t_std = _noise_std(target_noise, "target_noise", t, n, joint_dim)
 
     params = list(model.parameters())
+    # Compiled, a Gaussian MDN at a constant learning rate trains by one function per step:
+    # forward, the closed-form backward pass and Adam (mdn_src.fused_step), with no
+    # autograd graph or optimizer object; a third less time a step than compiling the loss
+    # and the update apart (benchmarks/bench_mdn.py). Other models compile those two.
+    step_fn = None
+    if compile and optimizer == "adam" and schedule is None and clip_grad_norm is None:
+        if not diagnostics:  # it needs the gradient's norm every step
+            step_fn = fused_adam_step(model, lr, weight_decay)
     # Compiled, Adam's multi-tensor update becomes one generated loop, faster on the CPU
     # than the fused kernel; a learning rate that changes (a schedule) would recompile it.
     # Its step count and bias corrections are float32 tensors there (a relative error of
     # 1e-7 in float64 training, measured), so float64 models keep the eager update.
-    compile_update = compile and optimizer == "adam" and schedule is None and dtype == torch.float32
-    if compile_update:
+    compile_update = (
+        compile and step_fn is None and optimizer == "adam" and schedule is None
+        and dtype == torch.float32
+    )  # fmt: skip
+    if step_fn is not None:
+        opt = None
+    elif compile_update:
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
     elif optimizer == "adam":
         # The fused kernel updates every parameter in one pass (CPU and CUDA, torch >= 2.4).
@@ -466,7 +466,7 @@ def fit(
             )
         else:
             opt = torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
-    scheduler = _make_scheduler(schedule, opt, epochs)
+    scheduler = None if opt is None else _make_scheduler(schedule, opt, epochs)
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
 
     # ---- the loop ----------------------------------------------------------------------
@@ -474,8 +474,8 @@ def fit(
     if not callable(loss_fn):
         loss_fn = model.loss
     eval_fn = loss_fn
-    update = opt.step
-    if compile:
+    update = None if opt is None else opt.step
+    if compile and step_fn is None:
         loss_fn = torch.compile(loss_fn, options=compile_options(device))
         if compile_update:
             update = torch.compile(opt.step, options=compile_options(device))
@@ -500,7 +500,7 @@ def fit(
     model.train()
     epochs_run = 0
     for epoch in epoch_range:
-        lrs[epoch] = opt.param_groups[0]["lr"]
+        lrs[epoch] = lr if opt is None else opt.param_groups[0]["lr"]
         if batch_size is None:
             batches = [slice(None)]
         else:
@@ -521,16 +521,20 @@ def fit(
                 if t_std is not None:
                     noise = torch.randn(tb.shape, generator=noise_gen, dtype=dtype, device=device)
                     tb = tb + t_std * noise
-            opt.zero_grad()
-            loss = loss_fn(xb, tb)
-            loss.backward()
+            if step_fn is not None:
+                loss = step_fn(xb, tb)
+            else:
+                opt.zero_grad()
+                loss = loss_fn(xb, tb)
+                loss.backward()
             if clip_grad_norm is not None:
                 norm = torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
             elif diagnostics:
                 norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
             if diagnostics:
                 grad_total = norm.detach() if grad_total is None else grad_total + norm.detach()
-            update()
+            if step_fn is None:
+                update()
             if batch_size is None:
                 total = loss.detach()
             else:

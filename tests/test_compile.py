@@ -4,7 +4,7 @@
 across machines. On an AVX-512 machine, torch 2.13's inductor, left to pick its own vector
 width, reused kernels compiled under the other setting from its on-disk cache and summed
 the wrong lanes: a loss of 0.053 or 1.035 where eager gave 2.152, or NaN. ``fit`` therefore
-names the width (:func:`mdn_src.train.compile_options`). The test compiles in two fresh
+names the width (:func:`mdn_src.fused_step.compile_options`). The test compiles in two fresh
 processes sharing one cache, the first unpinned, the second pinned.
 """
 
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from mdn_src.train import compile_options
+from mdn_src.fused_step import compile_options
 
 #: Compiles a log-sum-exp over rows, the loss's reduction (a [3, 40] input, a size where the
 #: wrong sums showed), with fit's options, and prints its difference from eager.
 SCRIPT = """
 import torch
-from mdn_src.train import compile_options
+from mdn_src.fused_step import compile_options
 torch.set_num_threads(1)
 def f(x):
     return x.exp().sum(0).log().mean()

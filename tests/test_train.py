@@ -584,17 +584,18 @@ def test_compiled_training_matches_eager():
 @pytest.mark.parametrize(
     ("dtype", "options", "rtol"),
     [
-        (torch.float32, dict(weight_decay=1e-3), 2e-5),  # the compiled update
-        (torch.float32, dict(batch_size=16), 2e-5),
-        (torch.float64, dict(weight_decay=1e-3), 1e-9),  # float64 keeps the eager update
-        (torch.float32, dict(schedule="cosine"), 2e-5),  # so does a schedule
+        # Clipping needs autograd's gradients: the compiled loss and the compiled update.
+        (torch.float32, dict(weight_decay=1e-3, clip_grad_norm=100.0), 2e-5),
+        (torch.float32, dict(batch_size=16), 2e-5),  # the fused step, two batch sizes
+        (torch.float64, dict(weight_decay=1e-3), 1e-9),  # the fused step in float64
+        (torch.float32, dict(schedule="cosine"), 2e-5),  # the compiled loss, eager update
     ],
-    ids=["float32", "float32 mini-batches", "float64", "float32 cosine"],
+    ids=["float32 clipped", "float32 mini-batches", "float64", "float32 cosine"],
 )
 def test_compiled_training_matches_eager_with_its_options(dtype, options, rtol):
-    """For float32 at a constant learning rate fit compiles Adam's update too. Every case
-    gives the eager run's losses and weights: to float32's rounding over 8 epochs, and in
-    float64 to 1e-9 (a float32 step count in the update would miss that by 1e-7)."""
+    """Each way fit(compile=True) trains gives the eager run's losses and weights: to
+    float32's rounding over 8 epochs, and in float64 to 1e-9 (a float32 step count in the
+    update missed that by 1e-7; a compiled step count that never advanced, by NaN)."""
     runs = []
     for compiled in (False, True):
         torch.manual_seed(0)
