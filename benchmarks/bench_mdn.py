@@ -4,8 +4,10 @@ The post's configuration: 2,500 points, one hidden layer of 50 tanh units, K = 3
 
 1. One training step: forward, backward and the Adam update, at each thread count. The
    post loops in Python over the K components, sums their pdfs, then takes the log, and
-   lets autograd differentiate all of it; mdn_src evaluates the head K-major and computes
-   the NLL's gradient in closed form (``mdn_src.loss.gaussian_head_nll``), with fused Adam;
+   lets autograd differentiate all of it; mdn_src evaluates the head K-major, computes
+   the NLL's gradient in closed form (``mdn_src.loss.gaussian_head_nll``) and the
+   network's by hand, with no autograd graph (``mdn_src.fused_step.closed_form_gradients``,
+   the same bits as autograd), then takes torch's fused Adam step;
    compiled, as ``fit(compile=True)`` trains, the whole step is one function: forward,
    backward by hand from the closed-form head gradient, and Adam
    (``mdn_src.fused_step``; its one-off compile time is printed).
@@ -31,7 +33,7 @@ import numpy as np
 import torch
 
 from mdn_src import MDN, MixtureParameters, make_toy_data, mixture_nll, sample, test_grid
-from mdn_src.fused_step import fused_adam_step
+from mdn_src.fused_step import closed_form_gradients, fused_adam_step
 from mdn_src.loss import gaussian_head_nll
 
 N, HIDDEN, K = 2500, 50, 30
@@ -131,15 +133,13 @@ def training_steps(x, t, compiled: bool):
         post_loss(*post.forward(x), t).backward()
         post_opt.step()
 
-    def lib_step(loss_fn):
-        def step():
-            lib_opt.zero_grad()
-            loss_fn(x, t).backward()
-            lib_opt.step()
+    grads = closed_form_gradients(mdn)  # as fit's eager loop: the gradient, no autograd
 
-        return step
+    def lib_step():
+        grads(x, t)
+        lib_opt.step()
 
-    steps = {"post": post_step, "mdn_src": lib_step(mdn.training_loss)}
+    steps = {"post": post_step, "mdn_src": lib_step}
     compile_s = None
     if compiled:
         start = time.perf_counter()

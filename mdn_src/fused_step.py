@@ -42,7 +42,13 @@ from ._checks import positive_float
 from .loss import gaussian_head_nll_and_gradient
 from .model import MDN
 
-__all__ = ["FusedAdamStep", "compile_options", "fused_adam_step"]
+__all__ = [
+    "ClosedFormGradients",
+    "FusedAdamStep",
+    "closed_form_gradients",
+    "compile_options",
+    "fused_adam_step",
+]
 
 
 def compile_options(device: torch.device | str) -> dict:
@@ -88,7 +94,9 @@ def _adam_mdn_step(
     for w, b in zip(weights[:-1], biases[:-1], strict=True):
         hs.append(torch.tanh(torch.addmm(b.unsqueeze(1), w, hs[-1])))
     a_t = torch.addmm(biases[-1].unsqueeze(1), weights[-1], hs[-1])  # [S, N]
-    loss, g = gaussian_head_nll_and_gradient(a_t, t.T, n_components, isotropic, sigma_min)
+    loss, g = gaussian_head_nll_and_gradient(
+        a_t, t.T.contiguous(), n_components, isotropic, sigma_min
+    )
     grads_w, grads_b = [], []
     for layer in range(len(weights) - 1, -1, -1):
         grads_w.append(g @ hs[layer].T)
@@ -109,6 +117,80 @@ def _adam_mdn_step(
         denom = v.sqrt() / bias2_sqrt.to(p.dtype) + EPS
         p.sub_(step_size.to(p.dtype) * (m / denom))
     return loss
+
+
+def _has_closed_form(model: nn.Module) -> bool:
+    """Whether ``model`` is an MDN whose step this module can write out."""
+    return (
+        isinstance(model, MDN)
+        # A subclass that changes the loss or the network is trained as it defines them.
+        and type(model).training_loss is MDN.training_loss
+        and type(model)._mixture is MDN._mixture
+        and [type(m) for m in model.trunk] == [nn.Linear, nn.Tanh] * len(model.hidden)
+        and model._closed_form_head()
+    )
+
+
+class ClosedFormGradients:
+    """``grads(x, t) -> loss``: the eager training step's gradient without autograd.
+
+    Built by :func:`closed_form_gradients`. Each call evaluates ``model.training_loss(x,
+    t)`` under ``torch.no_grad()``, sets every parameter's ``.grad`` (replacing what was
+    there) and returns the loss. The operations are those autograd runs backwards, in the
+    same layouts, so the gradients are the same bit for bit (the tests compare them with
+    ``torch.equal``): what it saves is autograd's bookkeeping, recording the graph and
+    walking it, about a tenth of the eager step of the post's configuration.
+    """
+
+    def __init__(self, model: MDN):
+        self._linears = [m for m in model.trunk if isinstance(m, nn.Linear)]
+        self._head = model.head
+        self._constants = (
+            model.n_components,
+            model.spec.covariance == "isotropic",
+            model.spec.sigma_min,
+        )
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            hs = [x]  # the layers' outputs, [N, features], as the trunk computes them
+            for linear in self._linears:
+                hs.append(torch.tanh(nn.functional.linear(hs[-1], linear.weight, linear.bias)))
+            head = self._head
+            a_t = torch.addmm(head.bias.unsqueeze(1), head.weight, hs[-1].T)  # [S, N]
+            loss, g = gaussian_head_nll_and_gradient(a_t, t.T.contiguous(), *self._constants)
+            head.weight.grad = g.mm(hs[-1])
+            head.bias.grad = g.sum(1)
+            g = g.t().mm(head.weight)  # [N, H]: autograd's layout for this product
+            for i in range(len(self._linears) - 1, -1, -1):
+                linear = self._linears[i]
+                g = torch.ops.aten.tanh_backward(g, hs[i + 1])
+                linear.weight.grad = g.t().mm(hs[i])
+                linear.bias.grad = g.sum(0)
+                if i:
+                    g = g.mm(linear.weight)
+        return loss
+
+
+def closed_form_gradients(model: nn.Module) -> ClosedFormGradients | None:
+    """The gradient of ``model``'s loss without autograd, where ``fit`` trains eagerly.
+
+    Returns a :class:`ClosedFormGradients` for a model :func:`fused_adam_step` accepts,
+    else ``None``. Any optimizer can then step on the gradients it sets.
+
+    Example:
+        >>> mdn = MDN(1, 1, n_components=3, hidden=8)
+        >>> x = torch.linspace(0, 1, 20).unsqueeze(1)
+        >>> loss = closed_form_gradients(mdn)(x, x.sin())
+        >>> grads = [p.grad.clone() for p in mdn.parameters()]
+        >>> mdn.zero_grad()
+        >>> mdn.training_loss(x, x.sin()).backward()
+        >>> [torch.equal(g, p.grad) for g, p in zip(grads, mdn.parameters())]
+        [True, True, True, True]
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    return ClosedFormGradients(model) if _has_closed_form(model) else None
 
 
 class FusedAdamStep:
@@ -193,13 +275,6 @@ def fused_adam_step(
     weight_decay = positive_float(weight_decay, "weight_decay", allow_zero=True)
     if not isinstance(compile, bool):
         raise TypeError(f"compile must be True or False, got {type(compile).__name__}")
-    if (
-        not isinstance(model, MDN)
-        # A subclass that changes the loss or the network is trained as it defines them.
-        or type(model).training_loss is not MDN.training_loss
-        or type(model)._mixture is not MDN._mixture
-        or [type(m) for m in model.trunk] != [nn.Linear, nn.Tanh] * len(model.hidden)
-        or not model._closed_form_head()
-    ):
+    if not _has_closed_form(model):
         return None
     return FusedAdamStep(model, lr, weight_decay, compile)

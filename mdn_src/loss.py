@@ -97,43 +97,16 @@ class _GaussianHeadNLL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, a_t, t_t, n_components: int, isotropic: bool, sigma_min: float):
+        with_grad = ctx.needs_input_grad[0]
         if torch.compiler.is_compiling():
-            loss, grad = gaussian_head_nll_and_gradient(a_t, t_t, n_components, isotropic,
-                                                        sigma_min)  # fmt: skip
-            if ctx.needs_input_grad[0]:
-                ctx.save_for_backward(grad)
-            return loss
-        K, (D, N) = n_components, t_t.shape
-        sizes = (K, K * D, K if isotropic else K * D)
-        a_pi, a_mu, a_sigma = a_t.split(sizes, dim=0)  # row blocks: contiguous
-        log_pi = torch.log_softmax(a_pi, dim=0)  # [K, N]
-        diff = t_t.unsqueeze(0) - a_mu.view(K, D, N)  # t - mu, [K, D, N]
-        sigma = torch.nn.functional.softplus(a_sigma).add_(sigma_min)  # [K or K*D, N]
-        inv_var = sigma.pow(-2)
-        if isotropic:
-            # With one target dimension the sum over it and the factor D are skipped: the
-            # same values bit for bit, two fewer passes over [K, N].
-            sq = diff.square().squeeze(1) if D == 1 else diff.square().sum(1)  # [K, N]
-            log_sigma = sigma.log() if D == 1 else D * sigma.log()
-            log_joint = log_pi - 0.5 * sq * inv_var - log_sigma
+            loss, grad = _nll_and_gradient_compiled(a_t, t_t, n_components, isotropic,
+                                                    sigma_min)  # fmt: skip
         else:
-            sq = diff.square()  # [K, D, N]
-            inv_var = inv_var.view(K, D, N)
-            log_joint = log_pi - 0.5 * (sq * inv_var).sum(1) - sigma.log().view(K, D, N).sum(1)
-        log_joint -= 0.5 * D * math.log(2 * math.pi)
-        # logsumexp by hand, flooring exponents at EXP_FLOOR: exp of a float below about
-        # -87 (where it underflows) takes a slow path, 50x slower per element (torch 2.13,
-        # CPU), and a trained mixture puts most components that far from most points.
-        peak = log_joint.amax(0)  # [N]
-        shifted = (log_joint - peak).clamp_min_(EXP_FLOOR)  # [K, N], <= 0
-        log_p = shifted.exp().sum(0).log_().add_(peak)  # [N]
-        if ctx.needs_input_grad[0]:
-            grad = _head_gradient_in_place(
-                a_t, sizes, shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma, a_sigma,
-                N, K, D, isotropic,
-            )  # fmt: skip
+            loss, grad = _nll_and_gradient_eager(a_t, t_t, n_components, isotropic, sigma_min,
+                                                 with_grad)  # fmt: skip
+        if with_grad:
             ctx.save_for_backward(grad)
-        return -log_p.mean()
+        return loss
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -149,6 +122,42 @@ class _GaussianHeadNLL(torch.autograd.Function):
         ):
             return grad, None, None, None, None
         return grad * grad_output, None, None, None, None
+
+
+def _nll_and_gradient_eager(a_t, t_t, n_components: int, isotropic: bool, sigma_min: float,
+                            with_grad: bool):  # fmt: skip
+    """The forward of :class:`_GaussianHeadNLL`, eager: in-place where it saves a pass."""
+    K, (D, N) = n_components, t_t.shape
+    sizes = (K, K * D, K if isotropic else K * D)
+    a_pi, a_mu, a_sigma = a_t.split(sizes, dim=0)  # row blocks: contiguous
+    log_pi = torch.log_softmax(a_pi, dim=0)  # [K, N]
+    diff = t_t.unsqueeze(0) - a_mu.view(K, D, N)  # t - mu, [K, D, N]
+    sigma = torch.nn.functional.softplus(a_sigma).add_(sigma_min)  # [K or K*D, N]
+    inv_var = sigma.pow(-2)
+    if isotropic:
+        # With one target dimension the sum over it and the factor D are skipped: the
+        # same values bit for bit, two fewer passes over [K, N].
+        sq = diff.square().squeeze(1) if D == 1 else diff.square().sum(1)  # [K, N]
+        log_sigma = sigma.log() if D == 1 else D * sigma.log()
+        log_joint = log_pi - 0.5 * sq * inv_var - log_sigma
+    else:
+        sq = diff.square()  # [K, D, N]
+        inv_var = inv_var.view(K, D, N)
+        log_joint = log_pi - 0.5 * (sq * inv_var).sum(1) - sigma.log().view(K, D, N).sum(1)
+    log_joint -= 0.5 * D * math.log(2 * math.pi)
+    # logsumexp by hand, flooring exponents at EXP_FLOOR: exp of a float below about
+    # -87 (where it underflows) takes a slow path, 50x slower per element (torch 2.13,
+    # CPU), and a trained mixture puts most components that far from most points.
+    peak = log_joint.amax(0)  # [N]
+    shifted = (log_joint - peak).clamp_min_(EXP_FLOOR)  # [K, N], <= 0
+    log_p = shifted.exp().sum(0).log_().add_(peak)  # [N]
+    grad = None
+    if with_grad:
+        grad = _head_gradient_in_place(
+            a_t, sizes, shifted, log_p - peak, log_pi, diff, sq, inv_var, sigma, a_sigma,
+            N, K, D, isotropic,
+        )  # fmt: skip
+    return -log_p.mean(), grad
 
 
 def _head_gradient_in_place(a_t, sizes, shifted, log_norm, log_pi, diff, sq, inv_var, sigma,
@@ -175,17 +184,23 @@ def _head_gradient_in_place(a_t, sizes, shifted, log_norm, log_pi, diff, sq, inv
 
 
 def gaussian_head_nll_and_gradient(
-    a_t: torch.Tensor, t_t: torch.Tensor, K: int, isotropic: bool, sigma_min: float
+    a_t: torch.Tensor, t_t: torch.Tensor, n_components: int, isotropic: bool, sigma_min: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""The mean NLL of :func:`gaussian_head_nll` and its closed-form gradient, as tensors.
 
-    Arguments as for :func:`gaussian_head_nll` (``K``: the number of components; ``t_t``
-    need not be contiguous). Returns ``(loss, grad)``: the scalar mean NLL and
-    :math:`\partial E / \partial a`, ``[S, N]`` like ``a_t``, with no autograd graph
-    between them (the training step of :mod:`mdn_src.fused_step` backpropagates from it by
-    hand). Unchecked.
+    Arguments as for :func:`gaussian_head_nll`. Returns ``(loss, grad)``: the scalar mean
+    NLL and :math:`\partial E / \partial a`, ``[S, N]`` like ``a_t``, with no autograd
+    graph between them (:mod:`mdn_src.fused_step` backpropagates from it by hand).
+    Eagerly, the values are bit for bit those of :func:`gaussian_head_nll` and the gradient
+    its ``backward`` gives; under ``torch.compile``, its compiled formulation's. Unchecked.
+    """
+    if torch.compiler.is_compiling():
+        return _nll_and_gradient_compiled(a_t, t_t, n_components, isotropic, sigma_min)
+    return _nll_and_gradient_eager(a_t, t_t, n_components, isotropic, sigma_min, True)
 
-    Written for ``torch.compile``: no ``out=`` or in-place writes (into views of one buffer
+
+def _nll_and_gradient_compiled(a_t, t_t, K: int, isotropic: bool, sigma_min: float):
+    """The mean NLL and its closed-form gradient written for ``torch.compile``: no ``out=`` or in-place writes (into views of one buffer
     they compiled to wrong values, torch 2.13, CPU), and each transcendental function
     evaluated once per element and shared, since the compiler fuses everything else into
     a few loops and these dominate what is left: one ``exp`` serves pi and its logarithm,

@@ -46,7 +46,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 from torch import nn
 
 from ._checks import as_matrix, positive_float, positive_int, same_length
-from .fused_step import compile_options, fused_adam_step
+from .fused_step import closed_form_gradients, compile_options, fused_adam_step
 
 __all__ = ["History", "fit", "rule_of_thumb_bandwidth"]
 
@@ -325,6 +325,9 @@ def fit(
             (for an animation of training, say). Its return value is ignored.
 
     Adam uses torch's fused kernel where the device supports it (compiled, see ``compile``).
+    For a Gaussian MDN with isotropic or diagonal scales the eager loop sets the gradients
+    without autograd (:func:`~mdn_src.fused_step.closed_form_gradients`: the same
+    operations, so the same bits, with less bookkeeping).
 
     Returns:
         A :class:`History`; it acts as the float64 array of training losses per epoch.
@@ -444,6 +447,8 @@ def fit(
     # than the fused kernel; a learning rate that changes (a schedule) would recompile it.
     # Its step count and bias corrections are float32 tensors there (a relative error of
     # 1e-7 in float64 training, measured), so float64 models keep the eager update.
+    # Eagerly, the closed form's gradients are set without autograd (the same bits).
+    grads_fn = closed_form_gradients(model) if not compile else None
     compile_update = (
         compile and step_fn is None and optimizer == "adam" and schedule is None
         and dtype == torch.float32
@@ -523,6 +528,8 @@ def fit(
                     tb = tb + t_std * noise
             if step_fn is not None:
                 loss = step_fn(xb, tb)
+            elif grads_fn is not None:
+                loss = grads_fn(xb, tb)  # sets every parameter's .grad
             else:
                 opt.zero_grad()
                 loss = loss_fn(xb, tb)

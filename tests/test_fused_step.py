@@ -12,7 +12,7 @@ from torch import nn
 
 import mdn_src.train
 from mdn_src import MDN, MLP, fit
-from mdn_src.fused_step import fused_adam_step
+from mdn_src.fused_step import closed_form_gradients, fused_adam_step
 
 
 def _data(n: int, d: int, dtype=torch.float64):
@@ -63,6 +63,39 @@ def test_step_is_autograd_and_torch_adam_in_float64(covariance, d, hidden, weigh
         assert not p.requires_grad or p.grad is None  # no autograd graph was built
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    ("covariance", "d", "hidden"),
+    [
+        ("isotropic", 1, 50),
+        ("isotropic", 2, [6, 5]),
+        ("diagonal", 2, [7]),
+        ("diagonal", 1, [4, 4, 3]),
+    ],  # fmt: skip
+)
+def test_gradients_without_autograd_are_autograds_bit_for_bit(covariance, d, hidden, dtype):
+    """fit's eager step sets these instead of calling backward(): the trained models of
+    the book stay what they were only if every bit is the same, so the comparison is
+    torch.equal, over ten Adam steps (a difference would grow from step to step)."""
+    torch.manual_seed(0)
+    model = MDN(2, d, n_components=5, hidden=hidden, covariance=covariance).to(dtype)
+    reference = copy.deepcopy(model)
+    x, t = _data(64, d, dtype)
+    grads = closed_form_gradients(model)
+    opts = [torch.optim.Adam(m.parameters(), lr=0.02, fused=True) for m in (model, reference)]
+    for _ in range(10):
+        loss = grads(x, t)
+        opts[1].zero_grad()
+        expected = reference.training_loss(x, t)
+        expected.backward()
+        assert torch.equal(loss, expected.detach())
+        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+            assert torch.equal(p.grad, q.grad)
+        for opt in opts:
+            opt.step()
+    assert not loss.requires_grad
+
+
 class _PenalisedMDN(MDN):
     def training_loss(self, x, t, closed_form=True):
         return super().training_loss(x, t, closed_form) + self.head.weight.square().sum()
@@ -89,6 +122,7 @@ def _relu_trunk():
 def test_no_fused_step_without_the_closed_form_and_the_tanh_trunk(make):
     """Models whose gradient is not the closed form it writes out are left to autograd."""
     assert fused_adam_step(make(), 0.01) is None
+    assert closed_form_gradients(make()) is None
 
 
 @pytest.mark.parametrize(
