@@ -128,6 +128,8 @@ def _has_closed_form(model: nn.Module) -> bool:
         and type(model)._mixture is MDN._mixture
         and [type(m) for m in model.trunk] == [nn.Linear, nn.Tanh] * len(model.hidden)
         and model._closed_form_head()
+        # A frozen parameter keeps no gradient under autograd, and Adam leaves it alone.
+        and all(p.requires_grad for p in model.parameters())
     )
 
 

@@ -107,6 +107,12 @@ def _relu_trunk():
     return model
 
 
+def _frozen_trunk():
+    model = MDN(1, 1, 2, hidden=4)
+    model.trunk.requires_grad_(False)
+    return model
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -116,8 +122,9 @@ def _relu_trunk():
         lambda: MLP(1, 1, hidden=4),
         lambda: _PenalisedMDN(1, 1, 2, hidden=4),
         _relu_trunk,
+        _frozen_trunk,
     ],
-    ids=["full covariance", "laplace", "exp scales", "MLP", "own loss", "relu trunk"],
+    ids=["full covariance", "laplace", "exp scales", "MLP", "own loss", "relu trunk", "frozen"],
 )
 def test_no_fused_step_without_the_closed_form_and_the_tanh_trunk(make):
     """Models whose gradient is not the closed form it writes out are left to autograd."""
