@@ -200,14 +200,14 @@ def gaussian_head_nll_and_gradient(
 
 
 def _nll_and_gradient_compiled(a_t, t_t, K: int, isotropic: bool, sigma_min: float):
-    """The mean NLL and its closed-form gradient written for ``torch.compile``: no ``out=`` or in-place writes (into views of one buffer
-    they compiled to wrong values, torch 2.13, CPU), and each transcendental function
-    evaluated once per element and shared, since the compiler fuses everything else into
-    a few loops and these dominate what is left: one ``exp`` serves pi and its logarithm,
-    one ``exp(-|a|)`` both softplus and its derivative (the sigmoid), one ``exp`` the
-    likelihood and the responsibilities. Equal to the eager forward to rounding
-    (``softplus`` here is exact above torch's threshold of 20, where torch returns its
-    argument).
+    """The mean NLL and its closed-form gradient written for ``torch.compile``: no
+    ``out=`` or in-place writes (into views of one buffer they compiled to wrong values,
+    torch 2.13, CPU), and each transcendental function evaluated once per element and
+    shared, since the compiler fuses everything else into a few loops and these dominate
+    what is left: one ``exp`` serves pi and its logarithm, one ``exp(-|a|)`` both softplus
+    and its derivative (the sigmoid), one ``exp`` the likelihood and the responsibilities.
+    Equal to the eager forward to rounding (``softplus`` here is exact above torch's
+    threshold of 20, where torch returns its argument).
     """
     D, N = t_t.shape
     a_pi, a_mu, a_sigma = a_t.split((K, K * D, K if isotropic else K * D), dim=0)

@@ -309,17 +309,17 @@ def fit(
         device: ``None`` (default) trains where the model is; ``"cpu"``, ``"cuda"``, ...
             move the model there first. The data follow the model.
         progress: show a tqdm progress bar with the training (and validation) loss.
-        compile: compile training with ``torch.compile`` (with :func:`~mdn_src.fused_step.compile_options`).
-            A Gaussian MDN with isotropic or diagonal scales, trained by Adam at a constant
+        compile: compile training with ``torch.compile``, with
+            :func:`~mdn_src.fused_step.compile_options`. A Gaussian MDN with isotropic or diagonal scales, trained by Adam at a constant
             learning rate (no ``schedule``, ``clip_grad_norm`` or ``diagnostics``), then
             trains by one compiled function per step: the forward pass, the backward pass
             written out from the loss's closed-form gradient, and Adam's update, with no
             autograd graph or optimizer object between them. Other models compile the
             loss and, in float32 at a constant learning rate, Adam's update. The
             compilation costs seconds once per process and model shape; on CPU the fused
-            Gaussian step took 35 to 45% less time than the eager one
-            (``benchmarks/bench_mdn.py``), so it pays for runs of thousands of steps, not
-            for short ones.
+            Gaussian step took about a third (one thread) to two fifths (two threads) less
+            time than the eager one (``benchmarks/bench_mdn.py``), so it pays for runs of
+            thousands of steps, not for short ones.
         callback: ``callback(epoch, model)``, called after each epoch's update (and schedule
             step) with the model in eval mode under ``torch.no_grad()``: to record snapshots
             (for an animation of training, say). Its return value is ignored.
@@ -443,12 +443,12 @@ def fit(
     if compile and optimizer == "adam" and schedule is None and clip_grad_norm is None:
         if not diagnostics:  # it needs the gradient's norm every step
             step_fn = fused_adam_step(model, lr, weight_decay)
-    # Compiled, Adam's multi-tensor update becomes one generated loop, faster on the CPU
-    # than the fused kernel; a learning rate that changes (a schedule) would recompile it.
-    # Its step count and bias corrections are float32 tensors there (a relative error of
-    # 1e-7 in float64 training, measured), so float64 models keep the eager update.
     # Eagerly, the closed form's gradients are set without autograd (the same bits).
     grads_fn = closed_form_gradients(model) if not compile else None
+    # Compiled, other models' Adam update (multi-tensor) becomes one generated loop, faster
+    # on the CPU than the fused kernel; a learning rate that changes (a schedule) would
+    # recompile it. Its step count and bias corrections are float32 tensors there (a
+    # relative error of 1e-7 in float64 training, measured), so float64 keeps the eager one.
     compile_update = (
         compile and step_fn is None and optimizer == "adam" and schedule is None
         and dtype == torch.float32

@@ -120,6 +120,12 @@ def test_the_key_covers_what_training_runs_and_nothing_else(tmp_path, monkeypatc
         f.write("\n# an edit\n")
     fit_cached(_model(), x, t, **kwargs)
     assert counted["n"] == 2
+    # The import graph is parsed once per version of a file: an import added by an edit
+    # brings its module in.
+    (src / "extra.py").write_text("X = 1\n")
+    with open(src / "loss.py", "a") as f:
+        f.write("from . import extra  # noqa\n")
+    assert "extra.py" in {f.name for f in cache_module._training_sources()}
 
 
 def test_concurrent_callers_train_once(tmp_path, monkeypatch):
