@@ -1,4 +1,9 @@
-r"""One training step of a Gaussian MDN as a single function, for ``fit(compile=True)``.
+r"""A Gaussian MDN's training step written out by hand: what ``fit`` runs for it.
+
+:func:`fused_adam_step` is the whole step as one function, compiled for
+``fit(compile=True)``; :func:`closed_form_gradients` is its gradient alone, for ``fit``'s
+eager loop, bit for bit autograd's; :func:`compile_options` names the CPU's vector width
+for ``torch.compile``.
 
 Autograd records the forward pass and replays it backwards; an optimizer object then walks
 its parameter list. For the MDN's fast path (a tanh trunk and a Gaussian head whose NLL has
