@@ -138,6 +138,14 @@ def _has_closed_form(model: nn.Module) -> bool:
     )
 
 
+def _layers(model: MDN) -> tuple[list[nn.Linear], tuple[int, bool, float]]:
+    """The trunk's linear layers, first to last, and the head loss's constants
+    ``(n_components, isotropic, sigma_min)``."""
+    linears = [m for m in model.trunk if isinstance(m, nn.Linear)]
+    spec = model.spec
+    return linears, (model.n_components, spec.covariance == "isotropic", spec.sigma_min)
+
+
 class ClosedFormGradients:
     """``grads(x, t) -> loss``: the eager training step's gradient without autograd.
 
@@ -150,13 +158,8 @@ class ClosedFormGradients:
     """
 
     def __init__(self, model: MDN):
-        self._linears = [m for m in model.trunk if isinstance(m, nn.Linear)]
+        self._linears, self._constants = _layers(model)
         self._head = model.head
-        self._constants = (
-            model.n_components,
-            model.spec.covariance == "isotropic",
-            model.spec.sigma_min,
-        )
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -212,7 +215,8 @@ class FusedAdamStep:
     """
 
     def __init__(self, model: MDN, lr: float, weight_decay: float, compile: bool):
-        linears = [m for m in model.trunk if isinstance(m, nn.Linear)] + [model.head]
+        trunk, constants = _layers(model)
+        linears = [*trunk, model.head]
         #: The weight matrices, first layer to head.
         self.weights = [m.weight for m in linears]
         #: The biases, in the same order.
@@ -228,13 +232,7 @@ class FusedAdamStep:
         #: The number of steps taken, a float64 tensor of shape ``[1]``.
         self.step = torch.zeros(1, dtype=torch.float64, device=device)
         self._hyper = torch.tensor([lr, weight_decay], dtype=torch.float64, device=device)
-        spec = model.spec
-        self._constants = (
-            model.n_components,
-            spec.covariance == "isotropic",
-            spec.sigma_min,
-            weight_decay > 0,
-        )
+        self._constants = (*constants, weight_decay > 0)
         self._fn = (
             torch.compile(_adam_mdn_step, fullgraph=True, options=compile_options(device))
             if compile
