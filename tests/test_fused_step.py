@@ -197,3 +197,29 @@ def test_docstring_examples_run():
     for test in tests:
         runner.run(test)
     assert runner.failures == 0
+
+
+def test_fit_trains_eagerly_by_the_closed_form_gradients(monkeypatch):
+    """Without compile, fit sets a Gaussian MDN's gradients through closed_form_gradients,
+    once per batch (the same bits as autograd, so only this count tells the paths apart),
+    and leaves other models to autograd."""
+    calls = []
+
+    def spy(model):
+        grads = closed_form_gradients(model)
+        if grads is None:
+            return None
+
+        def counted(x, t):
+            calls.append(len(x))
+            return grads(x, t)
+
+        return counted
+
+    monkeypatch.setattr(mdn_src.train, "closed_form_gradients", spy)
+    x, t = _data(20, 1)
+    fit(MDN(2, 1, n_components=2, hidden=4).double(), x, t, epochs=3, lr=0.01, batch_size=8)
+    assert calls == [8, 8, 4] * 3
+    calls.clear()
+    fit(MDN(2, 1, 2, hidden=4, component="laplace").double(), x, t, epochs=2, lr=0.01)
+    assert calls == []
