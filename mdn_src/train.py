@@ -228,6 +228,61 @@ def _make_scheduler(schedule, opt: torch.optim.Optimizer, epochs: int):
     return scheduler
 
 
+class _FusedAdam:
+    """``torch.optim.Adam(params, lr, weight_decay=weight_decay, fused=True)`` at a constant
+    learning rate, without the optimizer object: the same state (float32 step counts, the
+    two moment buffers) and the same kernel, so the same bits (``tests/test_train.py``).
+
+    The optimizer object imports ``torch._dynamo`` the first time it is built or stepped, to
+    keep the compiler out of its methods: about 2 s a process, which every chapter paid
+    before its first epoch. ``fit`` uses this class only where nothing needs the object (no
+    schedule) and the parameters share one device and one floating dtype.
+    """
+
+    def __init__(self, params: list[torch.Tensor], lr: float, weight_decay: float) -> None:
+        self.params = params
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+        self.exp_avg_sqs = [
+            torch.zeros_like(p, memory_format=torch.preserve_format) for p in params
+        ]
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in params]
+
+    @staticmethod
+    def supports(params: list[torch.Tensor], device: torch.device) -> bool:
+        """Whether the fused kernel takes these parameters, as one group."""
+        return (
+            hasattr(torch, "_fused_adam_")
+            and device.type in ("cpu", "cuda")
+            and len({(p.device, p.dtype) for p in params}) == 1
+            and params[0].is_floating_point()
+        )
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        # As Adam: a parameter without a gradient is skipped, and its state left alone.
+        have = [i for i, p in enumerate(self.params) if p.grad is not None]
+        if len(have) == len(self.params):
+            params, grads = self.params, [p.grad for p in self.params]
+            exp_avgs, exp_avg_sqs, steps = self.exp_avgs, self.exp_avg_sqs, self.steps
+        else:
+            params = [self.params[i] for i in have]
+            grads = [p.grad for p in params]
+            exp_avgs = [self.exp_avgs[i] for i in have]
+            exp_avg_sqs = [self.exp_avg_sqs[i] for i in have]
+            steps = [self.steps[i] for i in have]
+            if not params:
+                return
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(
+            params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=self.lr,
+            beta1=0.9, beta2=0.999, weight_decay=self.weight_decay, eps=1e-8, maximize=False,
+        )  # fmt: skip
+
+
 def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
     params = [p for p in model.parameters() if p.is_floating_point()]
     if not params:
@@ -457,6 +512,8 @@ def fit(
         opt = None
     elif compile_update:
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
+    elif optimizer == "adam" and schedule is None and _FusedAdam.supports(params, device):
+        opt = _FusedAdam(params, lr, weight_decay)
     elif optimizer == "adam":
         # The fused kernel updates every parameter in one pass (CPU and CUDA, torch >= 2.4).
         fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in params)
@@ -471,7 +528,7 @@ def fit(
             )
         else:
             opt = torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
-    scheduler = None if opt is None else _make_scheduler(schedule, opt, epochs)
+    scheduler = None if schedule is None else _make_scheduler(schedule, opt, epochs)
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
 
     # ---- the loop ----------------------------------------------------------------------
@@ -505,7 +562,7 @@ def fit(
     model.train()
     epochs_run = 0
     for epoch in epoch_range:
-        lrs[epoch] = lr if opt is None else opt.param_groups[0]["lr"]
+        lrs[epoch] = lr if scheduler is None else opt.param_groups[0]["lr"]
         if batch_size is None:
             batches = [slice(None)]
         else:

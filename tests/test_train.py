@@ -631,3 +631,25 @@ def test_callback_must_be_callable():
     with pytest.raises(TypeError, match="callback"):
         fit(MDN(1, 1, 2, hidden=4), torch.zeros(4, 1), torch.zeros(4, 1), epochs=1, lr=0.1,
             callback=3)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_adam_without_the_optimizer_object_gives_torch_adams_bits(dtype):
+    """fit's constant-lr Adam calls the fused kernel itself (no torch.optim.Adam, whose first
+    use imports the compiler): the same bits as Adam(fused=True), with weight decay, with
+    autograd's gradients (an MLP) and with a frozen layer, whose parameters Adam skips."""
+    x, t = (v.to(dtype) for v in _tensors(40))
+    for make in (_mdn, _mlp):
+        ref, model = make().to(dtype), make().to(dtype)
+        if make is _mlp:
+            ref.trunk[0].requires_grad_(False), model.trunk[0].requires_grad_(False)
+        opt = torch.optim.Adam(ref.parameters(), lr=0.03, weight_decay=1e-2, fused=True)
+        expected = _hand_loop(ref, x, t, 30, opt)
+        h = fit(model, x, t, epochs=30, lr=0.03, weight_decay=1e-2)
+        np.testing.assert_array_equal(h.train, expected.astype(np.float64))
+        _assert_same_weights(model, ref)
+    frozen = _mlp()
+    frozen.trunk[0].requires_grad_(False)
+    before = frozen.trunk[0].weight.detach().clone()
+    fit(frozen, *_tensors(40), epochs=3, lr=0.03)
+    assert torch.equal(frozen.trunk[0].weight, before)
