@@ -51,6 +51,25 @@ def test_plot_density_shape_scale_and_colorbar():
         plotting.plot_density(ax, np.arange(3), np.arange(5), density.T)
 
 
+@pytest.mark.parametrize("inputs", [np.arange(3.0), np.array([0.0, 0.1, 0.5]), np.array([2.0])])
+def test_density_cells_are_those_of_pcolormesh_nearest(inputs):
+    """The image's cells are centred on the grid points as pcolormesh(shading="nearest")
+    centres its quadrilaterals (the reference), on even and uneven grids; the image
+    spans them (an even grid is drawn as one AxesImage)."""
+    outputs = np.linspace(0, 1, 5)
+    density = np.ones((len(inputs), 5))
+    _, ax = plotting.new_axes("$t$", "$x$")
+    image = plotting.plot_density(ax, inputs, outputs, density)
+    if len(inputs) > 1:
+        reference = ax.pcolormesh(inputs, outputs, density.T, shading="nearest")
+        corners = reference.get_coordinates()  # [O + 1, I + 1, 2]
+        np.testing.assert_allclose(plotting._cell_edges(inputs), corners[0, :, 0], rtol=1e-12)
+        np.testing.assert_allclose(plotting._cell_edges(outputs), corners[:, 0, 1], rtol=1e-12)
+    left, right, bottom, top = image.get_extent()
+    edges = plotting._cell_edges(inputs)
+    np.testing.assert_allclose([left, right, bottom, top], [edges[0], edges[-1], -0.125, 1.125])
+
+
 def test_plot_component_means_sizes_follow_pi():
     params = MixtureParameters(
         torch.log(torch.tensor([[0.25, 0.75]] * 4)),
@@ -196,7 +215,7 @@ def test_animate_density_draws_each_frame_from_its_snapshot():
     assert isinstance(anim, FuncAnimation)
     assert len(list(anim.new_frame_seq())) == 4
     fig = anim._fig
-    ax, mesh, dots = fig.axes[0], fig.axes[0].collections[0], fig.axes[0].collections[1]
+    ax, mesh, dots = fig.axes[0], fig.axes[0].images[0], fig.axes[0].collections[0]
     assert fig.axes[1].get_ylabel() == r"$p(x \mid t)$"  # the colour bar
     assert mesh.norm.vmin == 0.1 and mesh.norm.vmax == 30
     for f in (2, 0, 3):
@@ -215,7 +234,8 @@ def test_animate_density_without_means_draws_the_density_only():
     densities, _, _ = _training_frames(n_frames=3)
     anim = plotting.animate_density(np.arange(3.0), np.linspace(0, 1, 5), densities, [1, 2, 3],
                                     figsize=(2, 1.6), dpi=30)  # fmt: skip
-    assert len(anim._fig.axes[0].collections) == 1  # no component dots without means
+    assert len(anim._fig.axes[0].images) == 1  # the density, and
+    assert not anim._fig.axes[0].collections  # no component dots without means
     html = anim.to_jshtml()
     assert html.count("data:image/png;base64") == 3
     # Each frame is a PNG of figsize * dpi pixels (its width and height in bytes 16-24).
@@ -345,7 +365,7 @@ def test_plot_density_comparison_shares_one_scale_and_checks_shapes():
     first, second = np.full((4, 3), 1.0), np.full((4, 3), 5.0)
     fig, axes = plotting.plot_density_comparison(inputs, outputs, {"a": first, "b": second})
     assert [ax.get_title() for ax in axes] == ["a", "b"]
-    meshes = [ax.collections[0] for ax in axes]
+    meshes = [ax.images[0] for ax in axes]
     np.testing.assert_array_equal(meshes[1].get_array().reshape(3, 4), second.T)
     assert meshes[0].norm is meshes[1].norm  # one colour scale
     assert len(fig.axes) == 3  # two panels and one colour bar
