@@ -1,9 +1,9 @@
 r"""A Gaussian MDN's training step written out by hand: what ``fit`` runs for it.
 
 :func:`fused_adam_step` is the whole step as one function, compiled for
-``fit(compile=True)``; :func:`closed_form_gradients` is its gradient alone, for ``fit``'s
-eager loop, bit for bit autograd's; :func:`compile_options` names the CPU's vector width
-for ``torch.compile``.
+``fit(compile=True)``; :func:`closed_form_gradients` is its gradient alone (and an MLP's
+MSE gradient), for ``fit``'s eager loop, bit for bit autograd's; :func:`compile_options`
+names the CPU's vector width for ``torch.compile``.
 
 Autograd records the forward pass and replays it backwards; an optimizer object then walks
 its parameter list. For the MDN's fast path (a tanh trunk and a Gaussian head whose NLL has
@@ -45,7 +45,7 @@ from torch import nn
 
 from ._checks import positive_float
 from .loss import gaussian_head_nll_and_gradient
-from .model import MDN
+from .model import MDN, MLP
 
 __all__ = [
     "ClosedFormGradients",
@@ -138,6 +138,18 @@ def _has_closed_form(model: nn.Module) -> bool:
     )
 
 
+def _is_plain_mlp(model: nn.Module) -> bool:
+    """Whether ``model`` is an MLP trained by its own MSE, with a tanh trunk."""
+    return (
+        isinstance(model, MLP)
+        and type(model).loss is MLP.loss
+        and type(model).forward is MLP.forward
+        and not callable(getattr(model, "training_loss", None))
+        and [type(m) for m in model.trunk] == [nn.Linear, nn.Tanh] * (len(model.trunk) // 2)
+        and all(p.requires_grad for p in model.parameters())
+    )
+
+
 def _layers(model: MDN) -> tuple[list[nn.Linear], tuple[int, bool, float]]:
     """The trunk's linear layers, first to last, and the head loss's constants
     ``(n_components, isotropic, sigma_min)``."""
@@ -149,16 +161,20 @@ def _layers(model: MDN) -> tuple[list[nn.Linear], tuple[int, bool, float]]:
 class ClosedFormGradients:
     """``grads(x, t) -> loss``: the eager training step's gradient without autograd.
 
-    Built by :func:`closed_form_gradients`. Each call evaluates ``model.training_loss(x,
-    t)`` under ``torch.no_grad()``, sets every parameter's ``.grad`` (replacing what was
-    there) and returns the loss. The operations are those autograd runs backwards, in the
-    same layouts, so the gradients are the same bit for bit (the tests compare them with
+    Built by :func:`closed_form_gradients`. Each call evaluates the model's training loss
+    (an MDN's ``training_loss(x, t)``, an MLP's MSE ``loss(x, t)``) under
+    ``torch.no_grad()``, sets every parameter's ``.grad`` (replacing what was there) and
+    returns the loss. The operations are those autograd runs backwards, in the same
+    layouts, so the gradients are the same bit for bit (the tests compare them with
     ``torch.equal``): what it saves is autograd's bookkeeping, recording the graph and
-    walking it, about a tenth of the eager step of the post's configuration.
+    walking it, about a tenth of the eager step of the post's configuration and a third of
+    a small MLP's.
     """
 
-    def __init__(self, model: MDN):
-        self._linears, self._constants = _layers(model)
+    def __init__(self, model: MDN | MLP):
+        self._mse = isinstance(model, MLP)
+        self._linears = [m for m in model.trunk if isinstance(m, nn.Linear)]
+        self._constants = None if self._mse else _layers(model)[1]
         self._head = model.head
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -167,11 +183,20 @@ class ClosedFormGradients:
             for linear in self._linears:
                 hs.append(torch.tanh(nn.functional.linear(hs[-1], linear.weight, linear.bias)))
             head = self._head
-            a_t = torch.addmm(head.bias.unsqueeze(1), head.weight, hs[-1].T)  # [S, N]
-            loss, g = gaussian_head_nll_and_gradient(a_t, t.T.contiguous(), *self._constants)
-            head.weight.grad = g.mm(hs[-1])
-            head.bias.grad = g.sum(1)
-            g = g.t().mm(head.weight)  # [N, H]: autograd's layout for this product
+            if self._mse:
+                pred = nn.functional.linear(hs[-1], head.weight, head.bias)
+                loss = nn.functional.mse_loss(pred, t)
+                # MSE's backward as autograd calls it (reduction 1: the mean), from dE/dE = 1.
+                g = torch.ops.aten.mse_loss_backward(torch.ones_like(loss), pred, t, 1)
+                head.weight.grad = g.t().mm(hs[-1])
+                head.bias.grad = g.sum(0)
+            else:
+                a_t = torch.addmm(head.bias.unsqueeze(1), head.weight, hs[-1].T)  # [S, N]
+                loss, g = gaussian_head_nll_and_gradient(a_t, t.T.contiguous(), *self._constants)
+                head.weight.grad = g.mm(hs[-1])
+                head.bias.grad = g.sum(1)
+                g = g.t()  # [N, S]: the product below in autograd's layout
+            g = g.mm(head.weight)  # [N, H]
             for i in range(len(self._linears) - 1, -1, -1):
                 linear = self._linears[i]
                 g = torch.ops.aten.tanh_backward(g, hs[i + 1])
@@ -186,7 +211,9 @@ def closed_form_gradients(model: nn.Module) -> ClosedFormGradients | None:
     """The gradient of ``model``'s loss without autograd, where ``fit`` trains eagerly.
 
     Returns a :class:`ClosedFormGradients` for a model :func:`fused_adam_step` accepts,
-    else ``None``. Any optimizer can then step on the gradients it sets.
+    and for an :class:`~mdn_src.model.MLP` with its MSE loss and a tanh trunk (every
+    parameter trainable, no subclass overriding the loss or the forward pass), else
+    ``None``. Any optimizer can then step on the gradients it sets.
 
     Example:
         >>> mdn = MDN(1, 1, n_components=3, hidden=8)
@@ -200,7 +227,8 @@ def closed_form_gradients(model: nn.Module) -> ClosedFormGradients | None:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    return ClosedFormGradients(model) if _has_closed_form(model) else None
+    eligible = _has_closed_form(model) or _is_plain_mlp(model)
+    return ClosedFormGradients(model) if eligible else None
 
 
 class FusedAdamStep:

@@ -127,9 +127,57 @@ def _frozen_trunk():
     ids=["full covariance", "laplace", "exp scales", "MLP", "own loss", "relu trunk", "frozen"],
 )
 def test_no_fused_step_without_the_closed_form_and_the_tanh_trunk(make):
-    """Models whose gradient is not the closed form it writes out are left to autograd."""
+    """Models whose gradient is not the closed form it writes out are left to autograd
+    (the MLP's MSE gradient is written out for the eager loop only)."""
     assert fused_adam_step(make(), 0.01) is None
-    assert closed_form_gradients(make()) is None
+    model = make()
+    assert (closed_form_gradients(model) is None) is not isinstance(model, MLP)
+
+
+class _PenalisedMLP(MLP):
+    def loss(self, x, t):
+        return super().loss(x, t) + self.head.weight.square().sum()
+
+
+def _relu_mlp():
+    model = MLP(1, 1, hidden=4)
+    model.trunk[1] = nn.ReLU()
+    return model
+
+
+def _frozen_mlp():
+    model = MLP(1, 1, hidden=4)
+    model.head.requires_grad_(False)
+    return model
+
+
+@pytest.mark.parametrize("make", [_PenalisedMLP, _relu_mlp, _frozen_mlp])
+def test_no_closed_form_for_an_mlp_unlike_the_plain_one(make):
+    model = make(1, 1) if isinstance(make, type) else make()
+    assert closed_form_gradients(model) is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("d", "hidden"), [(1, 15), (2, [6, 5]), (1, [4, 4, 3])])
+def test_mlp_gradients_without_autograd_are_autograds_bit_for_bit(d, hidden, dtype):
+    """The MLP's MSE gradient, as the MDN's: torch.equal with autograd over ten Adam steps."""
+    torch.manual_seed(0)
+    model = MLP(2, d, hidden=hidden).to(dtype)
+    reference = copy.deepcopy(model)
+    x, t = _data(64, d, dtype)
+    grads = closed_form_gradients(model)
+    opts = [torch.optim.Adam(m.parameters(), lr=0.02, fused=True) for m in (model, reference)]
+    for _ in range(10):
+        loss = grads(x, t)
+        opts[1].zero_grad()
+        expected = reference.loss(x, t)
+        expected.backward()
+        assert torch.equal(loss, expected.detach())
+        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+            assert torch.equal(p.grad, q.grad)
+        for opt in opts:
+            opt.step()
+    assert not loss.requires_grad
 
 
 @pytest.mark.parametrize(
@@ -220,6 +268,9 @@ def test_fit_trains_eagerly_by_the_closed_form_gradients(monkeypatch):
     x, t = _data(20, 1)
     fit(MDN(2, 1, n_components=2, hidden=4).double(), x, t, epochs=3, lr=0.01, batch_size=8)
     assert calls == [8, 8, 4] * 3
+    calls.clear()
+    fit(MLP(2, 1, hidden=4).double(), x, t, epochs=2, lr=0.01)
+    assert calls == [20, 20]
     calls.clear()
     fit(MDN(2, 1, 2, hidden=4, component="laplace").double(), x, t, epochs=2, lr=0.01)
     assert calls == []

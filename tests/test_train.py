@@ -653,3 +653,25 @@ def test_adam_without_the_optimizer_object_gives_torch_adams_bits(dtype):
     before = frozen.trunk[0].weight.detach().clone()
     fit(frozen, *_tensors(40), epochs=3, lr=0.03)
     assert torch.equal(frozen.trunk[0].weight, before)
+
+
+def test_validation_runs_in_eval_mode_where_the_mode_matters():
+    """fit skips the train/eval switches only for models built from mode-free modules; a
+    dropout layer (or any subclass, which may read self.training) keeps them, so the
+    validation loss is the eval-mode loss."""
+    x, t = _tensors(40)
+    model = _mlp()
+    model.trunk.append(torch.nn.Dropout(0.5))
+    h = fit(model, x[:30], t[:30], epochs=1, lr=0.02, validation=(x[30:], t[30:]))
+    with torch.no_grad():
+        assert h.validation[0] == model.loss(x[30:], t[30:]).item()  # model is in eval mode
+    assert train_module._mode_switch(model) == model.train
+
+    class Subclass(MLP):
+        pass
+
+    sub = Subclass(1, 1)
+    assert train_module._mode_switch(sub) == sub.train
+    plain = _mdn()
+    train_module._mode_switch(plain)(False)
+    assert plain.training  # a no-op: the MDN computes the same in both modes
