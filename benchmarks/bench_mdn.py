@@ -7,7 +7,8 @@ The post's configuration: 2,500 points, one hidden layer of 50 tanh units, K = 3
    lets autograd differentiate all of it; mdn_src evaluates the head K-major, computes
    the NLL's gradient in closed form (``mdn_src.loss.gaussian_head_nll``) and the
    network's by hand, with no autograd graph (``mdn_src.fused_step.closed_form_gradients``,
-   the same bits as autograd), then takes torch's fused Adam step;
+   the same bits as autograd), then takes torch's fused Adam step as ``fit`` does (the
+   kernel called directly, without the optimizer object);
    compiled, as ``fit(compile=True)`` trains, the whole step is one function: forward,
    backward by hand from the closed-form head gradient, and Adam
    (``mdn_src.fused_step``; its one-off compile time is printed).
@@ -35,6 +36,7 @@ import torch
 from mdn_src import MDN, MixtureParameters, make_toy_data, mixture_nll, sample, test_grid
 from mdn_src.fused_step import closed_form_gradients, fused_adam_step
 from mdn_src.loss import gaussian_head_nll
+from mdn_src.train import _FusedAdam  # fit's Adam, private to it
 
 N, HIDDEN, K = 2500, 50, 30
 
@@ -125,7 +127,8 @@ def training_steps(x, t, compiled: bool):
     torch.manual_seed(0)
     mdn = MDN(1, 1, n_components=K, hidden=HIDDEN)
     post = PostMDN()
-    lib_opt = torch.optim.Adam(mdn.parameters(), lr=0.008, fused=True)  # as fit builds it
+    # As fit steps at a constant learning rate: torch's fused Adam kernel, called directly.
+    lib_opt = _FusedAdam(list(mdn.parameters()), lr=0.008, weight_decay=0.0)
     post_opt = torch.optim.Adam(post.params, lr=0.008)  # as the post trains
 
     def post_step():
