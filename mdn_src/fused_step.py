@@ -164,7 +164,9 @@ class ClosedFormGradients:
     Built by :func:`closed_form_gradients`. Each call evaluates the model's training loss
     (an MDN's ``training_loss(x, t)``, an MLP's MSE ``loss(x, t)``) under
     ``torch.no_grad()``, sets every parameter's ``.grad`` (replacing what was there) and
-    returns the loss. The operations are those autograd runs backwards, in the same
+    returns the loss. ``x`` ``[N, in_features]`` and ``t`` ``[N, D]`` must already be
+    tensors of the model's dtype and device, as ``fit`` passes them: this is the training
+    loop's hot path, and nothing is checked or converted. The operations are those autograd runs backwards, in the same
     layouts, so the gradients are the same bit for bit (the tests compare them with
     ``torch.equal``): what it saves is autograd's bookkeeping, recording the graph and
     walking it, about a tenth of the eager step of the post's configuration and a third of
