@@ -63,6 +63,25 @@ def test_step_is_autograd_and_torch_adam_in_float64(covariance, d, hidden, weigh
         assert not p.requires_grad or p.grad is None  # no autograd graph was built
 
 
+def _assert_autograds_bits_for_ten_steps(model, x, t, loss_name):
+    """closed_form_gradients(model) against autograd on a copy (``loss_name``'s
+    backward()): the loss and every gradient torch.equal over ten Adam steps."""
+    reference = copy.deepcopy(model)
+    grads = closed_form_gradients(model)
+    opts = [torch.optim.Adam(m.parameters(), lr=0.02, fused=True) for m in (model, reference)]
+    for _ in range(10):
+        loss = grads(x, t)
+        opts[1].zero_grad()
+        expected = getattr(reference, loss_name)(x, t)
+        expected.backward()
+        assert torch.equal(loss, expected.detach())
+        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+            assert torch.equal(p.grad, q.grad)
+        for opt in opts:
+            opt.step()
+    assert not loss.requires_grad
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(
     ("covariance", "d", "hidden"),
@@ -79,21 +98,7 @@ def test_gradients_without_autograd_are_autograds_bit_for_bit(covariance, d, hid
     torch.equal, over ten Adam steps (a difference would grow from step to step)."""
     torch.manual_seed(0)
     model = MDN(2, d, n_components=5, hidden=hidden, covariance=covariance).to(dtype)
-    reference = copy.deepcopy(model)
-    x, t = _data(64, d, dtype)
-    grads = closed_form_gradients(model)
-    opts = [torch.optim.Adam(m.parameters(), lr=0.02, fused=True) for m in (model, reference)]
-    for _ in range(10):
-        loss = grads(x, t)
-        opts[1].zero_grad()
-        expected = reference.training_loss(x, t)
-        expected.backward()
-        assert torch.equal(loss, expected.detach())
-        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
-            assert torch.equal(p.grad, q.grad)
-        for opt in opts:
-            opt.step()
-    assert not loss.requires_grad
+    _assert_autograds_bits_for_ten_steps(model, *_data(64, d, dtype), "training_loss")
 
 
 class _PenalisedMDN(MDN):
@@ -163,21 +168,7 @@ def test_mlp_gradients_without_autograd_are_autograds_bit_for_bit(d, hidden, dty
     """The MLP's MSE gradient, as the MDN's: torch.equal with autograd over ten Adam steps."""
     torch.manual_seed(0)
     model = MLP(2, d, hidden=hidden).to(dtype)
-    reference = copy.deepcopy(model)
-    x, t = _data(64, d, dtype)
-    grads = closed_form_gradients(model)
-    opts = [torch.optim.Adam(m.parameters(), lr=0.02, fused=True) for m in (model, reference)]
-    for _ in range(10):
-        loss = grads(x, t)
-        opts[1].zero_grad()
-        expected = reference.loss(x, t)
-        expected.backward()
-        assert torch.equal(loss, expected.detach())
-        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
-            assert torch.equal(p.grad, q.grad)
-        for opt in opts:
-            opt.step()
-    assert not loss.requires_grad
+    _assert_autograds_bits_for_ten_steps(model, *_data(64, d, dtype), "loss")
 
 
 @pytest.mark.parametrize(

@@ -60,14 +60,14 @@ def test_density_cells_are_those_of_pcolormesh_nearest(inputs):
     density = np.ones((len(inputs), 5))
     _, ax = plotting.new_axes("$t$", "$x$")
     image = plotting.plot_density(ax, inputs, outputs, density)
+    expected = [1.5, 2.5]  # one point: a unit-wide cell around it
     if len(inputs) > 1:
         reference = ax.pcolormesh(inputs, outputs, density.T, shading="nearest")
         corners = reference.get_coordinates()  # [O + 1, I + 1, 2]
         np.testing.assert_allclose(plotting._cell_edges(inputs), corners[0, :, 0], rtol=1e-12)
         np.testing.assert_allclose(plotting._cell_edges(outputs), corners[:, 0, 1], rtol=1e-12)
-    left, right, bottom, top = image.get_extent()
-    edges = plotting._cell_edges(inputs)
-    np.testing.assert_allclose([left, right, bottom, top], [edges[0], edges[-1], -0.125, 1.125])
+        expected = [corners[0, 0, 0], corners[0, -1, 0]]
+    np.testing.assert_allclose(image.get_extent(), [*expected, -0.125, 1.125], rtol=1e-12)
 
 
 def test_plot_component_means_sizes_follow_pi():
