@@ -5,14 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
-# Pin the CPU code paths of torch's own kernels and of MKL's BLAS, so a float computed
-# here is the same float on any x86 machine with AVX2 (an AVX-512 machine otherwise takes
-# other kernels and training, which is chaotic, ends elsewhere): nbval compares real
-# numbers. `make bench` unsets both, to time the machine's fastest paths.
-export ATEN_CPU_CAPABILITY ?= avx2
-export MKL_CBWR ?= AVX2
-
-.PHONY: help setup book test notebooks notebook lab bench profile time-chapters models lint clean
+.PHONY: help setup lock book test notebooks notebook lab bench profile time-chapters models lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
 	@echo "make test       unit tests + nbval over every notebook"
@@ -24,13 +17,28 @@ help:
 	@echo "make time-chapters   each chapter's execution time, in order, from an empty cache"
 	@echo "make models     retrain the models the book ships (after a change to training code)"
 	@echo "make lint       ruff check + format check"
+	@echo "make lock       re-resolve requirements.txt's ranges into requirements.lock"
 
+# Everything is installed at the exact versions of requirements.lock, which pip-tools
+# resolves from requirements.txt's ranges (`make lock`): a new release of jupytext, numpy or
+# Sphinx reaches the book only through a reviewed change of the lock file.
 setup: $(STAMP)
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet -r requirements.lock -e .
 	touch $(STAMP)
+
+# pip-compile runs in a venv of its own, so it never changes the one the book runs in. The
+# lock names torch 2.13.0 without the local label of the wheel found on this machine (+cpu):
+# `torch==2.13.0` accepts the CPU wheel and PyPI's alike.
+LOCK_VENV := .venv-lock
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/python -m pip install --quiet "pip-tools>=7.5,<8")
+	$(LOCK_VENV)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-find-links \
+		--no-emit-index-url --output-file requirements.lock requirements.txt
+	sed -i 's/^torch==\([0-9.]*\)+cpu/torch==\1/' requirements.lock
 
 # jupyter-cache keys on a notebook's own cells: an edit in mdn_src would not re-run the
 # chapters. Clear the cache whenever the library's source differs from the last build.
@@ -78,6 +86,7 @@ lab: $(STAMP)
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
 	$(BIN)/jupyter lab book
 
+# The benchmarks time the machine's fastest code paths, whatever the caller's environment pins.
 bench: $(STAMP)
 	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR $(BIN)/python benchmarks/bench_mdn.py
 

@@ -7,8 +7,8 @@ families), :mod:`~mdn_src.distributions` (the generalised normal), :mod:`~mdn_sr
 (MLP and MDN),
 :mod:`~mdn_src.loss` (log-space NLL), :mod:`~mdn_src.train` (``fit``),
 :mod:`~mdn_src.predict` (sampling, moments), :mod:`~mdn_src.modes` (every mode of a
-mixture), :mod:`~mdn_src.metrics` and
-:mod:`~mdn_src.plotting`.
+mixture), :mod:`~mdn_src.metrics`, :mod:`~mdn_src.claims` (a result over seeds, glued and
+checked) and :mod:`~mdn_src.plotting`.
 """
 
 from ._version import VERSION as __version__  # noqa: F401 (re-exported)
@@ -24,6 +24,7 @@ from .arm import (
     mirror_pose,
 )
 from .cache import fit_cached
+from .claims import ClaimFailed, Summary, check, report
 from .data import make_toy_data, test_grid, toy_curve
 from .datasets import GEYSER_CODES, load_geyser, load_geyser_table, load_mcycle
 from .distributions import GeneralizedNormal
@@ -37,6 +38,7 @@ from .train import History, fit, rule_of_thumb_bandwidth
 
 __all__ = [
     "COVARIANCES",
+    "ClaimFailed",
     "FAMILIES",
     "GEYSER_CODES",
     "GeneralizedNormal",
@@ -48,8 +50,10 @@ __all__ = [
     "MixtureParameters",
     "Modes",
     "Standardizer",
+    "Summary",
     "approximate_mode",
     "central_interval",
+    "check",
     "closest_pose",
     "conditional_mean_pose",
     "conditional_modes",
@@ -76,6 +80,7 @@ __all__ = [
     "mse",
     "pit",
     "quantile",
+    "report",
     "responsibilities",
     "rule_of_thumb_bandwidth",
     "sample",

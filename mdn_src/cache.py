@@ -3,9 +3,16 @@
 Several chapters need the same trained model, and a reader re-running a chapter should not
 wait for training that has been done. :func:`fit_cached` trains with :func:`~mdn_src.train.fit`
 the first time and stores the weights and the history; a later call with the same model
-(architecture and initial weights), data, training arguments, library source, torch
-version, CPU code path and thread count loads them instead, giving the very same model.
-Anything else changed means a different key, so a stale model is never returned. "Library
+(architecture and initial weights), data, training arguments, library source and torch
+version loads them instead. Anything else changed means a different key, so a stale model
+is never returned.
+
+The key leaves out what changes only the last bits of a run: the CPU code path, the BLAS
+and the thread count. Initial weights and data enter it as coarse moments, and a stored
+file is used only if its recorded moments agree with the caller's to 1e-5. So a reader
+with another processor loads the same stored model as the machine that trained it, where
+training it there would have ended at a nearby but different optimum (training is
+chaotic; see the book's page *Running the notebooks*). "Library
 source" means the modules training runs (``train.py``, ``model.py`` and what they import):
 an edit to the plotting or the metrics does not retrain anything.
 
@@ -13,8 +20,10 @@ Several processes (parallel test workers, two notebooks) asking for the same mod
 one another: the first trains, the others load its result.
 
 A project can ship such results: ``fit_cached(..., shipped="models/cache")`` also looks in
-that read-only folder, by the same key, so a reader with the same torch, CPU code path and
-library source loads the very model that training would give them, without the wait.
+that read-only folder, by the same key, so every reader with the same torch and library
+source loads the model the project trained, without the wait. Set the environment variable
+``MDN_SRC_IGNORE_SHIPPED=1`` to train instead (a check that what the project claims of its
+shipped models holds for a fresh training on this machine).
 """
 
 from __future__ import annotations
@@ -86,6 +95,54 @@ def _training_sources() -> list[Path]:
     return sorted(_SOURCE / f"{name}.py" for name in seen)
 
 
+def _fingerprint(value: torch.Tensor) -> str:
+    """A coarse, float-path-proof description of a tensor for the key: its shape, dtype and
+    two rounded moments. Another CPU code path changes the last bits of initial weights (torch's
+    ``randn``, ``tanh``...) and of data computed with SIMD, and a key of every byte would
+    then miss on most readers' machines; these moments move by about 1e-7 of their scale and
+    are rounded to 1e-3 of it, so a last-bit change almost never crosses a rounding edge
+    (and then costs a retraining, never a wrong model: :func:`_matches` checks closely)."""
+    v = value.detach().cpu().double().reshape(-1)
+    if v.numel() == 0:
+        return f"{tuple(value.shape)}:{value.dtype}:empty"
+    squares = float((v * v).sum())
+    bound = (squares * v.numel()) ** 0.5  # |sum| <= sqrt(n * sum of squares)
+    relative_sum = float(v.sum()) / bound if bound > 0 else 0.0
+    log_squares = float(np.log10(squares)) if squares > 0 else float("-inf")
+    return f"{tuple(value.shape)}:{value.dtype}:{relative_sum:.3f}:{log_squares:.3f}"
+
+
+def _moments(value: torch.Tensor) -> torch.Tensor:
+    """Float64 moments that tell two tensors apart: the sum, the sum of squares, a sum
+    weighted by position (a permutation of the same values differs there), and the size."""
+    v = value.detach().cpu().double().reshape(-1)
+    ramp = torch.linspace(-1.0, 1.0, v.numel(), dtype=torch.float64)
+    return torch.stack([v.sum(), (v * v).sum(), (v * ramp).sum(), torch.tensor(v.numel() * 1.0)])
+
+
+def _inputs(model: nn.Module, x: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What decides a result besides the code and the arguments: the initial weights and data."""
+    tensors = {f"weight:{k}": v for k, v in model.state_dict().items()}
+    tensors["x"], tensors["t"] = x, t
+    return tensors
+
+
+def _matches(stored: dict | None, now: dict[str, torch.Tensor]) -> bool:
+    """Whether a stored result was trained from these initial weights and data (their
+    :func:`_moments`), up to the last bits another CPU code path changes: each moment to
+    1e-5 of the tensor's scale, ``sqrt(n * sum of squares)``."""
+    if stored is None or set(stored) != set(now):
+        return False
+    for key, moments in now.items():
+        then = stored[key]
+        if then.shape != moments.shape or then[3] != moments[3]:
+            return False
+        scale = float((moments[1] * moments[3]).sqrt()) + 1e-30
+        if not torch.allclose(moments[:3], then[:3], rtol=1e-5, atol=1e-5 * scale):
+            return False
+    return True
+
+
 def _digest(model: nn.Module, x: torch.Tensor, t: torch.Tensor, kwargs: dict) -> str:
     h = hashlib.sha256()
 
@@ -94,17 +151,14 @@ def _digest(model: nn.Module, x: torch.Tensor, t: torch.Tensor, kwargs: dict) ->
 
     for file in _training_sources():  # any change to what training runs: a new key
         add(file.name, file.read_bytes())
-    add("torch", torch.__version__.encode())
-    add("cpu", str(torch.backends.cpu.get_cpu_capability()).encode())
-    add("threads", str(torch.get_num_threads()).encode())
-    add("mkl", os.environ.get("MKL_CBWR", "").encode())  # MKL's code path (the Makefile's)
+    # Not the CPU code path, the BLAS or the thread count: they change the last bits of a
+    # run, not what the run is, and every reader should load the same shipped model.
+    add("torch", torch.__version__.split("+")[0].encode())
     add("class", type(model).__qualname__.encode())
     config = model.get_config() if callable(getattr(model, "get_config", None)) else repr(model)
     add("config", json.dumps(config, sort_keys=True, default=str).encode())
-    for name, value in model.state_dict().items():  # the initial weights
-        add(name, value.detach().cpu().contiguous().numpy().tobytes())
-    for name, value in (("x", x), ("t", t)):
-        add(name, value.detach().cpu().contiguous().numpy().tobytes() + str(value.dtype).encode())
+    for name, value in _inputs(model, x, t).items():
+        add(name, _fingerprint(value).encode())
     add("fit", json.dumps(kwargs, sort_keys=True, default=_key_of).encode())
     return h.hexdigest()[:24]
 
@@ -176,8 +230,9 @@ def fit_cached(
         shipped: read-only folders of results that came with a project (a book ships the
             models its chapters train, say), searched by the same key when ``cache`` has
             none. A match is loaded as it is (the folder is only read); where none matches
-            (another torch version, CPU code path or library source changes the key) a
-            ``UserWarning`` says so and the model is trained and stored in ``cache``.
+            (another torch version or library source changes the key) a ``UserWarning``
+            says so and the model is trained and stored in ``cache``. Ignored while the
+            environment variable ``MDN_SRC_IGNORE_SHIPPED`` is ``1``.
         **kwargs: ``fit``'s keyword arguments (``epochs``, ``lr``...).
 
     Returns:
@@ -204,32 +259,41 @@ def fit_cached(
     if kwargs.get("callback") is not None:
         raise ValueError("fit_cached cannot take a callback: a stored result would skip it")
     shipped_folders = _shipped_folders(shipped)
+    if os.environ.get("MDN_SRC_IGNORE_SHIPPED") == "1":
+        shipped_folders = []
     x_key = as_matrix(x, "x", getattr(model, "in_features", None))
     t_key = as_matrix(t, "t", getattr(model, "out_features", None))
     folder = cache_dir(cache)
     path = folder / cached_file_name(model, x_key, t_key, name=name, **kwargs)
     folder.mkdir(parents=True, exist_ok=True)
+    inputs = {k: _moments(v) for k, v in _inputs(model, x_key, t_key).items()}
     with _exclusive(path.with_suffix(".lock")):  # one process trains, the others wait
         if path.exists():
             try:
-                return _load(path, model)
+                stored = torch.load(path, map_location="cpu", weights_only=True)
             except Exception:  # a damaged file (an interrupted write): train again
-                path.unlink(missing_ok=True)
+                stored = None
+            if stored is not None and _matches(stored.get("inputs"), inputs):
+                return _restore(stored, model)
+            path.unlink(missing_ok=True)  # damaged, or another run under the same key
         for place in shipped_folders:
-            if (place / path.name).exists():
-                return _load(place / path.name, model)  # read only: a damaged file raises
+            if (place / path.name).exists():  # read only: a damaged file raises
+                stored = torch.load(place / path.name, map_location="cpu", weights_only=True)
+                if _matches(stored.get("inputs"), inputs):
+                    return _restore(stored, model)
         if shipped_folders:
             warnings.warn(
                 f"no result in {', '.join(map(str, shipped_folders))} matches this call to "
-                f"fit_cached (name={name!r}): another torch version, CPU code path, thread "
-                "count or library source gives another key. Training it now.",
+                f"fit_cached (name={name!r}): another torch version, library source, model, "
+                "data or fit argument gives another key. Training it now.",
                 UserWarning,
                 stacklevel=2,
             )
         history = fit(model, x, t, **kwargs)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        torch.save({"state_dict": state, "history": _history_to_dict(history)}, partial)
+        record = {"state_dict": state, "history": _history_to_dict(history), "inputs": inputs}
+        torch.save(record, partial)
         partial.replace(path)  # atomic: a reader never sees half a file
         return history
 
@@ -261,8 +325,12 @@ def _shipped_folders(shipped) -> list[Path]:
     return folders
 
 
-def _load(path: Path, model: nn.Module) -> History:
-    stored = torch.load(path, map_location="cpu", weights_only=True)
+def load_cached(path: str | os.PathLike, model: nn.Module) -> History:
+    """Load a file :func:`fit_cached` wrote into ``model`` (in place); return its history."""
+    return _restore(torch.load(Path(path), map_location="cpu", weights_only=True), model)
+
+
+def _restore(stored: dict, model: nn.Module) -> History:
     model.load_state_dict(stored["state_dict"])
     model.eval()
     return _history_from_dict(stored["history"])

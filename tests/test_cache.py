@@ -62,12 +62,57 @@ def test_anything_that_changes_the_result_changes_the_key(tmp_path, counted, cha
     elif change == "epochs":
         epochs = 6
     elif change == "data":
-        t = t + 1e-6
+        t = t + 1e-3
     elif change == "architecture":
         torch.manual_seed(0)
         model = MDN(1, 1, n_components=2, hidden=5, sigma_min=2e-3)
     fit_cached(model, x, t, name="m", cache=tmp_path, epochs=epochs, lr=0.02)
     assert counted["n"] == 2
+
+
+def test_last_bit_changes_and_the_thread_count_keep_the_key(tmp_path, counted):
+    """Another CPU changes the last bits of initial weights and data, and another thread
+    count those of training: every reader must find the same stored (shipped) model."""
+    x, t = _data()
+    trained = _model()
+    fit_cached(trained, x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    nudged = _model()
+    with torch.no_grad():
+        for p in nudged.parameters():
+            p.copy_(torch.nextafter(p, torch.full_like(p, 2.0)))  # one ulp up, every weight
+    t_nudged = torch.nextafter(t, torch.full_like(t, -2.0))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        fit_cached(nudged, x, t_nudged, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    finally:
+        torch.set_num_threads(threads)
+    assert counted["n"] == 1  # loaded, not trained
+    for a, b in zip(trained.state_dict().values(), nudged.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_stored_run_from_other_weights_under_the_same_key_is_not_used(tmp_path, monkeypatch,
+                                                                        counted):  # fmt: skip
+    """The key holds only coarse moments: where two inputs share it, the stored moments
+    (checked to 1e-5) still tell them apart, and the second call trains."""
+    monkeypatch.setattr(cache_module, "_fingerprint", lambda value: "all the same")
+    x, t = _data()
+    fit_cached(_model(seed=0), x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    other = _model(seed=1)
+    start = {k: v.clone() for k, v in other.state_dict().items()}
+    fit_cached(other, x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
+    assert counted["n"] == 2
+    assert not torch.equal(other.state_dict()["trunk.0.weight"], start["trunk.0.weight"])
+
+
+def test_ignore_shipped_trains_even_where_a_shipped_file_matches(tmp_path, monkeypatch, counted):
+    x, t = _data()
+    shipped, cache = tmp_path / "shipped", tmp_path / "cache"
+    fit_cached(_model(), x, t, name="m", cache=shipped, epochs=6, lr=0.02)
+    monkeypatch.setenv("MDN_SRC_IGNORE_SHIPPED", "1")
+    fit_cached(_model(), x, t, name="m", cache=cache, shipped=shipped, epochs=6, lr=0.02)
+    assert counted["n"] == 2 and len(list(cache.glob("*.pt"))) == 1
 
 
 def test_a_damaged_file_is_retrained(tmp_path, counted):

@@ -250,9 +250,13 @@ def test_with_full_covariance_starts_from_the_same_mixture(covariance, off_diago
     x = torch.randn(9, 2, dtype=torch.float64)
     with torch.no_grad():
         before, after = small.mixture_parameters(x), full.mixture_parameters(x)
-    assert torch.equal(after.log_pi, before.log_pi) and torch.equal(after.mu, before.mu)
-    torch.testing.assert_close(after.sigma, before.sigma, rtol=1e-15, atol=0)
-    torch.testing.assert_close(after.scale_tril, torch.diag_embed(before.sigma), rtol=1e-15, atol=0)
+    # The two heads have different widths, and a BLAS may block matrix products of different
+    # widths differently: the same rows agree to float64 rounding, not always bit for bit.
+    close = dict(rtol=1e-13, atol=1e-13)
+    torch.testing.assert_close(after.log_pi, before.log_pi, **close)
+    torch.testing.assert_close(after.mu, before.mu, **close)
+    torch.testing.assert_close(after.sigma, before.sigma, **close)
+    torch.testing.assert_close(after.scale_tril, torch.diag_embed(before.sigma), **close)
     t = torch.randn(9, 3, dtype=torch.float64)
     torch.testing.assert_close(full.loss(x, t), small.loss(x, t), rtol=1e-12, atol=0)
     # A copy, not a view: training the copy leaves the original alone.

@@ -1,0 +1,262 @@
+"""Report a result over seeds and check the claim the prose makes of it, in one call.
+
+Training is chaotic: another CPU, BLAS kernel or thread count changes the last bit of a
+float, and a trained network then ends at another optimum. A number that training produced
+is therefore not something to compare digit for digit across machines. What *is* portable
+is a claim about its distribution: "the ratio is at least 10 in every seed", "at most 2 of
+10 runs collapse", "the median is within 0.05 nats of the limit". :func:`report` does the
+three jobs a chapter needs for such a number at once:
+
+1. it summarises the values (mean ± sd with ``ddof=1``, median, the worst value);
+2. it glues the summary for the prose (myst-nb's ``glue``, when myst-nb is installed);
+3. it checks the claim and raises :class:`ClaimFailed` when the values break it.
+
+:func:`check` states a claim that is not a band on one set of values (an ordering, say).
+
+Example:
+    >>> import numpy as np
+    >>> ratio = np.array([14.2, 11.8, 17.5])
+    >>> str(report("ratio", ratio, at_least=10, digits=1, glue=False))
+    '14.5 ± 2.9'
+    >>> report("ratio", ratio, at_least=15, glue=False)
+    Traceback (most recent call last):
+    ...
+    mdn_src.claims.ClaimFailed: ratio: every value must be >= 15, but the worst is 11.8 (values 14.2, 11.8, 17.5)
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["ClaimFailed", "Summary", "check", "report"]
+
+STATISTICS = ("each", "mean", "median", "count")
+
+
+class ClaimFailed(AssertionError):
+    """A checked claim does not hold for the values computed on this machine."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What :func:`report` computed of one set of per-seed values.
+
+    Attributes:
+        name: the name the values were glued under.
+        values: the values, float64, one per seed (or run), in the order given.
+        mean: their mean.
+        sd: their standard deviation with ``ddof=1`` (NaN for a single value).
+        median: their median.
+        worst: the value nearest the failing side of the claim's bound (the smallest for
+            ``at_least``, the largest for ``at_most``; the largest when there is no bound).
+        text: ``"mean ± sd"`` at the requested digits (``"x (one run)"`` for one value).
+    """
+
+    name: str
+    values: np.ndarray
+    mean: float
+    sd: float
+    median: float
+    worst: float
+    text: str
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _as_values(values, name: str, allow_nonfinite: bool) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(f"values for {name!r} must be numbers, got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"values for {name!r} must be real, got dtype {array.dtype}")
+    if array.ndim != 1:
+        raise ValueError(
+            f"values for {name!r} must be 1-D (one value per seed), got shape {array.shape}"
+        )
+    if array.size == 0:
+        raise ValueError(f"values for {name!r} must hold at least one value")
+    array = array.astype(np.float64)
+    if not allow_nonfinite and not np.isfinite(array).all():
+        raise ValueError(
+            f"values for {name!r} contain NaN or inf ({_listing(array)}); pass "
+            "allow_nonfinite=True and check of='median' or 'count' if runs may diverge"
+        )
+    return array
+
+
+def _bound(value, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number or None, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)
+
+
+def _listing(values: np.ndarray) -> str:
+    return ", ".join(f"{v:.4g}" for v in values)
+
+
+def _glue(key: str, value, enabled: bool) -> None:
+    if not enabled:
+        return
+    try:
+        from myst_nb import glue
+    except ImportError:  # outside the book (a script, Colab): nothing to glue into
+        return
+    glue(key, value, display=False)
+
+
+def report(
+    name: str,
+    values,
+    *,
+    at_least: float | None = None,
+    at_most: float | None = None,
+    of: str = "each",
+    digits: int = 3,
+    percent: bool = False,
+    allow_nonfinite: bool = False,
+    glue: bool = True,
+) -> Summary:
+    """Summarise per-seed values, glue the summary, and check a band on them.
+
+    Glued (when ``glue`` and myst-nb is installed): ``name`` (the text ``"mean ± sd"``),
+    and the numbers ``name_mean``, ``name_sd``, ``name_median``, ``name_min``,
+    ``name_max``, ``name_worst``, ``name_n`` (and ``name_count`` for ``of="count"``),
+    so the prose can quote ``{glue:text}`name_mean:.2f```.
+
+    Arguments:
+        name: the glue key, and the claim's name in an error message.
+        values: one number per seed or run (a 1-D array, list or tensor); booleans for
+            ``of="count"``.
+        at_least: the claim's lower bound (inclusive), or None.
+        at_most: the claim's upper bound (inclusive), or None.
+        of: which statistic the bounds apply to: ``"each"`` (every value: the strongest
+            claim, "in every seed"), ``"mean"``, ``"median"`` (robust where a few runs
+            blow up), or ``"count"`` (how many values are true, or non-zero).
+        digits: decimals in the glued text.
+        percent: format the text as percentages (values times 100, with a ``%`` sign);
+            the glued numbers stay as they are.
+        allow_nonfinite: accept NaN and inf among the values (a diverged run). They fail
+            an ``"each"`` claim; use ``of="median"`` or ``"count"`` for such values.
+        glue: glue the summary for the prose.
+
+    Returns:
+        The :class:`Summary`.
+
+    Raises:
+        ClaimFailed: the statistic lies outside ``[at_least, at_most]``.
+        ValueError: values are empty, not 1-D, or not finite (unless allowed); a bound is
+            not finite, or ``at_least > at_most``; ``of`` is unknown.
+        TypeError: values are not real numbers; a bound is not a real number.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if of not in STATISTICS:
+        raise ValueError(f"of must be one of {', '.join(STATISTICS)}; got {of!r}")
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 0:
+        raise ValueError(f"digits must be an int >= 0, got {digits!r}")
+    lower, upper = _bound(at_least, "at_least"), _bound(at_most, "at_most")
+    if lower is not None and upper is not None and lower > upper:
+        raise ValueError(f"at_least ({lower}) must not exceed at_most ({upper})")
+    array = _as_values(values, name, allow_nonfinite)
+
+    finite = array[np.isfinite(array)] if allow_nonfinite else array
+    with np.errstate(invalid="ignore"):  # inf - inf in the sd of a diverged run: NaN
+        mean = float(array.mean())
+        sd = float(array.std(ddof=1)) if array.size > 1 else float("nan")
+    median = float(np.median(array))
+    if lower is not None:
+        worst = float(array.min())
+    elif upper is not None or finite.size == 0:
+        worst = float(array.max())
+    else:
+        worst = float(finite.max())
+    scale, sign = (100.0, "%") if percent else (1.0, "")
+    if array.size == 1:
+        text = f"{scale * mean:.{digits}f}{sign} (one run)"
+    else:
+        text = f"{scale * mean:.{digits}f}{sign} ± {scale * sd:.{digits}f}{sign}"
+    summary = Summary(name, array, mean, sd, median, worst, text)
+
+    _glue(name, text, glue)
+    for suffix, value in (
+        ("mean", mean),
+        ("sd", sd),
+        ("median", median),
+        ("min", float(array.min())),
+        ("max", float(array.max())),
+        ("worst", worst),
+        ("n", int(array.size)),
+    ):
+        _glue(f"{name}_{suffix}", value, glue)
+
+    if of == "count":
+        if not np.isin(array, (0.0, 1.0)).all():
+            raise ValueError(
+                f"of='count' needs booleans (or 0/1) for {name!r}, got {_listing(array)}"
+            )
+        statistic = float(np.count_nonzero(array))
+        _glue(f"{name}_count", int(statistic), glue)
+        described = f"the count of true values ({int(statistic)} of {array.size})"
+    elif of == "each":
+        statistic = worst
+    else:
+        statistic = mean if of == "mean" else median
+        described = f"the {of} ({statistic:.4g})"
+    for bound, holds, relation in (
+        (lower, lambda s, b: s >= b, ">="),
+        (upper, lambda s, b: s <= b, "<="),
+    ):
+        if bound is None:
+            continue
+        if of == "each":
+            bad = array[~holds(array, bound)]  # NaN compares false: it is always bad
+            if bad.size:
+                extreme = bad.min() if relation == ">=" else bad.max()
+                raise ClaimFailed(
+                    f"{name}: every value must be {relation} {bound:g}, but the worst is "
+                    f"{extreme:.4g} (values {_listing(array)})"
+                )
+        elif not holds(statistic, bound):
+            raise ClaimFailed(
+                f"{name}: {described} must be {relation} {bound:g} (values {_listing(array)})"
+            )
+    return summary
+
+
+def check(name: str, holds: bool, detail: str = "") -> None:
+    """Check a claim that is not a band on one set of values, such as an ordering.
+
+    Arguments:
+        name: what the prose claims, for the error message.
+        holds: whether it holds here (a Python or NumPy bool, or a one-element tensor).
+        detail: the numbers behind it, for the error message.
+
+    Raises:
+        ClaimFailed: ``holds`` is false.
+        TypeError: ``holds`` is not a boolean.
+    """
+    if isinstance(holds, torch.Tensor):
+        if holds.numel() != 1 or holds.dtype != torch.bool:
+            raise TypeError(f"holds must be a bool, got a tensor of shape {tuple(holds.shape)}")
+        holds = bool(holds)
+    if not isinstance(holds, (bool, np.bool_)):
+        raise TypeError(f"holds must be a bool, got {type(holds).__name__}")
+    if not holds:
+        raise ClaimFailed(f"{name}" + (f": {detail}" if detail else ""))

@@ -1,0 +1,118 @@
+"""report and check: the summary against NumPy, the glued keys, and every way a claim fails."""
+
+import numpy as np
+import pytest
+import torch
+
+from mdn_src.claims import ClaimFailed, check, report
+
+VALUES = np.array([14.2, 11.8, 17.5])
+
+
+def test_summary_matches_numpy_with_ddof_1():
+    s = report("r", VALUES, glue=False)
+    assert s.mean == pytest.approx(VALUES.mean(), rel=1e-15)
+    assert s.sd == pytest.approx(np.std(VALUES, ddof=1), rel=1e-15)
+    assert s.median == 14.2 and s.n == 3
+    assert str(s) == "14.500 ± 2.862"
+    assert report("r", VALUES, digits=1, glue=False).text == "14.5 ± 2.9"
+
+
+def test_percent_text_scales_only_the_text():
+    s = report("share", [0.96, 0.90], digits=0, percent=True, glue=False)
+    assert s.text == "93% ± 4%" and s.mean == pytest.approx(0.93)
+
+
+def test_a_single_run_is_labelled_as_one():
+    s = report("one", [1.25], glue=False)
+    assert s.text == "1.250 (one run)" and np.isnan(s.sd)
+
+
+def test_worst_is_the_value_nearest_the_failing_side():
+    assert report("r", VALUES, at_least=10, glue=False).worst == 11.8
+    assert report("r", VALUES, at_most=20, glue=False).worst == 17.5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"at_least": 12}, "every value must be >= 12, but the worst is 11.8"),
+        ({"at_most": 17}, "every value must be <= 17, but the worst is 17.5"),
+        ({"at_least": 15, "of": "mean"}, r"the mean \(14.5\) must be >= 15"),
+        ({"at_most": 14, "of": "median"}, r"the median \(14.2\) must be <= 14"),
+    ],
+)
+def test_a_broken_band_raises_with_the_values(kwargs, message):
+    with pytest.raises(ClaimFailed, match=message):
+        report("ratio", VALUES, glue=False, **kwargs)
+
+
+def test_bounds_are_inclusive():
+    report("r", VALUES, at_least=11.8, at_most=17.5, glue=False)
+
+
+def test_count_claims_count_true_values():
+    collapsed = np.array([True, False, True, True])
+    report("c", collapsed, of="count", at_least=3, glue=False)
+    with pytest.raises(ClaimFailed, match=r"count of true values \(3 of 4\) must be <= 2"):
+        report("c", collapsed, of="count", at_most=2, glue=False)
+    with pytest.raises(ValueError, match="needs booleans"):
+        report("c", [0.5, 1.0], of="count", glue=False)
+
+
+def test_nonfinite_values_need_consent_and_fail_every_seed_claims():
+    with pytest.raises(ValueError, match="contain NaN or inf"):
+        report("nll", [1.0, np.nan], glue=False)
+    s = report("nll", [1.0, 2.0, np.inf], allow_nonfinite=True, of="median", at_most=2, glue=False)
+    assert s.median == 2.0
+    with pytest.raises(ClaimFailed):
+        report("nll", [1.0, np.nan], allow_nonfinite=True, at_most=5, glue=False)
+
+
+def test_tensors_and_lists_are_accepted():
+    s = report("t", torch.tensor([1.0, 3.0]), glue=False)
+    assert s.mean == 2.0 and s.values.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "error", "message"),
+    [
+        ([], {}, ValueError, "at least one value"),
+        ([[1.0, 2.0]], {}, ValueError, "must be 1-D"),
+        (["a"], {}, TypeError, "must be numbers"),
+        ([1j], {}, TypeError, "must be real"),
+        ([1.0], {"of": "max"}, ValueError, "of must be one of"),
+        ([1.0], {"at_least": "1"}, TypeError, "at_least must be a real number"),
+        ([1.0], {"at_most": float("nan")}, ValueError, "at_most must be finite"),
+        ([1.0], {"at_least": 2, "at_most": 1}, ValueError, "must not exceed"),
+        ([1.0], {"digits": -1}, ValueError, "digits must be"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(values, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        report("x", values, glue=False, **kwargs)
+
+
+def test_report_glues_the_summary(monkeypatch):
+    glued = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display: glued.update({key: value}))
+    report("ratio", VALUES, at_least=10)
+    assert glued["ratio"] == "14.500 ± 2.862"
+    assert glued["ratio_worst"] == 11.8 and glued["ratio_n"] == 3
+    assert glued["ratio_min"] == 11.8 and glued["ratio_max"] == 17.5
+    assert set(glued) == {
+        "ratio",
+        *(f"ratio_{s}" for s in ("mean", "sd", "median", "min", "max", "worst", "n")),
+    }
+
+
+def test_check_raises_only_when_false():
+    check("ordering", True)
+    check("ordering", np.bool_(True))
+    check("ordering", torch.tensor(True))
+    with pytest.raises(ClaimFailed, match="K = 3 is within one se: 0.2 > 0.1"):
+        check("K = 3 is within one se", False, "0.2 > 0.1")
+    with pytest.raises(TypeError, match="holds must be a bool"):
+        check("x", 1)
