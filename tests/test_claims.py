@@ -116,3 +116,12 @@ def test_check_raises_only_when_false():
         check("K = 3 is within one se", False, "0.2 > 0.1")
     with pytest.raises(TypeError, match="holds must be a bool"):
         check("x", 1)
+
+
+def test_the_module_example_runs():
+    import doctest
+
+    import mdn_src.claims
+
+    result = doctest.testmod(mdn_src.claims)
+    assert result.attempted >= 4 and result.failed == 0
