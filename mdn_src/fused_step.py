@@ -60,11 +60,11 @@ def compile_options(device: torch.device | str) -> dict:
     """Inductor options that make ``torch.compile`` right on ``device``'s CPU.
 
     When ``ATEN_CPU_CAPABILITY`` pins eager kernels to a narrower instruction set than the
-    CPU has (``make test`` pins AVX2 so that results agree across machines), inductor left
-    to choose its own vector width (torch 2.13) generated loops for one width and compiled
-    them for the other: wrong sums, silently. Naming the width, the one eager kernels use,
-    keeps the two in step; the tests compare compiled and eager losses and gradients to
-    1e-10 under the pin.
+    CPU has (a user may set it; ``.ci/float-env b`` does), inductor left to choose its own
+    vector width (torch 2.13) generated loops for one width and compiled them for the
+    other: wrong sums, silently. Naming the width, the one eager kernels use, keeps the two
+    in step; the tests compare compiled and eager losses and gradients to 1e-10 under a
+    pin.
     """
     if torch.device(device).type != "cpu":
         return {}

@@ -117,7 +117,7 @@ def run(root: Path, args: list[str], float_env: str, cache: Path) -> tuple[int, 
 
 
 def first_failure(output: str) -> str:
-    match = re.search(r"^(?:FAILED|ERROR) (\S+)", output, re.MULTILINE)
+    match = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", output, re.MULTILINE)
     return match.group(1) if match else "(no failed test named)"
 
 
@@ -157,7 +157,8 @@ def main() -> int:
                 ok = False
                 print(f"mutant {mutant.name}: NOT caught as expected (exit {code}, {where})")
                 print(output[-4000:])
-    print("every mutant fails and the unmutated copy passes" if ok else "MUTATION CHECK FAILED")
+    clean = "" if options.skip_clean else " and the unmutated copy passes in (b)"
+    print(f"every mutant fails{clean}" if ok else "MUTATION CHECK FAILED")
     return 0 if ok else 1
 
 

@@ -1,7 +1,7 @@
 """torch.compile under a pinned CPU capability: what fit(compile=True) relies on.
 
-``make test`` pins eager kernels to AVX2 (``ATEN_CPU_CAPABILITY``) so that results agree
-across machines. On an AVX-512 machine, torch 2.13's inductor, left to pick its own vector
+A user may pin eager kernels to a narrower instruction set than the CPU has
+(``ATEN_CPU_CAPABILITY=avx2``, as ``make test`` once did). On an AVX-512 machine, torch 2.13's inductor, left to pick its own vector
 width, reused kernels compiled under the other setting from its on-disk cache and summed
 the wrong lanes: a loss of 0.053 or 1.035 where eager gave 2.152, or NaN. ``fit`` therefore
 names the width (:func:`mdn_src.fused_step.compile_options`). The test compiles in two fresh

@@ -210,8 +210,8 @@ def test_compiled_closed_form_matches_eager_to_1e10(covariance, D):
     which shares transcendentals between the loss and the gradient: the compiled loss and
     gradient equal the eager ones in float64, scale inputs beyond softplus's threshold (25)
     and far below zero (-30) included, and targets far from every component. Catches a
-    wrong block order, sign or shared factor there, and inductor's wrong sums under
-    ``make test``'s pinned AVX2 (N = 40 is a size where they showed)."""
+    wrong block order, sign or shared factor there, and inductor's wrong sums under a
+    pinned ``ATEN_CPU_CAPABILITY`` (N = 40 is a size where they showed)."""
     from mdn_src.fused_step import compile_options
     from mdn_src.loss import gaussian_head_nll
 
