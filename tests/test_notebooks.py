@@ -140,6 +140,8 @@ def test_every_figure_has_a_name_caption_and_alt_text(nb):
 
 GLUE_USE = re.compile(r"\{glue(?::text)?\}`([A-Za-z_][A-Za-z0-9_]*)")
 GLUE_DEF = re.compile(r"""glue\(\s*(f?)["']([^"']+)["']""")
+REPORT_DEF = re.compile(r"""\breport\(\s*(f?)["']([^"']+)["']""")
+REPORT_SUFFIXES = ("mean", "sd", "median", "min", "max", "worst", "n", "count")
 
 
 def test_every_glued_number_in_the_prose_is_computed():
@@ -154,6 +156,9 @@ def test_every_glued_number_in_the_prose_is_computed():
         }
         code = "\n".join("".join(c["source"]) for c in _code_cells(nb))
         defined = [(f == "f", key) for f, key in GLUE_DEF.findall(code)]
+        # report("name", ...) glues the name and name_<statistic> (mdn_src.claims).
+        for f, key in REPORT_DEF.findall(code):
+            defined += [(f == "f", key)] + [(f == "f", f"{key}_{s}") for s in REPORT_SUFFIXES]
         for key in used:
             literal = any(not is_f and k == key for is_f, k in defined)
             # f-string keys such as f"ch8_{short}_nll": match with the braces as wildcards.
