@@ -47,9 +47,9 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from mdn_src import MDN, fit_cached, make_toy_data, mean_nll, oracle
+from mdn_src import MDN, check, fit_cached, make_toy_data, mean_nll, oracle, report
 
-torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+torch.set_num_threads(1)  # a run repeats exactly on one machine (not across machines)
 
 # %% [markdown]
 # ## What you learnt
@@ -126,10 +126,12 @@ print(f"best single Gaussian: forward {gauss_forward:.4f}, inverse {gauss_invers
 # %% [markdown]
 # The MDN's row comes from {ref}`ch-mdn`: the same three networks ($K = 30$, seeds 0, 1
 # and 2), built and trained with exactly the same call, so `fit_cached` loads the weights
-# the book ships for that chapter instead of training again. Each is scored on the same
-# 20,000 fresh points.
+# the book ships for that chapter instead of training again (or trains them, where the
+# shipped weights do not apply; training is chaotic, so another machine ends at other
+# optima, and what the text says of them is checked in the code for whichever models were
+# loaded or trained). Each is scored on the same 20,000 fresh points.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 x_train, t_train = make_toy_data(2500, seed=0)
 x_test, t_test = make_toy_data(20_000, seed=1)
 mdn_nll = []
@@ -146,10 +148,8 @@ print("held-out NLL of the MDN, seeds 0, 1, 2:", mdn_nll.round(3))
 bayes = {"forward": oracle.bayes_nll(), "inverse": oracle.bayes_nll(inverse=True)}
 gauss = {"forward": gauss_forward, "inverse": gauss_inverse}
 mse = {"forward": oracle.bayes_mse(), "inverse": oracle.bayes_mse(inverse=True)}
-mdn_mean, mdn_sd = mdn_nll.mean(), mdn_nll.std(ddof=1)
 print(f"{'held-out NLL (nats)':<30}{'forward p(t | x)':>17}{'inverse p(x | t)':>18}")
 print(f"{'exact density (Bayes limit)':<30}{bayes['forward']:>17.4f}{bayes['inverse']:>18.4f}")
-print(f"{'MDN, K = 30 (3 seeds)':<30}{'-':>17}{f'{mdn_mean:.3f} ± {mdn_sd:.3f}':>18}")
 print(f"{'best single Gaussian':<30}{gauss['forward']:>17.4f}{gauss['inverse']:>18.4f}")
 print(f"{'Bayes MSE (squared units)':<30}{mse['forward']:>17.5f}{mse['inverse']:>18.5f}")
 for short in ("forward", "inverse"):
@@ -160,11 +160,18 @@ for short in ("forward", "inverse"):
 ratio = mse["inverse"] / mse["forward"]
 glue("ch9_mse_ratio", round(ratio, 1), display=False)
 print(f"inverse / forward Bayes MSE: {ratio:.1f}")
+
+# %% tags=["nbval-ignore-output"]
+# The MDN's row: in every seed its score lies between the exact limit and the Gaussian line
+# and closes a large part of the gap between them; on average more than half of it (closer
+# to the limit than to the Gaussian line).
+got = report("ch9_mdn_nll", mdn_nll, at_least=bayes["inverse"], at_most=gauss["inverse"])
+print(f"{'MDN, K = 30 (3 seeds)':<30}{'-':>17}{str(got):>18}")
 share = (gauss["inverse"] - mdn_nll) / (gauss["inverse"] - bayes["inverse"])  # per seed
-share_mean, share_sd = share.mean(), share.std(ddof=1)
-print(f"share of the Gaussian-to-limit gap the MDN closes: {share_mean:.2f} ± {share_sd:.2f}")
-glue("ch9_mdn_nll", f"{mdn_mean:.3f} ± {mdn_sd:.3f}", display=False)
-glue("ch9_mdn_share", f"{100 * share_mean:.0f}% ± {100 * share_sd:.0f}%", display=False)
+got = report("ch9_mdn_share", share, at_least=0.45, at_most=0.9, digits=0, percent=True)
+report("ch9_mdn_share_on_average", share, of="mean", at_least=0.55, glue=False)
+glue("ch9_mdn_share_min_pct", f"{100 * share.min():.0f}%", display=False)
+print(f"share of the Gaussian-to-limit gap the MDN closes: {got}")
 
 # %% [markdown]
 # The table reads in nats (lower is better) and in squared units of the target.
@@ -180,12 +187,12 @@ glue("ch9_mdn_share", f"{100 * share_mean:.0f}% ± {100 * share_sd:.0f}%", displ
 #   nats per point are out of reach of any model that predicts one Gaussian per input,
 #   however well trained. That gap is the room a mixture has to work in. The held-out score
 #   of the MDN of {ref}`ch-mdn`, {glue:text}`ch9_mdn_nll` nats (mean ± sd over three
-#   seeds), lands inside it: better than any single Gaussian, short of the exact limit. It
-#   closes {glue:text}`ch9_mdn_share` of the gap (mean ± sd over seeds), so it lies closer
-#   to the limit than to the Gaussian line. The squared-error
-#   floor rises to {glue:text}`ch9_inverse_bayes_mse`, {glue:text}`ch9_mse_ratio` times the
-#   forward one: even the exact conditional mean misses by a lot when the answers lie on
-#   separate branches.
+#   seeds), lands inside it in every seed: better than any single Gaussian, short of the
+#   exact limit. It closes {glue:text}`ch9_mdn_share` of the gap (mean ± sd over seeds;
+#   {glue:text}`ch9_mdn_share_min_pct` in the worst seed), so on average it lies closer to
+#   the limit than to the Gaussian line. The squared-error floor rises to {glue:text}`ch9_inverse_bayes_mse`,
+#   {glue:text}`ch9_mse_ratio` times the forward one: even the exact conditional mean
+#   misses by a lot when the answers lie on separate branches.
 #
 # ## Where to go next
 #
@@ -312,13 +319,14 @@ print(f"oracle: {oracle.best_gaussian_nll():.4f} nats")
 # One Gaussian per input can at best reach the best-Gaussian line, and a trained one stays
 # above it:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 single = MDN(1, 1, n_components=1, hidden=50)
 fit_cached(single, t_train, x_train, name="ch9-k1-seed0", epochs=1000, lr=0.008)
 single_nll = mean_nll(single, t_test, x_test)
-print(f"K = 1: {single_nll:.3f} nats; best single Gaussian: {gauss['inverse']:.3f} nats")
-print(f"MDN, K = 30: {mdn_mean:.3f} nats; Bayes limit: {bayes['inverse']:.3f} nats")
+print(f"K = 1 (one run): {single_nll:.3f} nats; best single Gaussian: {gauss['inverse']:.3f} nats")
+print(f"MDN, K = 30: {mdn_nll.mean():.3f} nats; Bayes limit: {bayes['inverse']:.3f} nats")
+check("the K = 1 network scores above the best-Gaussian line", single_nll > gauss["inverse"])
 
 # %% [markdown]
 # ```{solution-end}
