@@ -48,7 +48,7 @@ from myst_nb import glue
 
 from mdn_src import make_toy_data, oracle, toy_curve
 
-torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+torch.set_num_threads(1)  # repeatable on one machine; other machines differ in the last bits
 
 # %% [markdown]
 # ## A density for every input

@@ -46,10 +46,10 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from mdn_src import make_toy_data, oracle, plotting, test_grid, toy_curve
+from mdn_src import check, make_toy_data, oracle, plotting, report, test_grid, toy_curve
 from mdn_src.data import NOISE_HALF_WIDTH
 
-torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+torch.set_num_threads(1)  # repeatable on one machine; other machines differ in the last bits
 
 # %% [markdown]
 # ## The generating process
@@ -408,9 +408,14 @@ variances = []
 for seed in range(10):
     xs, ts = make_toy_data(2500, seed=seed)
     variances.append(float((ts[:, 0] - toy_curve(xs[:, 0].astype(np.float64))).var()))
-variances = np.array(variances)
-print(f"10 seeds: {variances.mean():.6f} +- {variances.std(ddof=1):.6f} (mean +- sd)")
+spread = report("ch2_seed_variances", variances, digits=6, glue=False)
+print(f"10 seeds: {spread} (mean ± sd)")
 print(f"exact {var_exact:.6f}, predicted spread (standard error) {std_err:.6f}")
+check(
+    "the ten variances scatter by about one standard error",
+    bool(0.5 * std_err < spread.sd < 2 * std_err and abs(spread.mean - var_exact) < std_err),
+    f"sd {spread.sd:.6f}, mean {spread.mean:.6f}, standard error {std_err:.6f}",
+)
 
 # %% [markdown]
 # The values scatter around the exact variance by about one standard error, as the formula
