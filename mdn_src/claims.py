@@ -138,7 +138,10 @@ def report(
     Glued (when ``glue`` and myst-nb is installed): ``name`` (the text ``"mean ± sd"``),
     and the numbers ``name_mean``, ``name_sd``, ``name_median``, ``name_min``,
     ``name_max``, ``name_worst``, ``name_n`` (and ``name_count`` for ``of="count"``),
-    so the prose can quote ``{glue:text}`name_mean:.2f```.
+    so the prose can quote ``{glue:text}`name_mean:.2f```. For "at least" and "at most"
+    sentences, ``name_floor`` and ``name_ceil`` are the texts of the smallest value rounded
+    down and the largest rounded up at ``digits`` (rounding to nearest could overstate a
+    bound: 11.46 would read "at least 11.5").
 
     Arguments:
         name: the glue key, and the claim's name in an error message.
@@ -195,6 +198,13 @@ def report(
     summary = Summary(name, array, mean, sd, median, worst, text)
 
     _glue(name, text, glue)
+    step = 10.0**digits
+    low, high = scale * float(array.min()), scale * float(array.max())
+    if np.isfinite(low) and np.isfinite(high):
+        floor = f"{np.floor(low * step) / step:.{digits}f}{sign}"
+        ceil = f"{np.ceil(high * step) / step:.{digits}f}{sign}"
+        _glue(f"{name}_floor", floor, glue)
+        _glue(f"{name}_ceil", ceil, glue)
     for suffix, value in (
         ("mean", mean),
         ("sd", sd),

@@ -105,7 +105,21 @@ def test_report_glues_the_summary(monkeypatch):
     assert set(glued) == {
         "ratio",
         *(f"ratio_{s}" for s in ("mean", "sd", "median", "min", "max", "worst", "n")),
+        "ratio_floor",
+        "ratio_ceil",
     }
+    assert glued["ratio_floor"] == "11.800" and glued["ratio_ceil"] == "17.500"
+
+
+def test_floor_and_ceil_never_overstate_a_bound(monkeypatch):
+    glued = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display: glued.update({key: value}))
+    report("r", [11.46, 12.0, 17.44], digits=1)
+    assert glued["r_floor"] == "11.4" and glued["r_ceil"] == "17.5"  # not 11.5 and 17.4
+    report("p", [0.5649, 0.9], digits=0, percent=True)
+    assert glued["p_floor"] == "56%" and glued["p_ceil"] == "90%"
 
 
 def test_check_raises_only_when_false():
