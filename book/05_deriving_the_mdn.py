@@ -58,7 +58,7 @@ from myst_nb import glue
 
 from mdn_src import MDN, MixtureParameters, mixture_log_prob, plotting, responsibilities
 
-torch.set_num_threads(1)  # bit-identical floats whatever the machine's core count
+torch.set_num_threads(1)  # repeatable on one machine; other machines differ in the last bits
 
 # %% [markdown]
 # ## A mixture whose parameters depend on the input

@@ -20,8 +20,8 @@ ship = load_script("ship_models")
 #: Chapter 7's claims of each of its models (``report("ch7_heldout_nll", ..., at_least=...,
 #: at_most=...)`` and ``report("ch7_overfit", ...)``): the held-out NLL on 20,000 fresh
 #: points lies in this band, and differs from the final training NLL by at most this much.
-HELDOUT_BAND = (-1.15, -0.95)
-OVERFIT = 0.03
+HELDOUT_BAND = (-1.18, -0.88)
+OVERFIT_BAND = (-0.03, 0.04)
 
 
 @pytest.mark.parametrize("call", ship.CALLS, ids=lambda call: call.name)
@@ -66,5 +66,5 @@ def test_a_retrained_model_meets_the_claims_the_shipped_one_meets():
     for label, model in (("shipped", shipped_model), ("retrained", fresh_model)):
         heldout, overfit = _claims(model, call)
         assert HELDOUT_BAND[0] <= heldout <= HELDOUT_BAND[1], (label, heldout)
-        assert abs(overfit) <= OVERFIT, (label, overfit)
+        assert OVERFIT_BAND[0] <= overfit <= OVERFIT_BAND[1], (label, overfit)
         assert heldout > bayes, (label, heldout, bayes)
