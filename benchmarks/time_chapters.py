@@ -6,7 +6,7 @@ This script executes every notebook of ``book/`` in that order, in one fresh tem
 cache, and prints each chapter's wall-clock time (the notebooks run on one thread; run it
 on a quiet machine). It executes copies: the committed notebooks are not touched.
 
-Run: ``make time-chapters`` (pins the CPU kernels as ``make test`` does), or
+Run: ``make time-chapters``, or
 ``.venv/bin/python benchmarks/time_chapters.py [book/07_training_the_mdn.ipynb ...]``.
 """
 

@@ -320,7 +320,7 @@ share = report("ch4_share", 100 * exact_mean_mse / finals, of="median", at_least
 # in {ref}`ch-mse`, one level up. Adam first finds the best straight line (MSE
 # {glue:text}`ch4_line_mse`) and stays near it for several hundred epochs: from epoch 250
 # to 500 none of the eight runs strays more than 3% from the line's MSE (at most
-# {glue:text}`ch4_shoulder_max:.1f`% here). Then most runs bend the line towards the
+# {glue:text}`ch4_shoulder_ceil`% here). Then most runs bend the line towards the
 # conditional mean and come down to just above the Bayes-optimal floor:
 # {glue:text}`ch4_near_floor_count` of the eight get within 10% of it in their last 100
 # epochs, the hand-written run among them. The others have not come down that far by

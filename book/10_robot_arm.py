@@ -351,9 +351,9 @@ print(f"from the nearer pose: {report('ch10_mse_to_pose', to_pose, digits=2)} ra
 # mean). The isotropic MDN's best mode misses by {glue:text}`ch10_iso_best_rms` (worst seed
 # {glue:text}`ch10_iso_best_rms_worst:.4f`). Seed by seed, the least-squares miss divided
 # by the MDN's is **{glue:text}`ch10_iso_ratio`** (mean ± sd over seeds), and at least
-# {glue:text}`ch10_iso_ratio_min:.1f` in every seed. The diagonal MDN is in the same
+# {glue:text}`ch10_iso_ratio_floor` in every seed. The diagonal MDN is in the same
 # league: ratio {glue:text}`ch10_diag_ratio`, worst seed
-# {glue:text}`ch10_diag_ratio_min:.1f`.
+# {glue:text}`ch10_diag_ratio_floor`.
 #
 # The readings of the isotropic MDN differ less than the models do: each of them misses
 # several times less than least squares in every seed. The most probable component misses
@@ -480,7 +480,7 @@ print(f"ratio to least squares, full best mode: {got}, per seed {ratios['full'].
 # More freedom, worse reaching: the ratio to least squares falls to
 # {glue:text}`ch10_full_ratio`, and on the worst seed it is
 # {glue:text}`ch10_full_ratio_min:.1f` (a ratio below one means the MDN reaches worse than
-# least squares). Seed by seed, it is at most {glue:text}`ch10_full_vs_iso_max:.2f` of the
+# least squares). Seed by seed, it is at most {glue:text}`ch10_full_vs_iso_ceil` of the
 # isotropic MDN's ratio. To see what went
 # wrong we draw, for that seed, each component with a mixing coefficient above 0.1 as the
 # ellipse two standard deviations from its mean, at the same three held-out targets.
@@ -533,7 +533,7 @@ got = report("ch10_fixed_ratio", ratios["fixed"], at_least=2, digits=1)
 print(f"ratio to least squares, fixed best mode: {got}, per seed {ratios['fixed'].round(1)}")
 # Seed by seed, the fix reaches better than full covariances trained from the start, and
 # less well than the isotropic MDN.
-report("ch10_fixed_vs_full", full["best"] / fixed["best"], at_least=2)
+report("ch10_fixed_vs_full", full["best"] / fixed["best"], at_least=2, digits=1)
 report("ch10_fixed_vs_iso", ratios["fixed"] / ratios["isotropic"], at_most=1.0, digits=2)
 mu_fixed, tril_fixed, params_fixed = drawn_components(models["fixed", trap_seed], picks)
 # In the figure: every exact pose of the three targets has a fixed component's mean near it.
@@ -542,7 +542,7 @@ near = [
     np.linalg.norm(mu_fixed[owner_fixed == j][None] - pose[:, None], axis=2).min(1)
     for j, pose in enumerate(solutions[picks])
 ]
-report("ch10_fixed_pose_to_mean", np.concatenate(near), at_most=0.3)
+report("ch10_fixed_pose_to_mean", np.concatenate(near), at_most=0.3, digits=2)
 print("distance of each exact pose from the nearest fixed mean (rad):", np.round(near, 3).tolist())
 
 # %% mystnb={"figure": {"caption": "The trap, one run (the seed where the full-covariance MDN reaches worst): at three held-out targets, the exact poses (hollow circles), and each component with a mixing coefficient above 0.1 as its two-standard-deviation ellipse with its mean (+), for the full-covariance MDN trained from the start (dash-dot) and with the library's fix (solid).", "name": "fig-ch9-trap"}, "image": {"alt": "In the plane of the two joint angles, three pairs of hollow circles, the exact poses, mirror each other about theta2 = pi. Long, thin dash-dot ellipses stretch along the line between the circles of a pair, with their means (plus signs) between the circles. The plus signs of the fixed model sit on or near the circles, inside solid ellipses."}}
@@ -599,13 +599,13 @@ plt.show()
 # {glue:text}`ch10_fixed_ratio` (worst seed {glue:text}`ch10_fixed_ratio_worst:.1f`), and
 # the best mode misses by {glue:text}`ch10_fixed_best_rms` instead of
 # {glue:text}`ch10_full_best_rms`; in every seed the fixed model's miss is at least
-# {glue:text}`ch10_fixed_vs_full_min:.1f` times smaller than the full model's of the same
+# {glue:text}`ch10_fixed_vs_full_floor` times smaller than the full model's of the same
 # seed. In {numref}`fig-ch9-trap` every exact pose has a component trained with the fix
-# (solid) centred on or near it, within {glue:text}`ch10_fixed_pose_to_mean_max:.2f` rad.
+# (solid) centred on or near it, within {glue:text}`ch10_fixed_pose_to_mean_ceil` rad.
 # After the same number of epochs, half of them spent as a diagonal MDN at a constant
 # learning rate, the fixed MDNs reach less well than the isotropic ones (ratio
 # {glue:text}`ch10_iso_ratio`): seed by seed, the fixed model's ratio is at most
-# {glue:text}`ch10_fixed_vs_iso_max:.2f` of the isotropic one's. We measured the two
+# {glue:text}`ch10_fixed_vs_iso_ceil` of the isotropic one's. We measured the two
 # changes together; each addresses one half of the mechanism above (the needle's cheapness
 # and the start between the branches).
 #
@@ -664,8 +664,8 @@ plt.show()
 # {glue:text}`ch10_half_epochs` epochs to {glue:text}`ch10_nll_end` after
 # {glue:text}`ch10_epochs` (mean ± sd over seeds), while the held-out data stay the same;
 # the only floor under it is the one $\sigma_{\min}$ sets, {glue:text}`ch10_nll_floor`
-# nats, far below (in every seed it falls by at least {glue:text}`ch10_nll_fall_min:.1f`
-# nats in the second half, and ends at least {glue:text}`ch10_nll_above_floor_min:.1f`
+# nats, far below (in every seed it falls by at least {glue:text}`ch10_nll_fall_floor`
+# nats in the second half, and ends at least {glue:text}`ch10_nll_above_floor_floor`
 # nats above that floor). In {numref}`fig-ch9-nll` the training and held-out curves fall together, with
 # spikes where Adam overshoots (as in {ref}`ch-mdn`) until the cosine schedule has lowered
 # the learning rate. So NLLs are only comparable between models trained alike: the same
@@ -833,7 +833,7 @@ print(f"isotropic MDN: {got.mean:.2f} nats (mean over seeds)")
 #   straightened arm that reaches past the target towards the outer rim. The best mode of
 #   an isotropic MDN with $K = 2$ components, trained the same way, misses
 #   {glue:text}`ch10_iso_ratio_mean:.0f` times less on average over five seeds, and at
-#   least {glue:text}`ch10_iso_ratio_min:.1f` times less in every seed, with
+#   least {glue:text}`ch10_iso_ratio_floor` times less in every seed, with
 #   two-dimensional inputs and targets and no change to the library's training or
 #   prediction code.
 # - A full covariance is not free: trained from the start, its components can become

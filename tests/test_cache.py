@@ -6,6 +6,12 @@ import mdn_src.cache as cache_module
 from mdn_src import MDN, fit_cached
 
 
+@pytest.fixture(autouse=True)
+def _shipped_results_count(monkeypatch):
+    """CI sets MDN_SRC_IGNORE_SHIPPED=1 for the chapters; these tests set it themselves."""
+    monkeypatch.delenv("MDN_SRC_IGNORE_SHIPPED", raising=False)
+
+
 @pytest.fixture
 def counted(monkeypatch):
     """Count the real trainings behind fit_cached."""
