@@ -102,7 +102,7 @@ print(x_train.shape, t_train.shape, x_train.dtype, t_train.dtype)
 # the data would depend on every random number any earlier cell, or any library, happened to
 # draw: run the cells in another order, or add one line that draws a number, and the
 # "same" data set changes silently. With an explicit generator the data depend on the seed
-# alone, so every chapter sees identical points:
+# alone, not on what ran before, so every chapter sees identical points:
 
 # %%
 x_again, t_again = make_toy_data(2500, seed=0)
@@ -159,7 +159,7 @@ print(f"variance: exact {var_exact:.6f}, measured {var_seen:.6f}, std. error {st
 # %% [markdown]
 # The exact noise variance is $0.2^2 / 12 =$ {glue:text}`ch2_noise_var`; the
 # {glue:text}`ch2_n_train` draws give {glue:text}`ch2_noise_var_seen`, well within one
-# standard error ({glue:text}`ch2_noise_var_se`) of it. This number matters later: it is the
+# standard error ({glue:text}`ch2_noise_var_se:.6f`) of it. This number matters later: it is the
 # smallest mean squared error any regressor can reach on the forward problem, because even a
 # perfect prediction $f(x)$ still misses by $\epsilon$.
 #

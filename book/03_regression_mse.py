@@ -209,7 +209,7 @@ line_mse = mse(np.polyval(coef, x_train), t_train)
 glue("ch3_line_mse", round(line_mse, 4), display=False)
 print(f"best straight line: MSE {line_mse:.4f}")
 
-# %% mystnb={"figure": {"caption": "The MSE of the hand-written network during training (one run; log scale; solid), with the best straight line's MSE (dash-dotted) and the Bayes-optimal MSE (dashed) as the floor. The shoulder sits near the straight line's level.", "name": "fig-ch3-loss"}, "image": {"alt": "A falling loss curve that flattens for a few hundred epochs near a dash-dotted horizontal line, the best straight line's MSE, then drops again and ends just above a dashed horizontal line, the Bayes-optimal MSE."}}
+# %% mystnb={"figure": {"caption": "The MSE of the hand-written network during training (one run; log scale; solid), with the best straight line's MSE (dash-dotted) and the Bayes-optimal MSE (dashed) as the floor. The shoulder sits near the straight line's level.", "name": "fig-ch3-loss"}, "image": {"alt": "A falling loss curve that flattens for a few hundred epochs near a dash-dotted horizontal line, the best straight line's MSE, then drops again and ends near a dashed horizontal line, the Bayes-optimal MSE."}}
 fig, ax = plotting.plot_loss(
     history, "MSE", reference=bayes_mse, reference_label="Bayes-optimal MSE"
 )
@@ -272,11 +272,12 @@ check(
 # stretch of the loss. Once it does, the loss drops again and creeps towards the floor. How
 # long gradient descent sits on such a shoulder depends on where it starts: from the
 # hand-written starts every run got off it in time (all five end near the floor, as we
-# will see), but from the library's initialisation below, some runs are still there at
-# epoch 2,000. A flat loss curve does not always mean the network is done.
+# will see), but from the library's initialisation below, {glue:text}`ch3_lib_stuck_count`
+# of five runs are still there at epoch 2,000. A flat loss curve does not always mean the
+# network is done.
 #
 # Runs of this kind can also show a spike, where the loss jumps up for a moment: in
-# {glue:text}`ch3_spiky_count` of the five runs, after the shoulder, the loss rises to at
+# {glue:text}`ch3_spiky_count` of the five runs, after epoch 500, the loss rises to at
 # least twice its lowest value of the 50 epochs before. That is most likely momentum
 # overshooting: the velocity built up over hundreds of small steps carries the weights too
 # far where the loss surface turns steep, and the following steps bring them back. The runs
@@ -294,7 +295,7 @@ with torch.no_grad():
     y_grid = forward(torch.from_numpy(x_grid))
 print(y_grid.shape)
 
-# %% mystnb={"figure": {"caption": "The hand-written network after 2,000 epochs (solid) over the training data (circles), with the exact curve $f(x)$ (dashed).", "name": "fig-ch3-fit"}, "image": {"alt": "A scatter of points along a wavy rising band; a solid curve, the network, runs through the middle of the band, nearly on top of a dashed curve, the exact f(x)."}}
+# %% mystnb={"figure": {"caption": "The hand-written network after 2,000 epochs (solid) over the training data (circles), with the exact curve $f(x)$ (dashed).", "name": "fig-ch3-fit"}, "image": {"alt": "A scatter of points along a wavy rising band; a solid curve, the network, runs through the middle of the band, close to a dashed curve, the exact f(x)."}}
 fig, ax = plotting.new_axes("$x$", "$t$")
 plotting.plot_data(ax, x_train, t_train)
 plotting.plot_curve(ax, x_grid, y_grid, label="network $y(x, \\mathbf{w})$")
@@ -304,7 +305,7 @@ plt.show()
 
 # %% [markdown]
 # In {numref}`fig-ch3-fit` the network runs through the middle of the band, on top of
-# $f(x)$. The numbers of the five runs agree (mean ± standard deviation). The final
+# $f(x)$. Over the five runs (mean ± standard deviation), the final
 # training MSE is {glue:text}`ch3_train_mse`, against the Bayes-optimal
 # {glue:text}`ch3_bayes_mse`: every run ends within 20% of it. On 20,000 fresh points
 # (`seed=1`) it is {glue:text}`ch3_heldout_mse`. The root mean squared distance between
@@ -335,7 +336,7 @@ print("train MSE per seed:", np.round(train_mses, 5).tolist())
 # epoch). One difference: `nn.Linear` initialises its weights its own way (uniform, scaled
 # by fan-in), not like our hand-written tensors. From such starts, the post's settings
 # (`optimizer="sgd"` with Nesterov momentum, full batch: the same deterministic gradient
-# descent) often stall on the same shoulder. Of five starts (`torch.manual_seed(seed)`,
+# descent) can stall on the same shoulder. Of five starts (`torch.manual_seed(seed)`,
 # seeds 0 to 4), {glue:text}`ch3_lib_stuck_count` are still above half the straight line's
 # MSE {glue:text}`ch3_line_mse` after 2,000 epochs:
 

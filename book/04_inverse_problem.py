@@ -149,7 +149,7 @@ report("ch4_ratio", finals / forward_bayes, of="median", at_least=10, at_most=14
 print("training MSE per seed:", np.round(finals, 4).tolist())
 
 # %% [markdown]
-# In the median run (of the eight) the loss ends at {glue:text}`ch4_train_mse_median:.4f`, about
+# Over the eight runs the median final loss is {glue:text}`ch4_train_mse_median:.4f`, about
 # {glue:text}`ch4_ratio_median:.0f` times the Bayes-optimal
 # {glue:text}`ch4_forward_bayes_mse` of the forward problem, which the same network nearly
 # reached in {ref}`ch-mse`. Let us look at what the network learnt. We evaluate the
@@ -256,9 +256,9 @@ plt.show()
 
 # %% [markdown]
 # Where $t$ has one branch, the mean sits on it. Where there are three, the mean is their
-# weighted centre: it jumps as branches appear and vanish, and between them it runs where
-# $p(x \mid t)$ is small or zero. For {glue:text}`ch4_mean_off_pct`% of the training inputs
-# the conditional mean is a value of $x$ that *cannot* produce the observed $t$ at all.
+# weighted centre: it jumps as branches appear and vanish, and between the jumps it often
+# runs through a gap, where $p(x \mid t)$ is zero. For {glue:text}`ch4_mean_off_pct`% of
+# the training inputs the conditional mean is a value of $x$ that *cannot* produce the observed $t$ at all.
 #
 # {numref}`fig-ch4-mean` sets the network's curve beside this exact conditional mean.
 
@@ -268,7 +268,7 @@ off = oracle.inverse_density(mean_at_train, t_train) == 0  # p(E[x | t] | t) = 0
 glue("ch4_mean_off_pct", round(100 * float(off.mean()), 1), display=False)
 print(f"{100 * off.mean():.1f}% of training inputs: E[x | t] lies where p(x | t) = 0")
 
-# %% mystnb={"figure": {"caption": "The network trained with MSE (solid) and the exact conditional mean $E[x \\mid t]$ (dashed) over the swapped data (circles).", "name": "fig-ch4-mean"}, "image": {"alt": "The sideways-S scatter of the inverse problem with two curves through the middle: a dashed curve, the exact mean, with two sharp jumps, and a smooth solid curve, the network, that follows it closely, rounding off the jumps."}}
+# %% mystnb={"figure": {"caption": "The network trained with MSE (solid) and the exact conditional mean $E[x \\mid t]$ (dashed) over the swapped data (circles).", "name": "fig-ch4-mean"}, "image": {"alt": "The sideways-S scatter of the inverse problem with two curves through the middle: a dashed curve, the exact mean, with two sharp jumps, and a smooth solid curve, the network, that follows its overall shape, rounding off the jumps."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_curve(ax, t_grid, x_pred, label="network $y(t, \\mathbf{w})$")
@@ -298,7 +298,7 @@ plt.show()
 # In every run the last number and the exact mean's MSE add up to the network's MSE, as
 # {eq}`eq-mse-decomposition` says they should, up to a cross term that only vanishes on
 # average (here it is at most 0.001). Almost all of the network's error is the Bayes-optimal part that no regressor can avoid: the exact mean's
-# MSE is {glue:text}`ch4_share_median:.0f`% of the network's in the median run.
+# MSE is {glue:text}`ch4_share_median:.0f`% of the network's (median over the eight runs).
 
 # %%
 bayes_mse = oracle.bayes_mse(inverse=True)
@@ -321,7 +321,7 @@ share = report("ch4_share", 100 * exact_mean_mse / finals, of="median", at_least
 # {glue:text}`ch4_line_mse`) and stays near it for several hundred epochs: from epoch 250
 # to 500 none of the eight runs strays more than 3% from the line's MSE (at most
 # {glue:text}`ch4_shoulder_ceil`% here). Then most runs bend the line towards the
-# conditional mean and come down to just above the Bayes-optimal floor:
+# conditional mean and come down close to the Bayes-optimal floor:
 # {glue:text}`ch4_near_floor_count` of the eight get within 10% of it in their last 100
 # epochs, the hand-written run among them. The others have not come down that far by
 # epoch 2,000 ({glue:text}`ch4_stuck_count` of the eight are still on the shoulder: the
@@ -357,7 +357,7 @@ check(
     f"lowest {history[-100:].min():.4f}, floor {bayes_mse:.4f}",
 )
 
-# %% mystnb={"figure": {"caption": "The MSE of the hand-written network during training on the inverse problem (one run), with the best straight line's MSE (dotted) and the Bayes-optimal MSE of the inverse problem (dashed). The vertical axis is cut off at the top: the first few epochs start far higher.", "name": "fig-ch4-loss"}, "image": {"alt": "A loss curve that drops at once to the dotted line of the best straight line, stays there for several hundred epochs, then falls to just above the dashed Bayes-optimal line, with short upward spikes here and there."}}
+# %% mystnb={"figure": {"caption": "The MSE of the hand-written network during training on the inverse problem (one run), with the best straight line's MSE (dotted) and the Bayes-optimal MSE of the inverse problem (dashed). The vertical axis is cut off at the top: the first few epochs start far higher.", "name": "fig-ch4-loss"}, "image": {"alt": "A loss curve that drops at once to the dotted line of the best straight line, stays there for several hundred epochs, then falls close to the dashed Bayes-optimal line, with upward spikes."}}
 fig, ax = plotting.plot_loss(
     history, "MSE", reference=bayes_mse, reference_label="Bayes-optimal MSE (inverse)"
 )

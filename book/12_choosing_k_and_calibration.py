@@ -180,7 +180,7 @@ report("ch12_best_gap", heldout[:, KS.index(cv_choice)] - bayes_nll, of="median"
        at_least=0.2, at_most=0.45, digits=2)  # fmt: skip
 k1_gap = report("ch12_k1_gap", heldout[:, k1] - gauss_nll, of="median", at_least=0.3, digits=2)
 
-# %% mystnb={"figure": {"caption": "Negative log-likelihood against the number of components K (log axis): held out on 5,000 fresh points, each of the ten runs (dots) and their median (solid line), and by three-fold cross-validation on the 400 training points, mean and one standard deviation over the folds (dash-dot). Dashed: the exact density's expected NLL; dotted: the best any single Gaussian per input can do.", "name": "fig-ch12-k-curve"}, "image": {"alt": "NLL against K from 1 to 30. The median curve drops steeply from about -0.1 at K = 1 to about -0.95 at K = 3 and then stays flat; the runs' dots cluster on it, with a few stalled runs far above it; the cross-validation points follow the same shape with wider error bars. A dashed line at about -1.28 below both marks the exact density's NLL, and a dotted line at about -0.66, between the K = 2 and K = 3 medians, marks the best single Gaussian."}}
+# %% mystnb={"figure": {"caption": "Negative log-likelihood against the number of components K (log axis): held out on 5,000 fresh points, each of the ten runs (dots) and their median (solid line), and by three-fold cross-validation on the 400 training points, mean and one standard deviation over the folds (dash-dot). Dashed: the exact density's expected NLL; dotted: the best any single Gaussian per input can do.", "name": "fig-ch12-k-curve"}, "image": {"alt": "NLL against K from 1 to 30. The median curve drops steeply from K = 1 to K = 3 and then stays nearly flat; the runs' dots cluster on it, and any stalled run sits far above it; the cross-validation points follow the same shape with wider error bars. A dashed line at about -1.28 below both marks the exact density's NLL, and a dotted line at about -0.66 marks the best single Gaussian."}}
 fig, ax = plotting.new_axes("number of components $K$", "NLL (nats per point)")
 for j, K in enumerate(KS):
     ax.scatter(np.full(len(SEEDS), K), heldout[:, j], s=12, alpha=0.5,
@@ -202,8 +202,8 @@ plt.show()
 # hurt here, and do not help either. $K = 2$, one component short, stays
 # {glue:text}`ch12_k2_short` nats above $K = 3$ in the median.
 #
-# Why medians? Not every run reaches the level of its $K$: from some initial weights
-# training stalls at a worse optimum and ends far above the others. Of the
+# Why medians? Not every run need reach the level of its $K$: from some initial weights
+# training can stall at a worse optimum and end far above the others. Of the
 # {glue:text}`ch12_bend_runs` runs with $K \ge 3$, {glue:text}`ch12_stalled_count` ended
 # more than 0.1 nats above their $K$'s median here (at most a quarter of them, checked).
 # Which runs stall is chaotic: another processor or thread count can stall another seed.
@@ -296,6 +296,7 @@ plt.show()
 # - **coverage**: the fraction of targets inside their central 50% and 90% predictive
 #   intervals; a calibrated model gets 0.5 and 0.9, up to sampling noise.
 # - the **CRPS** (continuous ranked probability score),
+#
 #   $$
 #   \begin{aligned}
 #   \mathrm{CRPS}(F, x)
@@ -303,6 +304,7 @@ plt.show()
 #     &= E|X - x| - \tfrac12 E|X - X'|,
 #   \end{aligned}
 #   $$
+#
 #   with $X, X'$ drawn from $F$: a distance between the predictive distribution and the
 #   observed target, in the target's units. Like the NLL it is a *proper* score: on
 #   average no density scores better than the true one. Unlike the NLL it stays finite
@@ -405,7 +407,7 @@ glue("ch12_crps_closed", f"{100 * closed:.0f}%", display=False)
 check("the MDN closes at least 40% of the MSE network's CRPS gap", bool(closed >= 0.4),
       f"{closed:.2f}")  # fmt: skip
 
-# %% mystnb={"figure": {"caption": "PIT histograms on the 5,000 held-out points, one run (seed 0) for each model, and the exact density; the dashed line is the uniform density of a calibrated model.", "name": "fig-ch12-pit"}, "image": {"alt": "Four histograms of PIT values from 0 to 1. The MSE network with its fitted noise and K = 1 look alike: tall bars near both ends and a dip in the middle, well below the dashed line at height 1. The MDN is closer to flat, with its highest bars at the low end. The exact density is flat at the dashed line."}}
+# %% mystnb={"figure": {"caption": "PIT histograms on the 5,000 held-out points, one run (seed 0) for each model, and the exact density; the dashed line is the uniform density of a calibrated model.", "name": "fig-ch12-pit"}, "image": {"alt": "Four histograms of PIT values from 0 to 1. The MSE network with its fitted noise and K = 1 look alike: tall bars near both ends and a dip in the middle, well below the dashed line at height 1. The MDN is closer to flat, with too many values at the low end. The exact density is flat at the dashed line."}}
 fig, axes = plotting.panel_axes([*names.values(), "exact density"], "PIT $u$", "density",
                                 width=2.6)  # fmt: skip
 for ax, name in zip(axes, names, strict=False):
@@ -452,9 +454,10 @@ glue("ch12_middle_exact", f"{share_exact:.3f}", display=False)
 # for every interval at once. This is miscalibration that no recalibration of $\sigma$ can
 # fix.
 #
-# The MDN with $K =$ {glue:text}`ch12_cv_choice` is much closer: coverage
-# {glue:text}`ch12_best_cov50_median:.3f` and {glue:text}`ch12_best_cov90_median:.3f`, and
-# {glue:text}`ch12_middle_best_median:.3f` of the PIT values in the middle fifth. Its
+# The MDN with $K =$ {glue:text}`ch12_cv_choice` comes closer in the centre: its 50%
+# intervals hold {glue:text}`ch12_best_cov50_median:.3f` of the targets, and
+# {glue:text}`ch12_middle_best_median:.3f` of its PIT values fall in the middle fifth; its
+# 90% intervals hold {glue:text}`ch12_best_cov90_median:.3f`. Its
 # histogram is not flat either: in the run drawn (seed 0), {glue:text}`ch12_low_best` of
 # the PIT values lie below 0.1, where a calibrated model puts 0.1. The CRPS separates the
 # models as the NLL does: {glue:text}`ch12_mse_crps_median:.3f` (MSE network),
@@ -578,16 +581,17 @@ check("doubling sigma puts both coverages past their levels",
 #
 # - Held-out NLL against $K$ falls steeply until $K$ matches the number of branches (3
 #   here) and its median over seeds is flat after that; three-fold cross-validation on the
-#   training points finds that bend without touching fresh data. A few runs stall at a
-#   worse optimum, which runs is down to chance: report a median over many seeds.
+#   training points finds that bend without touching fresh data. A few runs can stall at
+#   a worse optimum, and which ones is down to chance: report a median over many seeds.
 # - The effective number of components (`fit(..., diagnostics=True)`) stays far below a
 #   large $K$: spare components switch off or double up, and the means plot fills with
 #   idle chains.
 # - A Gaussian reading of a multi-branch problem, constant or heteroscedastic, is
 #   miscalibrated in a way no choice of width repairs: too few targets in its central
 #   interval, too many in its wide ones, a PIT histogram with a hole in the middle.
-# - PIT, coverage and CRPS each have a floor set by the exact density; the MDN comes much
-#   closer to it than either Gaussian, and the CRPS separates the models as the NLL does.
+# - PIT, coverage and CRPS each have a floor set by the exact density; the MDN comes
+#   closer to it than either Gaussian in the centre of its densities and on the CRPS, and
+#   the CRPS separates the models as the NLL does.
 #
 # {ref}`ch-pitfalls` looks at what can go wrong while training: a component collapsing
 # onto a single point, and the choices that prevent it.

@@ -167,7 +167,7 @@ report("ch13_floor_max_grad", [floor["max_grad"]], at_most=50.0)
 report("ch13_floor_final", [floor["final"]], at_most=BAYES_NLL - 0.2)
 report("ch13_floor_highest", [floor["highest"]], at_most=0.0)
 
-# %% mystnb={"figure": {"caption": "Training loss and diagnostics of one run (seed 0) on five points, without a floor (solid, failing) and with the floor 0.05 (dash-dot, healthy); the dotted line on the loss panel is the exact density's expected NLL.", "name": "fig-ch13-diagnostics"}, "image": {"alt": "Five small panels against epoch. Without a floor the training loss dips below the dotted line of the exact density, with spikes of tens of nats; the smallest sigma falls from about 0.4 to below 0.01 with jumps back up; the gradient norm spikes to several hundred or more. With the floor the loss settles, the smallest sigma stops at 0.05 and the gradient norm stays below about 20. The entropy and effective-components panels fall early in both runs and differ between them later."}}
+# %% mystnb={"figure": {"caption": "Training loss and diagnostics of one run (seed 0) on five points, without a floor (solid, failing) and with the floor 0.05 (dash-dot, healthy); the dotted line on the loss panel is the exact density's expected NLL.", "name": "fig-ch13-diagnostics"}, "image": {"alt": "Five small panels against epoch. Without a floor the training loss dips below the dotted line of the exact density, with spikes far above it; the smallest sigma falls below 0.01; the gradient norm spikes to several hundred or more. With the floor the loss settles, the smallest sigma stops at 0.05 and the gradient norm stays far lower. The entropy and effective-components panels fall early in both runs and differ between them later."}}
 fig, axes = plotting.plot_diagnostics(
     {label: run[1] for label, run in long_runs.items()},
     reference=BAYES_NLL,
@@ -185,7 +185,8 @@ plt.show()
 # dives end in spikes, up to {glue:text}`ch13_nofloor_highest_mean:.1f` nats after epoch 100,
 # with gradient norms up to {glue:text}`ch13_nofloor_max_grad_mean:.0f`: the narrower a
 # component, the smaller the step that knocks its mean off its point, and then that point's
-# density drops by orders of magnitude at once. The run recovers and starts again. This is
+# density drops by orders of magnitude at once. The run recovers, and nothing stops it
+# from diving again. This is
 # what "the likelihood has no upper bound" looks like in practice: not a smooth slide to
 # $-\infty$, but a run that keeps chasing it.
 #
@@ -311,9 +312,9 @@ check(
 # On five points, only the remedies that look beyond the training points (noise, and
 # validation data) keep the model useful: their held-out NLL stays below half a nat in
 # every run, while the floor's stays at least half a nat above noise's in every seed. The
-# floor only limits the damage, and weight decay at this strength not even that. On the
-# 400 points of {ref}`ch-k-calibration`, the MDNs trained without trouble with the
-# library's default floor $10^{-3}$ and nothing else.
+# floor only limits the damage, and weight decay at this strength not even that. The MDNs
+# of {ref}`ch-k-calibration`, on 400 points, had the library's default floor $10^{-3}$ and
+# nothing else.
 #
 # ## How often, over ten seeds
 #
@@ -359,7 +360,8 @@ for name in SIGMA_MAPS:
 # the ten runs. None of these runs can turn into NaN through $\sigma = 0$: `MDN` always adds
 # its floor, and even `NO_FLOOR` keeps $\sigma$ above zero. The collapse, then, is the
 # failure to expect, and it does not announce itself with an error: the loss stays finite
-# and training goes on. The maps make little difference: they are the same curve $e^{a}$
+# and training goes on. The maps make little difference to how often runs collapse: they
+# are the same curve $e^{a}$
 # where a collapse happens, and each of them collapses in at least eight of ten runs
 # without a floor and in none with it. The floor, not the map, decides.
 #
@@ -498,7 +500,7 @@ for wd in (1e-2, 1e-1):  # 1e-3 is in the table above
 # %% [markdown]
 # No: the smallest $\sigma$ still falls below 0.01 during training in
 # {glue:text}`ch13_wd001_collapsed_count` (`1e-2`) and {glue:text}`ch13_wd01_collapsed_count`
-# (`1e-1`) of the ten runs, and the held-out NLL stays well above what noise regularisation
+# (`1e-1`) of the ten runs, and the held-out NLL is well above what noise regularisation
 # gives: compared seed by seed, by a median of {glue:text}`ch13_wd001_above_noise_median:.1f`
 # and {glue:text}`ch13_wd01_above_noise_median:.1f` nats. Two reasons. A collapse needs only
 # a moderately negative raw output, since $\sigma \approx e^{a}$: $a \approx -5$

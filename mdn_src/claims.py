@@ -41,7 +41,7 @@ class ClaimFailed(AssertionError):
     """A checked claim does not hold for the values computed on this machine."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Summary:
     """What :func:`report` computed of one set of per-seed values.
 
@@ -70,6 +70,9 @@ class Summary:
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:  # what a notebook shows when a cell ends in report(...)
+        return f"{self.name}: {self.text}" + ("" if self.n == 1 else f" (n = {self.n})")
 
 
 def _as_values(values, name: str, allow_nonfinite: bool) -> np.ndarray:

@@ -15,6 +15,7 @@ def test_summary_matches_numpy_with_ddof_1():
     assert s.sd == pytest.approx(np.std(VALUES, ddof=1), rel=1e-15)
     assert s.median == 14.2 and s.n == 3
     assert str(s) == "14.500 ± 2.862"
+    assert repr(s) == "r: 14.500 ± 2.862 (n = 3)"  # a cell ending in report() shows this
     assert report("r", VALUES, digits=1, glue=False).text == "14.5 ± 2.9"
 
 
@@ -26,6 +27,7 @@ def test_percent_text_scales_only_the_text():
 def test_a_single_run_is_labelled_as_one():
     s = report("one", [1.25], glue=False)
     assert s.text == "1.250 (one run)" and np.isnan(s.sd)
+    assert repr(s) == "one: 1.250 (one run)"
 
 
 def test_worst_is_the_value_nearest_the_failing_side():
