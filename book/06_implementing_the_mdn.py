@@ -101,7 +101,7 @@ print(mdn.head)
 # differentiate: it computes the loss and writes {eq}`eq-grad-pi`–{eq}`eq-grad-sigma` (divided
 # by $N$) straight into the gradient, one multiplication on the backward pass. The cell checks
 # that this closed form agrees with autograd through `mixture_nll` on the untrained network,
-# up to float32 rounding (which differs in the last bits from one machine to another):
+# up to float32 rounding (which can differ in the last bits from one machine to another):
 
 # %%
 grads = []
@@ -326,7 +326,8 @@ print(
 # {glue:text}`ch6_init_sigma` and means between {glue:text}`ch6_init_mu`). By the last
 # checkpoint the training loss is {glue:text}`ch6_loss_100` nats per point (mean ± sd over the
 # seeds): the components have moved onto the data, and still no point is far from all of
-# them. On this data the network does not underflow in early training; the original post
+# them. On this data the network did not underflow in the first 100 epochs of any of the
+# three seeds; the original post
 # trained this very problem with the naive loss and got away with it. {ref}`ch-mdn` trains
 # with the log-space loss all the same.
 #
@@ -389,7 +390,7 @@ print(f"naive density: {naive_40.item()}, log space: ln p = {log_p_40:.2f}")
 # %% [markdown]
 # Its log-density, {glue:text}`ch6_log_p_40`, lies below the logarithm of float32's smallest
 # positive number, {glue:text}`ch6_ln_f32_tiny`, so the naive density is 0 however the
-# formula is arranged; the log-space value is exact.
+# formula is arranged; the log-space value stays finite.
 #
 # ## Exercises
 #
@@ -489,8 +490,8 @@ for D in (1, 2):
 #   softplus and $\exp$ coincide for narrow components; softplus only limits how fast a wide
 #   one grows. The floor $\sigma_{\min}$ is what keeps the likelihood bounded.
 # - The loss is computed in log space, {eq}`eq-logsumexp`. On our data the naive density
-#   never underflowed in the first 100 epochs; targets far from every initial component
-#   (the same data multiplied by 100) made it 0 for most points, and so did a typical point
-#   in 40 dimensions.
+#   never underflowed in the first 100 epochs of three seeds; targets far from every
+#   initial component (the same data multiplied by 100) made it 0 for most points, and so
+#   did a typical point in 40 dimensions.
 #
 # {ref}`ch-mdn` trains the MDN on the inverse problem and compares it with the exact answer.

@@ -105,10 +105,10 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # `shipped="models/cache"` lets `fit_cached` look there first. A stored file is found under
 # the key of what defines the run (the architecture and initial weights, the data, `fit`'s
 # arguments, the library's training code and the torch version), not of the machine, so
-# every reader with the same library and torch loads the same three models, the ones the
-# book's figures show. A reader who trains them instead (with another torch version, or
-# with the environment variable `MDN_SRC_IGNORE_SHIPPED=1`) gets nearby but different
-# optima, and the chapter's checked claims hold for those too;
+# every reader with the same library and torch loads the same three shipped models. A
+# reader who trains them instead (with another torch version, or with the environment
+# variable `MDN_SRC_IGNORE_SHIPPED=1`) gets nearby but different optima, and the chapter's
+# checked claims hold for those too;
 # `tests/test_shipped_models.py` checks that a fresh training meets the same claims as the
 # shipped models.
 
@@ -167,7 +167,7 @@ plt.show()
 # move onto the branches of the data: the loss of the three runs first reaches $-1$ nat
 # after {glue:text}`ch7_below_minus1` epochs (mean ± sd over the seeds). Then a long,
 # nearly level stretch, interrupted by brief upward spikes from which
-# the loss recovers within tens of epochs. The curve stays well above the dashed line.
+# the loss soon recovers. The curve ends above the dashed line.
 # One of the exercises below counts the spikes.
 #
 # ## Is it still learning?
@@ -211,10 +211,10 @@ setback_summary = report("ch7_setback", setback, at_least=-0.001, at_most=0.15)
 # Over the last 500 epochs the median loss fell by {glue:text}`ch7_drift` nats, and the
 # trained models sit {glue:text}`ch7_setback` nats above the lowest loss their own run had
 # reached (mean ± standard deviation over the seeds; a run that ends on its lowest loss
-# has a setback of 0, and a negative drift is a rise). In every run both are at most about
-# a tenth of a nat. So the end of the trace is no steady creep towards the limit: the loss
-# changes little over hundreds of epochs, whether it still falls varies from run to run,
-# and a spike can undo progress.
+# has a setback of 0, and a negative drift is a rise). In every run both lie within 0.15
+# nat of zero. So the end of the trace is no steady creep towards the limit: in every run
+# the loss changes little over hundreds of epochs, in whichever direction (the table above
+# gives each run's), and a late spike can leave a run above its lowest loss.
 #
 # ## How good is the fit?
 #
@@ -253,8 +253,8 @@ drift_share = report("ch7_drift_share", 100 * drift / gap, of="mean", at_most=50
 # training of the same recipe and seeds (on another machine, or in {ref}`ch-truth`) gives
 # somewhat different numbers.
 #
-# The drift we measured is small beside that gap: on average over the seeds it comes to
-# {glue:text}`ch7_drift_share_mean:.0f`% of the gap (a negative share is a rise). How much
+# On average over the seeds, the drift we measured is at most half of that gap: it comes
+# to {glue:text}`ch7_drift_share_mean:.0f`% of the gap (a negative share is a rise). How much
 # longer training would gain, and what else the gap is made of, needs experiments of its
 # own. One candidate is the shape of the answer: the true $p(x \mid t)$ is a set of flat
 # boxes with hard edges, and a sum of smooth Gaussians can only approximate a box: its top
@@ -302,9 +302,9 @@ def snapshot(epoch, model):
 # training without it; the cell checks that by training once more without the callback.
 # On the machine that trained the seed-0 model above, the animation therefore replays the
 # start of that model. Elsewhere, and from the shipped file, which was trained on another
-# machine, it shows a run of the same recipe and seed whose last bits differ: training is
-# chaotic, so its losses soon part from that run's, and its density looks alike rather
-# than identical.
+# machine, it shows a run of the same recipe and seed whose last bits may differ: training
+# is chaotic, so its losses can soon part from that run's, and its density then looks
+# alike rather than identical.
 
 # %%
 torch.manual_seed(0)
@@ -402,7 +402,8 @@ plt.show()
 # $t$, and in the middle range, where three branches coexist, density over the whole width
 # of the S. They differ in the details: the exact density stops dead at the boundary of
 # each box and has one shade across each vertical slice, while the learnt one fades out
-# over a short distance, varies within a slice, and spreads faint spurs where no data lies.
+# over a short distance, varies within a slice, and can spread faint density where no data
+# lies.
 # Both differences cost
 # likelihood: every bit of probability placed outside the boxes is missing inside them,
 # and a density that varies across a box is too low somewhere in it. Such differences make
@@ -451,10 +452,10 @@ fewer = report(
 print(f"first thousand minus last thousand, mean ± sd over the seeds: {fewer}")
 
 # %% [markdown]
-# Rarer, but not steadily: on average over the seeds the last thousand epochs have
-# {glue:text}`ch7_spikes_fewer_mean:.0f` spikes fewer than the first thousand, but in a
-# given run the count need not fall from one thousand to the next, nor be lowest at the
-# end. The learning rate stays at
+# Rarer, on average: over the seeds the last thousand epochs have
+# {glue:text}`ch7_spikes_fewer_mean:.0f` spikes fewer than the first thousand. That is a
+# statement about the mean; the counts printed above show each run, and nothing makes a
+# given run's count fall from every thousand to the next. The learning rate stays at
 # 0.008 all along; a learning rate that decays over training, such as a cosine schedule
 # (`fit(..., schedule="cosine")`), is the usual remedy for late spikes.
 #
@@ -486,7 +487,7 @@ k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.2, digits=2)  # o
 
 # %% [markdown]
 # $K = 30$ is better, by {glue:text}`ch7_k1_minus_k30_mean:.2f` nats in this one run
-# (seed 0): tenths of a nat, not hundredths. A single Gaussian has to cover all the
+# (seed 0): tenths of a nat or more, not hundredths. A single Gaussian has to cover all the
 # branches at once where there are three, so it spreads its density over the gaps between them, where no data lies: the
 # price of one bump for a many-valued answer.
 #

@@ -157,8 +157,8 @@ check("different components carry the two ends", all(a != b for a, b in owners),
 # Only {glue:text}`ch08_used_seed0` of the 30 components in {numref}`fig-ch08-pi` ever get
 # a mixing coefficient of 0.01 or more (in the three runs: {glue:text}`ch08_used_components`);
 # the others are switched off at every $t$. In every run, one component has $\pi_k$ near 1
-# at the smallest $t$ and fades out towards the middle of the range, another has it near 1
-# at the largest $t$, and the rest rise and fall in between.
+# at the smallest $t$, a different one has it near 1 at the largest $t$, and in between the
+# weight passes from component to component.
 # {numref}`fig-ch08-means` and {numref}`fig-ch08-slices` below show what each of them
 # carries. How many components a problem needs, measured over seeds rather than read off
 # one run, is the subject of {ref}`ch-k-calibration`.
@@ -183,10 +183,11 @@ plotting.finish(ax)
 plt.show()
 
 # %% [markdown]
-# {numref}`fig-ch08-approx-mode` shows a prediction that always sits on the data, unlike
-# the least-squares curve of {ref}`ch-inverse`. Where three branches coexist, it follows one
-# of them and jumps to another when a different component becomes the most probable. Those
-# jumps are not a bug: any single-valued answer to a multi-valued question has to choose.
+# {numref}`fig-ch08-approx-mode` shows a prediction that follows the branches of the data,
+# unlike the least-squares curve of {ref}`ch-inverse`. Where three branches coexist, it
+# follows one of them and jumps to another when a different component becomes the most
+# probable. Those jumps are not a bug: any single-valued answer to a multi-valued question
+# has to choose.
 #
 # ## The true modes
 #
@@ -309,19 +310,20 @@ print("of the disagreements, outside the three-branch range (%):", np.round(outs
 # %% [markdown]
 # The number of significant modes equals the number of intervals at
 # {glue:text}`ch08_modes_match_pct`% of the inputs (mean ± sd over the three runs). Where
-# they disagree, the MDN has *more* modes than the exact density: it has fewer at only
-# {glue:text}`ch08_fewer` of the {glue:text}`ch08_n_compared` inputs of the three runs.
+# they disagree, the MDN almost always has *more* modes than the exact density: the inputs
+# where it has fewer number {glue:text}`ch08_fewer` of the {glue:text}`ch08_n_compared` of
+# the three runs.
 # The extra modes come in two kinds, visible in {numref}`fig-ch08-modes`. First, between
 # the folds the MDN can put two modes on one exact interval: on the single interval of the
-# narrow middle range, the components that carried separate intervals on either side stay
-# separate peaks, and in some runs a long interval gets two peaks from two components side
-# by side. Second, a new interval appears abruptly at the fold $t =$
+# narrow middle range, the components that carried separate intervals on either side can
+# stay separate peaks, and a long interval can get two peaks from two components side by
+# side. Second, a new interval appears abruptly at the fold $t =$
 # {glue:text}`ch08_t_lo` (and one vanishes at $t =$ {glue:text}`ch08_t_hi`), far from the
 # others; the network's outputs change smoothly with $t$, so the component that carries
 # the new branch fades in over a range of $t$ and leaves a small but significant bump
-# where the exact density has nothing yet. How much of each kind differs between runs: the
-# share of the disagreements outside the three-branch range, that is of this second kind,
-# is {glue:text}`ch08_outside_pct`% in the three runs (both kinds occur in every run). The
+# where the exact density has nothing yet. The share of the disagreements outside the
+# three-branch range, that is of this second kind, is {glue:text}`ch08_outside_pct`% in the
+# three runs (both kinds occur in every run). The
 # *highest* mode is decided by those ripples and bumps, since the true density is equally
 # high on every interval.
 #
@@ -463,8 +465,8 @@ plt.show()
 
 # %% [markdown]
 # Most samples in {numref}`fig-ch08-samples` fall on the band of the training data, as a
-# fresh sample of the true process would, with a density along it like the data's: the MDN
-# has learnt where $x$ can be *and* how often. Some do not: they lie where the exact
+# fresh sample of the true process would, with a density along it roughly like the data's:
+# the MDN has learnt where $x$ can be *and* how often. Some do not: they lie where the exact
 # density is zero, in the Gaussians' tails past the edges of a box, or on the components
 # that appear before their fold. The oracle counts them, for each run:
 
@@ -564,8 +566,8 @@ plt.show()
 # squared difference is {glue:text}`ch08_mean_grid_mse`.
 #
 # The variance (bottom) is the payoff a least-squares fit cannot have. The exact
-# conditional variance ranges from {glue:text}`ch08_var_min` where one narrow interval is
-# left to {glue:text}`ch08_var_max` just inside the folds; the MDN's variance follows it,
+# conditional variance ranges from almost 0, where one narrow interval is left, to
+# {glue:text}`ch08_var_max` just inside the folds; the MDN's variance follows it,
 # small at both ends and large between the folds, with a mean absolute difference over the
 # grid of {glue:text}`ch08_var_mae`. One constant variance, the one a least-squares fit at
 # the Bayes limit would imply, is off by {glue:text}`ch08_constant_var_mae`, more than the
@@ -659,7 +661,7 @@ print(f"mean {mixture_mean(two).item():.4f}, variance {mixture_variance(two).ite
 # At $t = 0.35$ only the local minimum ({glue:text}`ch08_f_min`) is within 0.1: two
 # intervals. At $t = 0.5$ both are: one interval. At $t = 0.65$ only the maximum
 # ({glue:text}`ch08_f_max`) is: two intervals. Where the MDN's count differs, it has an
-# extra mode, a ripple or an early bump, as everywhere in this chapter.
+# extra mode, a ripple or an early bump, as nearly everywhere in this chapter.
 
 # %%
 t_ask = torch.tensor([[0.35], [0.5], [0.65]])
@@ -694,7 +696,7 @@ check(
 
 # %% [markdown]
 # Down, or at best unchanged: a lower threshold only adds modes, and where the counts
-# disagreed the MDN already had too many.
+# disagreed the MDN almost always had too many already.
 
 # %% tags=["nbval-ignore-output"]
 agree = {}
@@ -747,13 +749,16 @@ check("the terms add up to the variance", abs(float(terms.sum()) - mdn_var) <= 1
 # %% [markdown]
 # How far the MDN's variance is from the exact one depends on the run: here it is
 # {glue:text}`ch08_box_var_ratio` times the exact one. The terms say why. The main
-# component, narrow and on the box, adds about its own variance. A component whose mean
+# component, on the box, adds about its own variance $\sigma_k^2$, which a Gaussian
+# standing in for a box need not make equal to $w^2/12$ (compare the printed term with the
+# box's variance). A component whose mean
 # lies far from the box, such as the one that carries the interval of the middle and upper
 # branches once $t$ passes the fold, adds $\pi_k (\mu_k - \mathbb{E}[x \mid t])^2$: at a
 # weight of one percent and a distance of 0.6, that is $0.01 \cdot 0.36 = 0.0036$, several
 # times the exact variance. In this run the components centred more than 0.1 outside the
 # box carry {glue:text}`ch08_far_weight_pct`% of the weight and add
-# {glue:text}`ch08_far_var_pct`% of the variance. Variance punishes a little mass far away
+# {glue:text}`ch08_far_var_pct`% of the variance: the larger that share, the more of the
+# difference it explains. Variance punishes a little mass far away
 # heavily: a mixture's variance is only as good as its smallest far-off weights.
 
 # %% [markdown]
@@ -770,7 +775,8 @@ check("the terms add up to the variance", abs(float(terms.sum()) - mdn_var) <= 1
 # - The true modes come from an ascent started at every component mean (mean-shift steps,
 #   Newton steps near a peak), with every end point checked. The exact density has one or
 #   two modes, its plateaus (three branches make at most two intervals); the MDN's count
-#   agrees at {glue:text}`ch08_modes_match_pct`% of the inputs, and otherwise it has more:
+#   agrees at {glue:text}`ch08_modes_match_pct`% of the inputs, and otherwise it almost
+#   always has more:
 #   ripples on a plateau and bumps where a branch fades in before its fold.
 # - Ancestral sampling needs no Python loop: `sample` draws every component choice and
 #   every Gaussian draw in one call each. Drawn at inputs distributed like the data's, the

@@ -346,11 +346,12 @@ print(f"from the nearer pose: {report('ch10_mse_to_pose', to_pose, digits=2)} ra
 # seed {glue:text}`ch10_mse_best_rms_worst:.4f`), about as far as the exact conditional
 # mean ({glue:text}`ch10_mean_pose_rms`): within 10% of it in every seed. It has learnt,
 # roughly, the average of the two poses: where there are two, its angles lie
-# {glue:text}`ch10_mse_to_mean` rad from their exact mean and {glue:text}`ch10_mse_to_pose`
-# rad from the nearer of them (mean ± sd over the seeds; in every seed it is nearer the
-# mean). The isotropic MDN's best mode misses by {glue:text}`ch10_iso_best_rms` (worst seed
-# {glue:text}`ch10_iso_best_rms_worst:.4f`). Seed by seed, the least-squares miss divided
-# by the MDN's is **{glue:text}`ch10_iso_ratio`** (mean ± sd over seeds), and at least
+# {glue:text}`ch10_mse_to_mean_mean:.2f` rad from their exact mean and
+# {glue:text}`ch10_mse_to_pose_mean:.2f` rad from the nearer of them (means over the seeds;
+# in every seed it is nearer the mean). The isotropic MDN's best mode misses by
+# {glue:text}`ch10_iso_best_rms` (worst seed {glue:text}`ch10_iso_best_rms_worst:.4f`). Seed
+# by seed, the least-squares miss divided by the MDN's is **{glue:text}`ch10_iso_ratio`**
+# (mean ± sd over seeds), and at least
 # {glue:text}`ch10_iso_ratio_floor` in every seed. The diagonal MDN is in the same
 # league: ratio {glue:text}`ch10_diag_ratio`, worst seed
 # {glue:text}`ch10_diag_ratio_floor`.
@@ -416,8 +417,8 @@ plt.show()
 # their targets. The least-squares hands are pushed out towards the outer rim: averaging
 # an elbow bent one way with the same elbow bent the other way straightens it, and a
 # straight arm reaches the rim whatever the target's distance. Over the held-out targets,
-# they land on average {glue:text}`ch10_outward` farther from the shoulder than their
-# targets (mean ± sd over the five seeds). For the three highlighted targets the MDN
+# they land on average {glue:text}`ch10_outward_mean:.3f` farther from the shoulder than
+# their targets (mean over the five seeds). For the three highlighted targets the MDN
 # offers two arms, one bent each way, and both reach the target; the least-squares arm,
 # less bent than either, runs between them and misses.
 #
@@ -666,11 +667,11 @@ plt.show()
 # the only floor under it is the one $\sigma_{\min}$ sets, {glue:text}`ch10_nll_floor`
 # nats, far below (in every seed it falls by at least {glue:text}`ch10_nll_fall_floor`
 # nats in the second half, and ends at least {glue:text}`ch10_nll_above_floor_floor`
-# nats above that floor). In {numref}`fig-ch9-nll` the training and held-out curves fall together, with
-# spikes where Adam overshoots (as in {ref}`ch-mdn`) until the cosine schedule has lowered
-# the learning rate. So NLLs are only comparable between models trained alike: the same
-# data, the same number of epochs, the same schedule. The table compares our MDNs after
-# their {glue:text}`ch10_epochs` epochs each:
+# nats above that floor). {numref}`fig-ch9-nll` draws both curves of seed 0 over its
+# training; spikes, where Adam overshoots (as in {ref}`ch-mdn`), belong to the early epochs,
+# before the cosine schedule has lowered the learning rate. So NLLs are only comparable
+# between models trained alike: the same data, the same number of epochs, the same
+# schedule. The table compares our MDNs after their {glue:text}`ch10_epochs` epochs each:
 
 # %% tags=["nbval-ignore-output"]
 nll = {}
