@@ -42,7 +42,7 @@ lock:
 
 # jupyter-cache keys on a notebook's own cells: an edit in mdn_src would not re-run the
 # chapters. Clear the cache whenever the library's source differs from the last build.
-SRC_HASH = $(shell $(PYTHON) -c "import hashlib, pathlib; files = sorted(pathlib.Path('mdn_src').glob('*.py')) + [pathlib.Path('requirements.txt')]; print(hashlib.sha256(b''.join(f.read_bytes() for f in files)).hexdigest()[:16])")
+SRC_HASH = $(shell $(PYTHON) -c "import hashlib, pathlib; files = sorted(pathlib.Path('mdn_src').rglob('*.py')) + [pathlib.Path('requirements.txt')]; print(hashlib.sha256(b''.join(f.read_bytes() for f in files)).hexdigest()[:16])")
 book: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.mdn_src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \

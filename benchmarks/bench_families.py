@@ -27,7 +27,7 @@ HIDDEN, K, LR, INPUT_NOISE = (50, 50), 10, 0.01, 0.01
 def train(component: str, epochs: int, seed: int, x, t) -> tuple[MDN, float]:
     """One model; returns it and the seconds its training took."""
     torch.manual_seed(seed)
-    mdn = MDN(1, 1, K, hidden=HIDDEN, component=component)
+    mdn = MDN(1, 1, K, hidden=HIDDEN, family=component)
     start = time.perf_counter()
     fit(mdn, x, t, epochs=epochs, lr=LR, seed=seed, schedule="cosine", input_noise=INPUT_NOISE)
     return mdn, time.perf_counter() - start

@@ -5,13 +5,13 @@ The post's configuration: 2,500 points, one hidden layer of 50 tanh units, K = 3
 1. One training step: forward, backward and the Adam update, at each thread count. The
    post loops in Python over the K components, sums their pdfs, then takes the log, and
    lets autograd differentiate all of it; mdn_src evaluates the head K-major, computes
-   the NLL's gradient in closed form (``mdn_src.loss.gaussian_head_nll``) and the
-   network's by hand, with no autograd graph (``mdn_src.fused_step.closed_form_gradients``,
+   the NLL's gradient in closed form (``mdn_src.fast.gaussian_head_nll``) and the
+   network's by hand, with no autograd graph (``mdn_src.fast.closed_form_gradients``,
    the same bits as autograd), then takes torch's fused Adam step as ``fit`` does (the
    kernel called directly, without the optimizer object);
    compiled, as ``fit(compile=True)`` trains, the whole step is one function: forward,
    backward by hand from the closed-form head gradient, and Adam
-   (``mdn_src.fused_step``; its one-off compile time is printed).
+   (``mdn_src.fast``; its one-off compile time is printed).
 2. The loss alone, forward + backward from the same raw network outputs, where the two
    formulations differ (the tanh network is the same work on both sides).
 3. Drawing 10 samples for each of 2,500 points. The post loops over points, samples and
@@ -34,9 +34,12 @@ import numpy as np
 import torch
 
 from mdn_src import MDN, MixtureParameters, make_toy_data, mixture_nll, sample, test_grid
-from mdn_src.fused_step import closed_form_gradients, fused_adam_step
-from mdn_src.loss import gaussian_head_nll
-from mdn_src.train import _FusedAdam  # fit's Adam, private to it
+from mdn_src.fast import (
+    FusedAdam,  # fit's Adam, private to it
+    closed_form_gradients,
+    fused_adam_step,
+    gaussian_head_nll,
+)
 
 N, HIDDEN, K = 2500, 50, 30
 
@@ -128,7 +131,7 @@ def training_steps(x, t, compiled: bool):
     mdn = MDN(1, 1, n_components=K, hidden=HIDDEN)
     post = PostMDN()
     # As fit steps at a constant learning rate: torch's fused Adam kernel, called directly.
-    lib_opt = _FusedAdam(list(mdn.parameters()), lr=0.008, weight_decay=0.0)
+    lib_opt = FusedAdam(list(mdn.parameters()), lr=0.008, weight_decay=0.0)
     post_opt = torch.optim.Adam(post.params, lr=0.008)  # as the post trains
 
     def post_step():
@@ -212,7 +215,7 @@ def main() -> None:
 
     def post_loss_only():
         raw.grad = None
-        a_pi, a_mu, a_sigma = (part.contiguous() for part in raw.split(mdn._sizes, dim=1))
+        a_pi, a_mu, a_sigma = (part.contiguous() for part in raw.split(mdn.head_sizes, dim=1))
         sigmasq = (mdn.sigma_min + torch.nn.functional.softplus(a_sigma)) ** 2
         post_loss(torch.softmax(a_pi, dim=1), sigmasq, a_mu, t).backward()
 

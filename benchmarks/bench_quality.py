@@ -39,15 +39,15 @@ K, LR_POST = 30, 0.008
 #: ``fit``'s (besides the epochs, sized to the budget, and the seed).
 RECIPES = {
     "gaussian": (
-        dict(n_components=30, component="gaussian", hidden=(50, 50)),
+        dict(n_components=30, family="gaussian", hidden=(50, 50)),
         dict(lr=0.01, schedule="cosine", input_noise=0.01),
     ),
     "gennorm": (
-        dict(n_components=10, component="gennorm", hidden=(50, 50)),
+        dict(n_components=10, family="gennorm", hidden=(50, 50)),
         dict(lr=0.01, schedule="cosine", input_noise=0.01),
     ),
     "best": (
-        dict(n_components=10, component="gennorm", hidden=(50, 50, 50)),
+        dict(n_components=10, family="gennorm", hidden=(50, 50, 50)),
         dict(lr=0.005, schedule="cosine", input_noise=0.01, batch_size=250, weight_decay=1e-5),
     ),
 }

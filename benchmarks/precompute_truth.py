@@ -4,7 +4,7 @@ The chapter (``book/11_against_the_truth.py``) measures how far MDNs trained on 
 inverse problem (predict x from t) stay from the exact answer. Some of its experiments cost
 more than it can afford: 24 models of 15 to 60 seconds each, among them the 60-second
 models of its last section. This script trains them with fixed seeds and saves them with
-:meth:`mdn_src.MDN.save` into ``book/models/`` (``truth-<recipe>-seed<seed>.pt``, a few tens
+:func:`mdn_src.io.save` into ``book/models/`` (``truth-<recipe>-seed<seed>.pt``, a few tens
 of kB each); the chapter loads them and computes every number it reports (held-out NLL on
 20,000 fresh points, gaps to the Bayes limit, mean +- sd over seeds) itself.
 
@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mdn_src import MDN, fit, make_toy_data, mean_nll, oracle
+from mdn_src import MDN, fit, io, make_toy_data, mean_nll, oracle
 
 #: Where the chapter finds the models.
 MODELS = Path(__file__).resolve().parent.parent / "book" / "models"
@@ -87,7 +87,7 @@ class Recipe:
 
 POST = dict(in_features=1, out_features=1, n_components=30, hidden=50)
 WIDE = dict(in_features=1, out_features=1, n_components=30, hidden=(50, 50))
-GENNORM = dict(in_features=1, out_features=1, n_components=10, hidden=(50, 50), component="gennorm")
+GENNORM = dict(in_features=1, out_features=1, n_components=10, hidden=(50, 50), family="gennorm")
 GENNORM_DEEP = dict(GENNORM, hidden=(50, 50, 50))
 #: ``fit``'s arguments of the recipe ``gennorm-mb``, which the later recipes vary.
 GENNORM_MB = dict(epochs=2300, lr=0.005, schedule="cosine", input_noise=0.01, batch_size=250)
@@ -189,7 +189,7 @@ def main() -> None:
     for name in args.only:
         for seed in args.seeds if args.seeds is not None else RECIPES[name].seeds:
             mdn, seconds = train(name, seed)
-            mdn.save(model_path(name, seed))
+            io.save(mdn, model_path(name, seed))
             score = mean_nll(mdn, t_test, x_test)
             print(
                 f"{name:<10} seed {seed}: held-out NLL {score:.4f} (gap {score - bayes:.4f}), "

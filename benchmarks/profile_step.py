@@ -3,12 +3,12 @@
 The post's configuration (2,500 points, one tanh layer of 50, K = 30 Gaussians), one
 thread, eager (as ``fit`` trains: the gradient set without autograd, then fused Adam) and
 compiled (as ``fit(compile=True)`` trains: one compiled function per step; both in
-``mdn_src.fused_step``). The model is first trained for 300 steps, so the profile is of a
+``mdn_src.fast``). The model is first trained for 300 steps, so the profile is of a
 trained mixture, as most of a training run is. Every operation's own time
 (``torch.profiler``'s self CPU time) is charged to the first enclosing part it belongs to:
 
 * the loss: the K-major mixture NLL with its closed-form gradient
-  (``mdn_src.loss.gaussian_head_nll``; compiled: the graphs' elementwise kernels);
+  (``mdn_src.fast.gaussian_head_nll``; compiled: the graphs' elementwise kernels);
 * matrix products: ``mm``/``addmm`` of both layers, forward and backward, with the bias
   copies inside them;
 * tanh and its derivative;
@@ -26,9 +26,13 @@ from collections import defaultdict
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
-from mdn_src import MDN, fused_step, make_toy_data
-from mdn_src.fused_step import closed_form_gradients, fused_adam_step
-from mdn_src.train import _FusedAdam  # fit's Adam, private to it
+import mdn_src.fast.step as fused_step
+from mdn_src import MDN, make_toy_data
+from mdn_src.fast import (
+    FusedAdam,  # fit's Adam, private to it
+    closed_form_gradients,
+    fused_adam_step,
+)
 
 LOSS = "loss and its closed-form gradient"
 PARTS = {
@@ -79,7 +83,7 @@ def profile_steps(compiled: bool, steps: int) -> tuple[dict, float]:
             fused(x, t)
 
     else:
-        opt = _FusedAdam(list(mdn.parameters()), lr=0.008, weight_decay=0.0)
+        opt = FusedAdam(list(mdn.parameters()), lr=0.008, weight_decay=0.0)
         grads = closed_form_gradients(mdn)
 
         def step():

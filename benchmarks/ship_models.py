@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from mdn_src import MDN, fit_cached, make_toy_data
-from mdn_src.cache import cached_file_name
+from mdn_src.training.cache import cached_file_name
 
 #: The folder the chapters pass as ``shipped`` (relative to ``book/``: ``models/cache``).
 SHIPPED = Path(__file__).resolve().parent.parent / "book" / "models" / "cache"

@@ -135,8 +135,8 @@ print(f"the average answer misses the target by {miss:.3f}")
 # small uniform noise $\epsilon$ ({ref}`ch-data` has the details). The curve $f$ rises, falls
 # and rises again, so when we swap the roles and ask for $x$ given $t$, a middle range of
 # $t$ is reached from all three of its rising or falling pieces. The module
-# `mdn_src/oracle.py` knows the exact $p(x \mid t)$;
-# {py:func}`oracle.inverse_support(t) <mdn_src.oracle.inverse_support>` returns, for each
+# `mdn_src/problems/oracle.py` knows the exact $p(x \mid t)$;
+# {py:func}`oracle.inverse_support(t) <mdn_src.problems.oracle.inverse_support>` returns, for each
 # of the three pieces of $f$, the interval of $x$ that can produce $t$ from that piece.
 
 # %%
@@ -154,7 +154,7 @@ for a, b in zip(starts[:n_separate], ends[:n_separate], strict=True):
 # Each of the three pieces of $f$ contributes an interval of $x$ that can give
 # $t \approx$ 0.35; the second and third meet where $f$ turns round, so together they form
 # one stretch, and the possible $x$ make up {glue:text}`ch1_n_separate` separate intervals
-# ({py:func}`oracle.support_intervals <mdn_src.oracle.support_intervals>` merges touching
+# ({py:func}`oracle.support_intervals <mdn_src.problems.oracle.support_intervals>` merges touching
 # pieces). The training data of the next chapter agree: here are the points whose $t$ lies
 # within 0.01 of $t_0$, sorted by the piece their $x$ comes from.
 

@@ -47,7 +47,7 @@ import torch
 from myst_nb import glue
 
 from mdn_src import check, make_toy_data, oracle, plotting, report, test_grid, toy_curve
-from mdn_src.data import NOISE_HALF_WIDTH
+from mdn_src.problems import NOISE_HALF_WIDTH
 
 torch.set_num_threads(1)  # repeatable on one machine; other machines differ in the last bits
 
@@ -83,8 +83,8 @@ torch.set_num_threads(1)  # repeatable on one machine; other machines differ in 
 # uniform band has sharp edges that a Gaussian can only blur. We will meet that again when
 # we score models against the exact answer.
 #
-# The code lives in `mdn_src/data.py`: {py:func}`~mdn_src.data.toy_curve` is $f$,
-# {py:func}`~mdn_src.data.make_toy_data` draws pairs
+# The code lives in `mdn_src/problems/toy.py`: {py:func}`~mdn_src.problems.toy_curve` is $f$,
+# {py:func}`~mdn_src.problems.make_toy_data` draws pairs
 # $(x, t)$, and `test_grid` makes the evenly spaced inputs used for drawing predictions.
 #
 # ## Drawing the data
@@ -429,7 +429,7 @@ check(
 #
 # - The toy problem is $t = x + 0.3 \sin(2 \pi x) + \epsilon$, with $x$ and $\epsilon$
 #   uniform; its exact densities, forward and inverse, are known in closed form and live in
-#   `mdn_src/oracle.py`.
+#   `mdn_src/problems/oracle.py`.
 # - `make_toy_data(2500, seed=0)` draws the same `float32` data in every chapter, from an
 #   explicit generator rather than global random state.
 # - Predictions are drawn on `x_grid` over $[0, 1]$ and on `t_grid` over $[-0.1, 1.1]$, the

@@ -53,6 +53,7 @@ from myst_nb import glue
 from mdn_src import (
     MLP,
     check,
+    fan_in_weights,
     fit,
     fit_cached,
     make_toy_data,
@@ -168,7 +169,7 @@ print(forward(x).shape)
 # assumption of the model, not a fact about the data, and that is fine here: the best any
 # regressor can do is predict $f(x)$ exactly, and its MSE is then the variance of
 # $\epsilon$, $0.2^2/12$ = {glue:text}`ch3_bayes_mse`. This is the *Bayes-optimal* MSE, the
-# floor no model can go below on average (`mdn_src/oracle.py` computes it).
+# floor no model can go below on average (`mdn_src/problems/oracle.py` computes it).
 
 # %%
 bayes_mse = oracle.bayes_mse()
@@ -224,23 +225,17 @@ plt.show()
 # anything off the loss, we train the same network the same way from five starts,
 # `torch.manual_seed(seed)` for seeds 0 to 4. To do it quickly we put the hand-written
 # initial weights into the library's `MLP` (the same network; the last section of this
-# chapter introduces it) and let {py:func}`~mdn_src.cache.fit_cached` run the same
-# full-batch loop (and keep the result, so that a second run of the chapter loads it).
+# chapter introduces it): {py:func}`~mdn_src.mlp.fan_in_weights` draws `w1, b1, w2, b2`
+# exactly as the cell above did, and {py:meth}`MLP.from_weights <mdn_src.mlp.MLP.from_weights>`
+# copies them in. {py:func}`~mdn_src.training.fit_cached` then runs the same full-batch loop
+# (and keeps the result, so that a second run of the chapter loads it).
 
 
 # %%
 def hand_initialised(seed):
     """The library's MLP, holding the hand-written network's initial weights for `seed`."""
     torch.manual_seed(seed)
-    w1_start = torch.randn(1, H) * math.sqrt(1 / 1)  # drawn as w1 and w2 above
-    w2_start = torch.randn(H, 1) * math.sqrt(1 / H)
-    net = MLP(1, 1, hidden=H)
-    with torch.no_grad():
-        net.trunk[0].weight.copy_(w1_start.T)  # nn.Linear keeps [out, in]
-        net.trunk[0].bias.zero_()
-        net.head.weight.copy_(w2_start.T)
-        net.head.bias.zero_()
-    return net
+    return MLP.from_weights(*fan_in_weights(1, H, 1))  # drawn as w1 and w2 above
 
 
 sgd = {"epochs": epochs, "lr": lr, "optimizer": "sgd", "momentum": 0.9, "nesterov": True}
@@ -328,11 +323,11 @@ print("train MSE per seed:", np.round(train_mses, 5).tolist())
 # %% [markdown]
 # ## The same in two lines with `mdn_src`
 #
-# The library wraps this network as {py:class}`~mdn_src.model.MLP` (in `mdn_src/model.py`:
+# The library wraps this network as {py:class}`~mdn_src.mlp.MLP` (in `mdn_src/mlp.py`:
 # `nn.Linear` layers with
 # tanh between them, and `MLP.loss` is the MSE of {eq}`eq-mse`), and training as
-# {py:func}`~mdn_src.train.fit`
-# (`mdn_src/train.py`: the loop above, full-batch by default, returning the loss of every
+# {py:func}`~mdn_src.training.fit`
+# (`mdn_src/training/loop.py`: the loop above, full-batch by default, returning the loss of every
 # epoch). One difference: `nn.Linear` initialises its weights its own way (uniform, scaled
 # by fan-in), not like our hand-written tensors. From such starts, the post's settings
 # (`optimizer="sgd"` with Nesterov momentum, full batch: the same deterministic gradient

@@ -74,11 +74,11 @@ torch.set_num_threads(1)  # repeatable on one machine; other machines differ in 
 # | math | code |
 # | --- | --- |
 # | the network of {numref}`fig-ch5-architecture` | {py:class}`~mdn_src.model.MDN` in `mdn_src/model.py`: `trunk` (tanh layers), then one linear `head` |
-# | the maps {eq}`eq-softmax-pi`, {eq}`eq-mu-identity`, {eq}`eq-sigma-map` | `MDN.output_activations`: `log_softmax`, identity, `sigma_min + softplus` |
+# | the maps {eq}`eq-softmax-pi`, {eq}`eq-mu-identity`, {eq}`eq-sigma-map` | `MDN.output_activations`, by {py:class}`~mdn_src.model.HeadSpec` in `mdn_src/model.py`: `log_softmax`, identity, `sigma_min + softplus` |
 # | the mixture {eq}`eq-mixture` | `MixtureParameters` (`log_pi` `[N, K]`, `mu` and `sigma` `[N, K, D]`); `mdn(x)` returns it as a `torch.distributions` object |
 # | $\ln p(t_n \mid x_n)$ and $E(w)$, {eq}`eq-nll` | {py:func}`~mdn_src.loss.mixture_log_prob`, {py:func}`~mdn_src.loss.mixture_nll` in `mdn_src/loss.py` |
 # | the responsibilities {eq}`eq-responsibility` | {py:func}`~mdn_src.loss.responsibilities` |
-# | the gradients {eq}`eq-grad-pi`–{eq}`eq-grad-sigma` | `MDN.loss` and `MDN.training_loss` (what `fit` calls): closed form, no autograd |
+# | the gradients {eq}`eq-grad-pi`–{eq}`eq-grad-sigma` | `MDN.training_loss` (what `fit` calls), through `mdn_src/fast/`: closed form, no autograd |
 #
 # The three heads of {numref}`fig-ch5-architecture` are *one* linear layer whose
 # $(D + 2)K$ outputs are split into $a^\pi$, $a^\mu$ and $a^\sigma$: one matrix product
@@ -97,7 +97,7 @@ print(mdn.head)
 # Two details separate the code from {eq}`eq-nll`. `mixture_nll` returns $E(w)/N$, the *mean*
 # over the points: dividing by a constant moves no minimum, but the gradient's size no longer
 # depends on $N$, and the loss reads as "nats per point", comparable with the Bayes limit of
-# `mdn_src.oracle`. And `MDN.loss`, which training calls, does not ask autograd to
+# `mdn_src.problems.oracle`. And `MDN.loss`, which training calls, does not ask autograd to
 # differentiate: it computes the loss and writes {eq}`eq-grad-pi`–{eq}`eq-grad-sigma` (divided
 # by $N$) straight into the gradient, one multiplication on the backward pass. The cell checks
 # that this closed form agrees with autograd through `mixture_nll` on the untrained network,
@@ -198,7 +198,7 @@ plt.show()
 # per point is bounded below by $\tfrac{D}{2} \ln(2\pi\sigma_{\min}^2)$, here
 # {glue:text}`ch6_nll_floor` nats, far below the best any model can reach on our toy
 # problem ({glue:text}`ch6_bayes_nll_inverse` nats for the inverse problem, computed exactly by
-# `mdn_src.oracle`). The floor stops a collapse without getting in the way of a good fit.
+# `mdn_src.problems.oracle`). The floor stops a collapse without getting in the way of a good fit.
 
 # %%
 nll_floor = 0.5 * math.log(2 * math.pi * mdn.sigma_min**2)  # D = 1

@@ -84,7 +84,7 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # We build the network of the original post, one hidden layer of 50 $\tanh$ units and
 # $K = 30$ Gaussian components, and train it with the post's settings: Adam
 # {cite:p}`kingma2015adam` with learning rate 0.008, for 3,000 full-batch epochs, so every
-# epoch is one optimiser step on all 2,500 training points. `fit` (in `mdn_src/train.py`)
+# epoch is one optimiser step on all 2,500 training points. `fit` (in `mdn_src/training/loop.py`)
 # minimises `mdn.loss`, the mean negative log-likelihood of {ref}`ch-implementation`.
 #
 # Another seed gives other initial weights and another trained network, with another
@@ -98,7 +98,7 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # scores is checked in the chapter's code, on whatever machine runs it. The network of
 # seed 0 is the one the figures show.
 #
-# Each run goes through `fit_cached` ({py:func}`~mdn_src.cache.fit_cached`), which calls
+# Each run goes through `fit_cached` ({py:func}`~mdn_src.training.fit_cached`), which calls
 # `fit` once and keeps the trained weights: {ref}`ch-sampling` needs the model of seed 0 and
 # loads it instead of training it again. The three trainings take about half a minute on
 # one CPU thread, so the book ships their results in `book/models/cache`, and
@@ -321,7 +321,7 @@ check("the callback changes no step of training", same, "the losses differ")
 check("one frame per scheduled epoch", sorted(frames) == sorted(frame_epochs), str(sorted(frames)))
 
 # %% [markdown]
-# `animate_density` from `mdn_src/plotting.py` turns the snapshots into an animation, on
+# `animate_density` from `mdn_src/plotting/` turns the snapshots into an animation, on
 # the book's logarithmic colour scale. The dots are the components' means, with area
 # proportional to their mixing coefficient $\pi_k$, so a component the network has
 # switched off at some $t$ vanishes there. Press play, or step through the frames.
@@ -381,7 +381,7 @@ exact = oracle.inverse_density(x_pairs, t_pairs)  # [t, x]
 print(learnt.shape, exact.shape)
 
 # %% [markdown]
-# Both images below are drawn by `plot_density` from `mdn_src/plotting.py`, on the book's one
+# Both images below are drawn by `plot_density` from `mdn_src/plotting/`, on the book's one
 # logarithmic colour scale, from 0.1 to 30 (darker is higher). A logarithmic scale shows at
 # once the tall density where only one branch exists and the faint haze of probability that
 # a model spreads where the true density is zero.

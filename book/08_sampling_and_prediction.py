@@ -122,9 +122,9 @@ params = grid_params[0]  # seed 0, for the figures
 print("pi", tuple(params.pi.shape), "mu", tuple(params.mu.shape))
 
 # %% [markdown]
-# The functions of this chapter live in `mdn_src/predict.py` ({doc}`reference
-# <api/predict>`), except the mode search, which has a module of its own,
-# `mdn_src/modes.py` ({doc}`reference <api/modes>`). They all take these
+# The functions of this chapter live in the package `mdn_src/inference/` ({doc}`reference
+# <api/inference>`): sampling and moments in `predict.py`, the mode search in `modes.py`
+# (with its complete one-dimensional search in `modes_1d.py`). They all take these
 # {py:class}`~mdn_src.mixture.MixtureParameters` and work on all 2,500 inputs at once.
 #
 # ## Which components carry weight
@@ -136,7 +136,7 @@ print("pi", tuple(params.pi.shape), "mu", tuple(params.mu.shape))
 
 # %% mystnb={"figure": {"caption": "The mixing coefficients $\\pi_k(t)$ of one run (seed 0) against $t$. Each component whose $\\pi_k$ reaches 0.01 somewhere is a thick line with a colour and line style of its own, labelled with its index $k$; the other components are faint thin lines near zero.", "name": "fig-ch08-pi"}, "image": {"alt": "A few thick curves between 0 and 1: one starts near 1 at small t and falls towards 0 in the middle of the range, one rises from 0 to near 1 at large t, and the others rise and fall in between; all other lines lie flat at zero."}}
 fig, ax = plotting.new_axes("$t$", r"$\pi_k(t)$")
-major = plotting.plot_mixing_coefficients(ax, t_grid, params, threshold=0.01)
+plotting.plot_mixing_coefficients(ax, t_grid, params, threshold=0.01)
 plotting.finish(ax)
 plt.show()
 
@@ -223,10 +223,15 @@ plt.show()
 # in a few steps where mean-shift crawls), stops an ascent when its next step would be tiny
 # compared with the components' widths, and then checks every end point: it counts as a
 # mode only if the density falls on both sides of it. Ascents that end within 1% of a width
-# of each other are one mode, and in one dimension a walk along the line between
-# neighbouring modes makes sure no bump between them was missed. It reports every local
-# maximum, including tiny bumps far from the data; `significant` keeps those at least 5% as
-# high as the highest one.
+# of each other are one mode. An ascent can still miss a bump whose basin holds no mean,
+# such as a shallow one between a broad component and a narrow, heavy one, so in one
+# dimension a certified search of the whole line follows: it cuts the line into cells on
+# which bounds on the density's first two derivatives prove that the slope changes sign
+# nowhere, or exactly once (then it locates the maximum), and halves every other cell. Up
+# to float64 rounding it reports every local maximum, missing only a bump that fits, with
+# the dip beside it, in a cell narrower than $10^{-9}$ times the narrowest component
+# (`tol`); that includes tiny bumps far from the data, and `significant` keeps those at
+# least 5% as high as the highest one.
 #
 # The search costs far more than one `argmax`, so we run it at every 10th input of the
 # grid, 250 values of $t$, for each of the three models.
@@ -354,7 +359,7 @@ check("in every run, the shortcut differs only between the folds", all(inside), 
 # The modes summarise the density; the component means show how the MDN built it. The post
 # plotted all $K$ means at every input; we draw each mean with a size proportional to its
 # $\pi_k$, so that a component the network has switched off at that $t$ disappears.
-# `plot_component_means` in `mdn_src/plotting.py` does this at every 10th grid input.
+# `plot_component_means` in `mdn_src/plotting/` does this at every 10th grid input.
 
 # %% mystnb={"figure": {"caption": "The means of all $K = 30$ components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, a thick band of dots follows the lower branch up to the middle of the range of t and another the upper branch from there on; more bands cross the middle range between them, each thinning into a faint line where its weight fades."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
@@ -394,7 +399,7 @@ slice_params = mdn.mixture_parameters(torch.from_numpy(t_slices[:, None])).detac
 print("intervals:", oracle.interval_count(t_slices), "branches:", oracle.branch_count(t_slices))
 
 # %% mystnb={"figure": {"caption": "Slices $p(x \\mid t)$ at three inputs, one run (seed 0): the MDN's mixture density (solid, the model's colour), the weighted components $\\pi_k f_k(x)$ with $\\pi_k \\ge 0.01$ that add up to it (thin dash-dotted, the other role's colour), and the exact density (dashed).", "name": "fig-ch08-slices"}, "image": {"alt": "Three panels. At t = 0.1 one narrow dashed box near x = 0.05 with a taller solid bump over it. At t = 0.28 one dashed box at small x with a solid bump over it, and perhaps a second solid bump where the exact density is zero. At t = 0.4 two dashed boxes, a narrow one near x = 0.15 and a wide one from about 0.5 to 0.8; the solid curve has one Gaussian peak over each, taller than the narrow box and rounded over the wide one, and each dash-dotted component lies on the solid curve."}}
-fig, axes, slice_density = plotting.plot_mixture_slices(
+fig, axes = plotting.plot_mixture_slices(
     x_slice, slice_params, t_slices, exact=exact_slices, label="MDN (seed 0)"
 )
 plt.show()

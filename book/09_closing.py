@@ -107,7 +107,7 @@ torch.set_num_threads(1)  # a run repeats exactly on one machine (not across mac
 # ## The yardsticks
 #
 # Every score in the book was read against what no model can beat: the expected negative
-# log-likelihood and squared error of the *exact* conditional density (`mdn_src/oracle.py`).
+# log-likelihood and squared error of the *exact* conditional density (`mdn_src/problems/oracle.py`).
 # Beside them we put a second line, the best that **any single Gaussian** per input can do,
 # even one with its own mean and variance for every input. For a target with conditional
 # mean $m$ and variance $v$, a Gaussian with mean $\hat m$ and variance $s^2$ has expected
@@ -200,15 +200,15 @@ print(f"share of the Gaussian-to-limit gap the MDN closes: {got}")
 # Gaussian: the loss is the log of a weighted sum of component densities, whatever they
 # are. Heavy-tailed data call for Laplace or Student-t components, angles for von Mises
 # components that wrap around, and `mdn_src` has them, together with the generalised
-# normal: `MDN(..., component="laplace")`, `"student_t"`, `"gennorm"` or `"von_mises"`.
+# normal: `MDN(..., family="laplace")`, `"student_t"`, `"gennorm"` or `"von_mises"`.
 # Targets confined to an interval, like our $x \in [0, 1]$, would call for Beta
 # components, which cannot put probability outside it; the library has none. Adding a
-# family touches one file, `mdn_src/mixture.py`: a subclass of `Family` that gives the
+# family touches one file, `mdn_src/mixture/families.py`: a subclass of `Family` that gives the
 # component log-density, its `torch.distributions` object, its variance and (for
 # one-dimensional targets) its cdf, registered in `FAMILIES`, plus a few lines in
-# `ComponentSpec` if the family has a shape parameter for the network to learn. Where torch
-# lacks the distribution, a `Distribution` subclass goes into `mdn_src/distributions.py`
-# first, as `GeneralizedNormal` did. The loss, sampling, moments and modes talk to that
+# `HeadSpec` (`mdn_src/model.py`) if the family has a shape parameter for the network to learn. Where torch
+# lacks the distribution, a `Distribution` subclass goes into a module of its own beside it,
+# as `GeneralizedNormal` did in `mdn_src/mixture/gennorm.py`. The loss, sampling, moments and modes talk to that
 # interface and need no change.
 #
 # **Full covariances.** The toy problem's components are isotropic, as in PRML. For

@@ -31,7 +31,7 @@
 #
 # **In this chapter** you will learn:
 #
-# - how `mdn_src/arm.py` generates the arm's data, and why most hand positions are
+# - how `mdn_src/problems/arm.py` generates the arm's data, and why most hand positions are
 #   reached by two poses, elbow one way or the other;
 # - how to score a predicted pose the way a roboticist does: by running it through the arm
 #   and measuring how far the hand lands from the target;
@@ -51,8 +51,6 @@ except ImportError:
     pass
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -61,6 +59,7 @@ from myst_nb import glue
 from mdn_src import (
     MDN,
     MLP,
+    MixtureParameters,
     Standardizer,
     approximate_mode,
     check,
@@ -76,7 +75,7 @@ from mdn_src import (
     plotting,
     report,
 )
-from mdn_src.arm import REACH, THETA1_RANGE, THETA2_RANGE
+from mdn_src.problems.arm import REACH, THETA1_RANGE, THETA2_RANGE
 
 torch.set_num_threads(1)  # a run repeats exactly on one machine (not across machines)
 
@@ -244,7 +243,9 @@ mse_rms = np.array([rms["mse", s]["best"] for s in seeds])
 # `score` reads every trained MDN of the given kinds in the four ways and stores the miss
 # of each reading. The mode search steps through all its rows together, so one search over
 # the models of every seed costs much less than one search per model; the modes of each
-# model are the same either way.
+# model are the same either way. {py:meth}`~mdn_src.mixture.MixtureParameters.cat` joins the
+# models' mixtures into one batch, and {py:meth}`~mdn_src.inference.Modes.rows` takes each
+# model's rows back out of the answer.
 
 
 # %%
@@ -257,11 +258,10 @@ def score(kinds):
     keys = [(kind, seed) for kind in kinds for seed in seeds]
     with torch.no_grad():
         parts = [models[key].mixture_parameters(X_test) for key in keys]
-    joined = {name: torch.cat([getattr(p, name) for p in parts]) for name in parts[0].tensors()}
-    found = conditional_modes(replace(parts[0], **joined))  # one search, all the models
+    found = conditional_modes(MixtureParameters.cat(parts))  # one search, all the models
     n = len(X_test)
     for i, key in enumerate(keys):
-        modes[key] = type(found)(*(field[i * n : (i + 1) * n] for field in found))
+        modes[key] = found.rows(slice(i * n, (i + 1) * n))  # model i's rows
         candidates = t_scale.inverse(modes[key].location)  # [N, C, 2], radians
         closest = closest_pose(candidates, x_test, modes[key].distinct)
         rms[key] = {
@@ -826,7 +826,7 @@ print(f"isotropic MDN: {got.mean:.2f} nats (mean over seeds)")
 #
 # ## What you learnt
 #
-# - Bishop's arm, in `mdn_src/arm.py`: forward kinematics, seeded pose sampling, the mirror
+# - Bishop's arm, in `mdn_src/problems/arm.py`: forward kinematics, seeded pose sampling, the mirror
 #   pose and both solutions of the inverse problem; for
 #   {glue:text}`ch10_two_percent` of the held-out targets both poses are in range.
 # - Scored by where the hand lands, a least-squares network misses by
@@ -850,7 +850,7 @@ print(f"isotropic MDN: {got.mean:.2f} nats (mean over seeds)")
 # ## Where to go next
 #
 # Joint angles are angles: for a joint that turns all the way round,
-# `MDN(..., component="von_mises")` gives components that wrap around; our sampled ranges
+# `MDN(..., family="von_mises")` gives components that wrap around; our sampled ranges
 # are less than a turn wide, so Gaussians sufficed. Try more components ($K = 3$ to 5) and
 # watch whether the extra ones are switched off; add noise to the hand positions and see
 # the NLL find a floor again; or give the controller a memory and choose, among the MDN's

@@ -25,7 +25,7 @@
 # the held-out score of the exact density. For most problems that is where the story has to
 # stop: nobody knows the true conditional density, so nobody knows how good a model could
 # be. The toy problem is different. Its inverse density $p(x \mid t)$ is known exactly
-# (`mdn_src/oracle.py`): uniform on the set $S_t$ of the $x$ that can produce $t$. So we can
+# (`mdn_src/problems/oracle.py`): uniform on the set $S_t$ of the $x$ that can produce $t$. So we can
 # hold the MDN against the truth, and ask where the missing nats go.
 #
 # **In this chapter** you will learn:
@@ -58,14 +58,17 @@ from mdn_src import (
     MDN,
     check,
     density_grid,
+    io,
     make_toy_data,
     mean_nll,
     oracle,
+    paired,
     plotting,
     report,
     rule_of_thumb_bandwidth,
+    summarize,
 )
-from mdn_src.approximation import fit_exact_density
+from mdn_src.problems import fit_exact_density
 
 torch.set_num_threads(1)  # one thread: a computation repeats exactly on one machine
 x_train, t_train = make_toy_data(2500, seed=0)  # the post's 2,500 points
@@ -81,8 +84,8 @@ print(f"Bayes limit {bayes_nll:.4f} nats")
 # model is trained with three seeds. Some of the models cost up to a minute of training
 # each, too much to retrain whenever the chapter runs. The script
 # `benchmarks/precompute_truth.py` trains them once, with fixed seeds and a documented
-# recipe for each, and saves them with {py:meth}`~mdn_src.model.MDN.save` into
-# `book/models/`. Here we load them with {py:meth}`~mdn_src.model.MDN.load` and score
+# recipe for each, and saves them with {py:func}`mdn_src.io.save` into
+# `book/models/`. Here we load them with {py:func}`mdn_src.io.load` and score
 # them ourselves. A recipe's name says what it is:
 #
 # | recipe | network | components | training on the post's 2,500 points |
@@ -122,17 +125,12 @@ SEEDS = (0, 1, 2)
 
 def load(recipe):
     """The three trained models of a recipe, seeds 0, 1, 2."""
-    return [MDN.load(MODELS / f"truth-{recipe}-seed{seed}.pt") for seed in SEEDS]
+    return [io.load(MODELS / f"truth-{recipe}-seed{seed}.pt", MDN) for seed in SEEDS]
 
 
 def heldout(models):
     """Held-out NLL (nats) of each model on the 20,000 fresh points."""
     return np.array([mean_nll(m, t_test, x_test) for m in models])
-
-
-def mean_sd(values, name="nll"):
-    """'mean ± sd' over seeds (sd with ddof=1), 3 decimals, without glueing it."""
-    return str(report(name, values, glue=False))
 
 
 RECIPES = ("post", "post-fresh", "wide", "gennorm", "wide-mb", "gennorm-mb", "gennorm-mb125",
@@ -141,7 +139,7 @@ RECIPES = ("post", "post-fresh", "wide", "gennorm", "wide-mb", "gennorm-mb", "ge
 models = {name: load(name) for name in RECIPES}
 scores = {name: heldout(group) for name, group in models.items()}
 for name, values in scores.items():
-    print(f"{name:<19} {mean_sd(values)}   per seed {np.round(values, 3)}")
+    print(f"{name:<19} {summarize(values)}   per seed {np.round(values, 3)}")
 
 # The best of the minute-long recipes is picked on a second set of fresh points, so that the
 # 20,000 points that score it played no part in choosing it.
@@ -230,7 +228,7 @@ plt.show()
 #
 # **The components' shape.** Even the best mixture of 30 Gaussians is not a box. To
 # measure how close it can come, we remove the network, the data and the training budget:
-# {py:func}`~mdn_src.approximation.fit_exact_density` (in `mdn_src/approximation.py`) fits,
+# {py:func}`~mdn_src.problems.fit_exact_density` (in `mdn_src/problems/approximation.py`) fits,
 # at each of 32 values of $t$, a free mixture of $K$ components straight to the exact
 # density, minimising the expected NLL under $p(x \mid t)$ with Adam, each step on fresh
 # points of $S_t$, and scores it with a dense midpoint rule. Averaged over $p(t)$, its gap
@@ -291,7 +289,7 @@ parts = {
     "optimisation and network": fresh_gap - shape_gap,
 }
 for label, values in parts.items():
-    print(f"{label:<32} {mean_sd(values)} nats")
+    print(f"{label:<32} {summarize(values)} nats")
 estimation, optimisation = parts["estimation (2,500 points)"], parts["optimisation and network"]
 report("part_estimation", estimation, at_least=0.0, at_most=0.06)
 report("part_optimisation", optimisation, at_least=0.1)
@@ -329,12 +327,12 @@ plt.show()
 # (`weight_decay`) and early stopping on a validation split (`validation_fraction`,
 # `patience`). Against the optimisation: a learning-rate schedule (`schedule="cosine"`),
 # a wider or deeper network (`hidden=(50, 50)`). Against the shape: other component
-# families, among them the generalised normal (`component="gennorm"`), whose exponent
+# families, among them the generalised normal (`family="gennorm"`), whose exponent
 # $\beta$ lets a component's top flatten towards a box.
 #
 # Noise regularisation comes with a rule of thumb {cite:p}`rothfuss2019noise`: a noise
 # standard deviation of $n^{-1/(4 + d)}$ in standardised units, for $n$ points in $d$
-# dimensions ({py:func}`~mdn_src.train.rule_of_thumb_bandwidth`). For our data it is large:
+# dimensions ({py:func}`~mdn_src.training.rule_of_thumb_bandwidth`). For our data it is large:
 
 # %%
 h = rule_of_thumb_bandwidth(len(t_train), 2)
@@ -379,7 +377,7 @@ candidates = {
     "gennorm-mb-3x50-wd": "3 × 50, gen. normals, weight decay",
 }
 for name, label in candidates.items():
-    print(f"{label:<42} {mean_sd(scores[name])}   gap {mean_sd(scores[name] - bayes_nll)}")
+    print(f"{label:<42} {summarize(scores[name])}   gap {summarize(scores[name] - bayes_nll)}")
 best = BEST
 print(f"best: {candidates[best]}")
 
@@ -396,30 +394,28 @@ glue("gap_closed", f"{closed:.0%}", display=False)
 check("the best recipe closes at least 60% of the post's gap", bool(closed >= 0.6), f"{closed:.2f}")
 
 
-spread = {name: report(name, values, glue=False).sd for name, values in scores.items()}
-
-
-def paired(a, b):
-    """Recipe a minus recipe b, seed by seed (negative: a is better)."""
-    return scores[a] - scores[b]
+spread = {name: summarize(values).sd for name, values in scores.items()}
 
 
 for full, mb in (("gennorm", "gennorm-mb"), ("wide", "wide-mb")):  # mini-batches vs full batch
-    report(f"mb_better_{full}", paired(mb, full) < 0, of="count", at_most=2)
+    report(f"mb_better_{full}", scores[mb] - scores[full] < 0, of="count", at_most=2)
     check(f"{mb}'s seeds agree at least three times as closely as {full}'s",
           bool(3 * spread[mb] <= spread[full]))  # fmt: skip
-noise = np.sort(paired("gennorm-mb-nonoise", "gennorm-mb"))  # without minus with noise
+noise = np.sort(scores["gennorm-mb-nonoise"] - scores["gennorm-mb"])  # without minus with noise
 glue("nonoise_worst", f"{noise[-1]:.2f}", display=False)
 check("without input noise one seed is far worse (> 0.05), the others within 0.02",
       bool(noise[-1] > 0.05 and np.abs(noise[:-1]).max() <= 0.02), str(noise))  # fmt: skip
 check("noise at the rule of thumb is worse than the post's recipe in every seed",
       bool(scores["gennorm-mb-rot"].min() > scores["post"].max()))  # fmt: skip
-report("wd_minus_mb", paired("gennorm-mb-wd", "gennorm-mb"), at_least=-0.03, at_most=0.03)
-report("wd_better", paired("gennorm-mb-wd", "gennorm-mb") < 0, of="count", at_least=1, at_most=2)
-report("deep_minus_mb", paired("gennorm-mb-3x50", "gennorm-mb"), at_most=0.0)
+paired("wd_minus_mb", scores["gennorm-mb-wd"], scores["gennorm-mb"], at_least=-0.03,
+       at_most=0.03)  # fmt: skip
+report("wd_better", scores["gennorm-mb-wd"] - scores["gennorm-mb"] < 0, of="count", at_least=1,
+       at_most=2)  # fmt: skip
+paired("deep_minus_mb", scores["gennorm-mb-3x50"], scores["gennorm-mb"], at_most=0.0)
 check("the third layer's seeds are further apart than gennorm-mb's",
       bool(spread["gennorm-mb-3x50"] > spread["gennorm-mb"]))  # fmt: skip
-deep_wd = report("deep_wd_minus_mb", paired("gennorm-mb-3x50-wd", "gennorm-mb"), at_most=-0.02)
+deep_wd = paired("deep_wd_minus_mb", scores["gennorm-mb-3x50-wd"], scores["gennorm-mb"],
+                 at_most=-0.02)  # fmt: skip
 
 # %% [markdown]
 # The best of the eleven, picked on a second set of 20,000 fresh points, is
@@ -570,7 +566,7 @@ check("the seed with the lowest training NLL has the lowest held-out NLL",
 #   the post's recipe stays {glue:text}`post_gap` nats above the Bayes limit.
 # - Its gap splits into three parts, each isolated by an experiment: the components' shape
 #   ({glue:text}`shape_gap` nats, from mixtures fitted straight to the exact density
-#   with {py:func}`~mdn_src.approximation.fit_exact_density`), the finite training set
+#   with {py:func}`~mdn_src.problems.fit_exact_density`), the finite training set
 #   ({glue:text}`part_estimation`, from training on fresh points at every step), and the
 #   optimisation and the network (the rest, {glue:text}`part_optimisation`).
 # - The family matters when components are few: ten generalised normals come as close to

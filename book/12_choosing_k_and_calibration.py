@@ -55,18 +55,15 @@ from myst_nb import glue
 from mdn_src import (
     MDN,
     MLP,
-    MixtureParameters,
     check,
-    coverage,
-    crps,
     fit_cached,
     make_toy_data,
     mean_nll,
-    mixture_nll,
     oracle,
     pit,
     plotting,
     report,
+    score,
     test_grid,
 )
 
@@ -312,21 +309,16 @@ plt.show()
 #
 # We compare four densities, each over the ten seeds: the least-squares network of
 # {ref}`ch-mse` read as a Gaussian with its fitted noise (mean from the network, a
-# constant $\sigma^2$ equal to its training MSE), the heteroscedastic Gaussian ($K = 1$),
+# constant $\sigma^2$ equal to its training MSE: {py:meth}`MLP.predictive
+# <mdn_src.mlp.MLP.predictive>`), the heteroscedastic Gaussian ($K = 1$),
 # the MDN with the $K$ chosen by cross-validation, and the exact density, whose PIT,
 # coverage and CRPS are computed in closed form by `oracle.inverse_cdf` and
 # `oracle.inverse_crps`. The exact values are the floor: what a perfect model would score
-# on these same 5,000 points.
+# on these same 5,000 points. {py:func}`~mdn_src.metrics.score` gives a model's NLL, CRPS
+# and coverages as one row of the table.
 
 
 # %% tags=["nbval-ignore-output"]
-def gaussian_from_mlp(mlp, t, noise_sd):
-    """The MSE network read as a one-component mixture: N(mlp(t), noise_sd^2) per input."""
-    with torch.no_grad():
-        mean = mlp(torch.as_tensor(t)).unsqueeze(1)  # [N, 1, 1]
-    return MixtureParameters(torch.zeros(len(t), 1), mean, torch.full_like(mean, noise_sd))
-
-
 mlps = {}
 for seed in SEEDS:
     torch.manual_seed(seed)
@@ -341,7 +333,7 @@ def test_params(name, seed):
     """The predictive mixtures on the held-out inputs of model `name`, seed `seed`."""
     if name == "mse":
         mlp, noise_sd = mlps[seed]
-        return gaussian_from_mlp(mlp, t_test, noise_sd)
+        return mlp.predictive(t_test, noise_sd)  # N(mlp(t), noise_sd^2): one component
     K = 1 if name == "k1" else cv_choice
     with torch.no_grad():
         return models[K, seed][0].mixture_parameters(t_test)
@@ -350,9 +342,10 @@ def test_params(name, seed):
 def scores(params):
     """Held-out NLL, coverage of the central 50% and 90% intervals, mean CRPS; and the PIT."""
     x = torch.as_tensor(x_test)
-    nll = float(mixture_nll(params, x))
-    cov50, cov90 = coverage(params, x, levels=(0.5, 0.9))
-    return np.array([nll, cov50, cov90, crps(params, x).mean()]), pit(params, x)
+    row = score(params, x, levels=(0.5, 0.9))  # one row of the table, in float64
+    return np.array([row["nll"], row["coverage_50"], row["coverage_90"], row["crps"]]), pit(
+        params, x
+    )
 
 
 names = {"mse": "MSE network + noise", "k1": "K = 1", "best": f"MDN, K = {cv_choice}"}
@@ -554,7 +547,7 @@ check("the one-SE rule picks a K at the bend, no larger than the minimum's",
 mlp0, sd0 = mlps[0]
 rows = {}
 for factor in (0.5, 1.0, 2.0):
-    rows[factor], _ = scores(gaussian_from_mlp(mlp0, t_test, factor * sd0))
+    rows[factor], _ = scores(mlp0.predictive(t_test, factor * sd0))
     nll, cov50, cov90, mean_crps = rows[factor]
     print(f"sigma x {factor}: NLL {nll:+.3f}, coverage {cov50:.3f} / {cov90:.3f}, "
           f"CRPS {mean_crps:.4f}")  # fmt: skip

@@ -49,8 +49,9 @@ import torch
 from myst_nb import glue
 
 from mdn_src import MDN, check, fit_cached, make_toy_data, mean_nll, oracle, plotting, report
-from mdn_src.data import NOISE_HALF_WIDTH
-from mdn_src.mixture import SIGMA_MAPS, positive_scale, smallest_scale
+from mdn_src.mixture import smallest_scale
+from mdn_src.model import SIGMA_MAPS, positive_scale
+from mdn_src.problems import NOISE_HALF_WIDTH
 
 torch.set_num_threads(1)  # a run repeats exactly on one machine, whatever its core count
 

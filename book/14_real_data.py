@@ -59,13 +59,10 @@ from mdn_src import (
     GEYSER_CODES,
     MDN,
     MLP,
-    MixtureParameters,
     Standardizer,
     central_interval,
     check,
     conditional_modes,
-    coverage,
-    crps,
     density_grid,
     fit_cached,
     load_geyser,
@@ -74,6 +71,7 @@ from mdn_src import (
     mixture_log_prob,
     plotting,
     report,
+    score,
 )
 
 torch.set_num_threads(1)  # a run repeats exactly on one machine, whatever its core count
@@ -239,33 +237,25 @@ def train(name, x, t, seed, components):
 
 
 # %% [markdown]
-# `predictive` turns any of the three into mixture parameters in data units (the MSE
-# network as one component of fixed width), so that one set of functions from
-# `mdn_src.metrics` scores them all.
+# `predictive` turns any of the three into mixture parameters in data units: the MSE
+# network as one component of fixed width ({py:meth}`MLP.predictive
+# <mdn_src.mlp.MLP.predictive>`), mapped back from standardised units by
+# {py:meth}`~mdn_src.mixture.MixtureParameters.affine`. One call,
+# {py:func}`~mdn_src.metrics.score`, then scores them all alike.
 
 
 # %%
 def predictive(fitted, x):
     """p(t | x) in the data's units, as float64 MixtureParameters (mu, sigma [N, K, 1])."""
-    xs = torch.from_numpy(fitted.x_scale.transform(np.asarray(x, np.float32).reshape(-1, 1)))
+    xs = fitted.x_scale.transform(np.asarray(x, np.float32).reshape(-1, 1))
     with torch.no_grad():
-        if isinstance(fitted.model, MLP):
-            mu = fitted.model(xs).double().unsqueeze(1)  # [N, 1, 1]
-            log_pi = torch.zeros(len(xs), 1, dtype=torch.float64)
-            params = MixtureParameters(log_pi, mu, torch.full_like(mu, fitted.sigma))
+        if isinstance(fitted.model, MLP):  # the MSE network as N(y(x), sigma^2)
+            params = fitted.model.predictive(xs, fitted.sigma)
         else:
-            params = fitted.model.mixture_parameters(xs).map(torch.Tensor.double)
-    s, m = float(fitted.t_scale.scale[0]), float(fitted.t_scale.mean[0])
-    log_pi = torch.log_softmax(params.log_pi, -1)  # renormalised in float64
-    return MixtureParameters(log_pi, params.mu * s + m, params.sigma * s)
-
-
-def scores(params, t):
-    """Held-out mean NLL and CRPS, and coverage of the central 50% and 90% intervals."""
-    t = torch.from_numpy(np.asarray(t, np.float64))
-    inside = coverage(params, t, levels=(0.5, 0.9))
-    nll = float(-mixture_log_prob(params, t).mean())
-    return {"nll": nll, "crps": float(crps(params, t).mean()), "c50": inside[0], "c90": inside[1]}
+            params = fitted.model.mixture_parameters(xs)
+    params = params.map(torch.Tensor.double)
+    params = params.replace(log_pi=torch.log_softmax(params.log_pi, -1))  # float64 weights
+    return params.affine(fitted.t_scale.mean, fitted.t_scale.scale)  # t = mean + scale * t_s
 
 
 # %% [markdown]
@@ -287,7 +277,7 @@ for name, (x, t) in DATA.items():
             f = train(name, x, t, seed, components)
             _, test = split(len(x), seed)
             fitted[name, kind, seed] = f
-            results[name, kind, seed] = scores(predictive(f, x[test]), t[test])
+            results[name, kind, seed] = score(predictive(f, x[test]), t[test].astype(np.float64))
 # Every training stopped early, before its last epoch.
 epochs_run = report("ch14_epochs", [f.epochs for f in fitted.values()], at_most=FIT["epochs"] - 1)
 print(
@@ -304,7 +294,7 @@ DIGITS = {"geyser": {"nll": 2, "crps": 3}, "mcycle": {"nll": 2, "crps": 1}}
 table = {}  # (data, model, metric) -> Summary: mean ± sd over the seeds
 for name in DATA:
     for kind in MODELS:
-        for metric in ("nll", "crps", "c50", "c90"):
+        for metric in ("nll", "crps", "coverage_50", "coverage_90"):
             table[name, kind, metric] = report(
                 f"ch14_{name}_{kind}_{metric}",
                 per_seed(name, kind, metric),
@@ -312,7 +302,9 @@ for name in DATA:
             )
         print(
             f"{name:7s} {kind:4s}",
-            " | ".join(str(table[name, kind, m]) for m in ("nll", "crps", "c50", "c90")),
+            " | ".join(
+                str(table[name, kind, m]) for m in ("nll", "crps", "coverage_50", "coverage_90")
+            ),
         )
 
 # %% [markdown]
@@ -320,12 +312,12 @@ for name in DATA:
 #
 # | data | model | NLL (nats) | CRPS | 50% interval | 90% interval |
 # |---|---|---|---|---|---|
-# | geyser | MSE network | {glue:text}`ch14_geyser_mse_nll` | {glue:text}`ch14_geyser_mse_crps` | {glue:text}`ch14_geyser_mse_c50` | {glue:text}`ch14_geyser_mse_c90` |
-# | geyser | $K = 1$ | {glue:text}`ch14_geyser_k1_nll` | {glue:text}`ch14_geyser_k1_crps` | {glue:text}`ch14_geyser_k1_c50` | {glue:text}`ch14_geyser_k1_c90` |
-# | geyser | MDN, $K = 3$ | {glue:text}`ch14_geyser_mdn_nll` | {glue:text}`ch14_geyser_mdn_crps` | {glue:text}`ch14_geyser_mdn_c50` | {glue:text}`ch14_geyser_mdn_c90` |
-# | mcycle | MSE network | {glue:text}`ch14_mcycle_mse_nll` | {glue:text}`ch14_mcycle_mse_crps` | {glue:text}`ch14_mcycle_mse_c50` | {glue:text}`ch14_mcycle_mse_c90` |
-# | mcycle | $K = 1$ | {glue:text}`ch14_mcycle_k1_nll` | {glue:text}`ch14_mcycle_k1_crps` | {glue:text}`ch14_mcycle_k1_c50` | {glue:text}`ch14_mcycle_k1_c90` |
-# | mcycle | MDN, $K = 3$ | {glue:text}`ch14_mcycle_mdn_nll` | {glue:text}`ch14_mcycle_mdn_crps` | {glue:text}`ch14_mcycle_mdn_c50` | {glue:text}`ch14_mcycle_mdn_c90` |
+# | geyser | MSE network | {glue:text}`ch14_geyser_mse_nll` | {glue:text}`ch14_geyser_mse_crps` | {glue:text}`ch14_geyser_mse_coverage_50` | {glue:text}`ch14_geyser_mse_coverage_90` |
+# | geyser | $K = 1$ | {glue:text}`ch14_geyser_k1_nll` | {glue:text}`ch14_geyser_k1_crps` | {glue:text}`ch14_geyser_k1_coverage_50` | {glue:text}`ch14_geyser_k1_coverage_90` |
+# | geyser | MDN, $K = 3$ | {glue:text}`ch14_geyser_mdn_nll` | {glue:text}`ch14_geyser_mdn_crps` | {glue:text}`ch14_geyser_mdn_coverage_50` | {glue:text}`ch14_geyser_mdn_coverage_90` |
+# | mcycle | MSE network | {glue:text}`ch14_mcycle_mse_nll` | {glue:text}`ch14_mcycle_mse_crps` | {glue:text}`ch14_mcycle_mse_coverage_50` | {glue:text}`ch14_mcycle_mse_coverage_90` |
+# | mcycle | $K = 1$ | {glue:text}`ch14_mcycle_k1_nll` | {glue:text}`ch14_mcycle_k1_crps` | {glue:text}`ch14_mcycle_k1_coverage_50` | {glue:text}`ch14_mcycle_k1_coverage_90` |
+# | mcycle | MDN, $K = 3$ | {glue:text}`ch14_mcycle_mdn_nll` | {glue:text}`ch14_mcycle_mdn_crps` | {glue:text}`ch14_mcycle_mdn_coverage_50` | {glue:text}`ch14_mcycle_mdn_coverage_90` |
 #
 # Held-out scores, mean ± sd over {glue:text}`ch14_n_seeds` random splits (one per seed;
 # {glue:text}`ch14_n_test_geyser` geyser and {glue:text}`ch14_n_test_mcycle` crash points
@@ -663,9 +655,9 @@ check(
 f0 = fitted["geyser", "mdn", 0]
 _, test0 = split(len(x_gey), 0)
 minutes = predictive(f0, x_gey[test0])
-seconds = MixtureParameters(minutes.log_pi, 60 * minutes.mu, 60 * minutes.sigma)
-nll_min = scores(minutes, t_gey[test0])["nll"]
-nll_sec = scores(seconds, 60 * t_gey[test0].astype(np.float64))["nll"]
+seconds = minutes.affine(0.0, 60.0)  # t in seconds: 60 times the minutes
+nll_min = score(minutes, t_gey[test0].astype(np.float64))["nll"]
+nll_sec = score(seconds, 60 * t_gey[test0].astype(np.float64))["nll"]
 # The two NLLs depend on the trained model; their difference, in float64, does not.
 print(f"NLL in seconds minus NLL in minutes: {nll_sec - nll_min:.4f}; ln 60 = {np.log(60):.4f}")
 glue("ch14_ln60", f"{np.log(60):.3f}", display=False)
@@ -696,12 +688,12 @@ for name, n in n_test.items():
     print(f"{name}: n = {n}, sd of the 50% coverage {sds[0]:.3f}, of the 90% {sds[1]:.3f}")
 
 # %% tags=["nbval-ignore-output"]
-c50 = np.array([table[name, kind, "c50"].mean for name in DATA for kind in MODELS])
+c50 = np.array([table[name, kind, "coverage_50"].mean for name in DATA for kind in MODELS])
 below_half = report("ch14_c50_below", c50 < 0.5, of="count", at_least=4)
 print(f"mean 50% coverage below one half in {int(below_half.values.sum())} of {len(c50)} rows")
 # The table's sd's over the splits, in units of the binomial sd: "of this size".
 ratio = np.array([
-    table[name, kind, f"c{round(100 * q)}"].sd / np.sqrt(q * (1 - q) / n_test[name])
+    table[name, kind, f"coverage_{round(100 * q)}"].sd / np.sqrt(q * (1 - q) / n_test[name])
     for name in DATA for kind in MODELS for q in (0.5, 0.9)
 ])  # fmt: skip
 _ = report("ch14_cov_sd_over_binomial", ratio, at_least=0.4, at_most=2.5, digits=2)

@@ -1,40 +1,63 @@
 """mdn_src: mixture density networks in PyTorch, and the exact answer to PRML's toy problem.
 
-The modules, one idea each: :mod:`~mdn_src.data` (the toy problem), :mod:`~mdn_src.oracle`
-(its exact densities and Bayes figures), :mod:`~mdn_src.datasets` (real data, shipped),
-:mod:`~mdn_src.mixture` (mixture parameters and component
-families), :mod:`~mdn_src.distributions` (the generalised normal), :mod:`~mdn_src.model`
-(MLP and MDN),
-:mod:`~mdn_src.loss` (log-space NLL), :mod:`~mdn_src.train` (``fit``),
-:mod:`~mdn_src.predict` (sampling, moments), :mod:`~mdn_src.modes` (every mode of a
-mixture), :mod:`~mdn_src.metrics`, :mod:`~mdn_src.claims` (a result over seeds, glued and
-checked) and :mod:`~mdn_src.plotting`.
+One home per job (the README's table lists every module):
+
+* :mod:`~mdn_src.mixture`: component families and :class:`~mdn_src.mixture.MixtureParameters`,
+  a batch of mixtures, with their densities; the bottom of the library;
+* :mod:`~mdn_src.model`: :class:`~mdn_src.model.MDN`; :class:`~mdn_src.model.HeadSpec`: the head that maps
+  raw outputs to a mixture; :mod:`~mdn_src.mlp`: the plain network (and its Gaussian reading);
+* :mod:`~mdn_src.loss`: the log-space NLL; :mod:`~mdn_src.io`: one file format for models;
+* :mod:`~mdn_src.training`: :class:`~mdn_src.training.TrainConfig`,
+  :func:`~mdn_src.training.fit`, :class:`~mdn_src.training.History`,
+  :func:`~mdn_src.training.fit_cached`; :mod:`~mdn_src.fast`: the closed-form training step
+  (internal API);
+* :mod:`~mdn_src.inference`: sampling, moments and every mode of a mixture;
+* :mod:`~mdn_src.metrics`: NLL, CRPS, PIT, coverage and one :func:`~mdn_src.metrics.score` row;
+* :mod:`~mdn_src.problems`: the toy problem and its exact answer, the robot arm, real data;
+* :mod:`~mdn_src.claims`: a result over seeds, glued and checked;
+* :mod:`~mdn_src.plotting`: every figure of the book; :mod:`~mdn_src.estimator`: the
+  scikit-learn face, :class:`~mdn_src.estimator.MDNRegressor`.
 """
 
 from ._version import VERSION as __version__  # noqa: F401 (re-exported)
-from .approximation import MixtureFit, fit_exact_density
-from .arm import (
+from .claims import ClaimFailed, Summary, check, paired, report, summarize
+from .inference import (
+    Modes,
+    approximate_mode,
+    central_interval,
+    conditional_modes,
+    density_grid,
+    mixture_mean,
+    mixture_variance,
+    quantile,
+    sample,
+)
+from .loss import mixture_log_prob, mixture_nll, responsibilities
+from .metrics import coverage, crps, mean_nll, mse, pit, score
+from .mixture import COVARIANCES, FAMILIES, GeneralizedNormal, MixtureParameters, get_family
+from .mlp import MLP, fan_in_weights
+from .model import MDN, HeadSpec
+from .problems import (
+    GEYSER_CODES,
+    MixtureFit,
     Standardizer,
     closest_pose,
     conditional_mean_pose,
     end_effector_rms,
+    fit_exact_density,
     forward_kinematics,
     inverse_kinematics,
+    load_geyser,
+    load_geyser_table,
+    load_mcycle,
     make_arm_data,
+    make_toy_data,
     mirror_pose,
+    oracle,
+    test_grid,
+    toy_curve,
 )
-from .cache import fit_cached
-from .claims import ClaimFailed, Summary, check, report
-from .data import make_toy_data, test_grid, toy_curve
-from .datasets import GEYSER_CODES, load_geyser, load_geyser_table, load_mcycle
-from .distributions import GeneralizedNormal
-from .loss import mixture_log_prob, mixture_nll, responsibilities
-from .metrics import central_interval, coverage, crps, mean_nll, mse, pit, quantile
-from .mixture import COVARIANCES, FAMILIES, MixtureParameters
-from .model import MDN, MLP
-from .modes import Modes, conditional_modes
-from .predict import approximate_mode, density_grid, mixture_mean, mixture_variance, sample
-from .train import History, fit, rule_of_thumb_bandwidth
+from .training import History, TrainConfig, fit, fit_cached, rule_of_thumb_bandwidth
 
 __all__ = [
     "COVARIANCES",
@@ -42,6 +65,7 @@ __all__ = [
     "FAMILIES",
     "GEYSER_CODES",
     "GeneralizedNormal",
+    "HeadSpec",
     "History",
     "MDN",
     "MDNRegressor",
@@ -51,6 +75,7 @@ __all__ = [
     "Modes",
     "Standardizer",
     "Summary",
+    "TrainConfig",
     "approximate_mode",
     "central_interval",
     "check",
@@ -63,8 +88,10 @@ __all__ = [
     "end_effector_rms",
     "fit",
     "fit_cached",
+    "fan_in_weights",
     "fit_exact_density",
     "forward_kinematics",
+    "get_family",
     "inverse_kinematics",
     "load_geyser",
     "load_geyser_table",
@@ -78,20 +105,25 @@ __all__ = [
     "mixture_nll",
     "mixture_variance",
     "mse",
+    "oracle",
+    "paired",
     "pit",
     "quantile",
     "report",
     "responsibilities",
     "rule_of_thumb_bandwidth",
     "sample",
+    "score",
+    "summarize",
     "test_grid",
     "toy_curve",
 ]
 
 
 def __getattr__(name: str):
-    """Import :class:`MDNRegressor` on first use: its module loads scikit-learn, which
-    takes longer to import (1.4 s here) than everything else in the package together."""
+    """Import :class:`~mdn_src.estimator.MDNRegressor` on first use: its module loads
+    scikit-learn, which takes longer to import (1.4 s here) than everything else in the
+    package together."""
     if name == "MDNRegressor":
         from .estimator import MDNRegressor
 

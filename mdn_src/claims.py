@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["ClaimFailed", "Summary", "check", "report"]
+__all__ = ["ClaimFailed", "Summary", "check", "paired", "report", "summarize"]
 
 STATISTICS = ("each", "mean", "median", "count")
 
@@ -175,50 +175,16 @@ def report(
         raise TypeError(f"name must be a non-empty str, got {name!r}")
     if of not in STATISTICS:
         raise ValueError(f"of must be one of {', '.join(STATISTICS)}; got {of!r}")
-    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 0:
-        raise ValueError(f"digits must be an int >= 0, got {digits!r}")
     lower, upper = _bound(at_least, "at_least"), _bound(at_most, "at_most")
     if lower is not None and upper is not None and lower > upper:
         raise ValueError(f"at_least ({lower}) must not exceed at_most ({upper})")
-    array = _as_values(values, name, allow_nonfinite)
-
-    finite = array[np.isfinite(array)] if allow_nonfinite else array
-    with np.errstate(invalid="ignore"):  # inf - inf in the sd of a diverged run: NaN
-        mean = float(array.mean())
-        sd = float(array.std(ddof=1)) if array.size > 1 else float("nan")
-    median = float(np.median(array))
-    if lower is not None:
-        worst = float(array.min())
-    elif upper is not None or finite.size == 0:
-        worst = float(array.max())
-    else:
-        worst = float(finite.max())
-    scale, sign = (100.0, "%") if percent else (1.0, "")
-    if array.size == 1:
-        text = f"{scale * mean:.{digits}f}{sign} (one run)"
-    else:
-        text = f"{scale * mean:.{digits}f}{sign} ± {scale * sd:.{digits}f}{sign}"
-    summary = Summary(name, array, mean, sd, median, worst, text)
-
-    _glue(name, text, glue)
-    step = 10.0**digits
-    low, high = scale * float(array.min()), scale * float(array.max())
-    if np.isfinite(low) and np.isfinite(high):
-        floor = f"{np.floor(low * step) / step:.{digits}f}{sign}"
-        ceil = f"{np.ceil(high * step) / step:.{digits}f}{sign}"
-        _glue(f"{name}_floor", floor, glue)
-        _glue(f"{name}_ceil", ceil, glue)
-    for suffix, value in (
-        ("mean", mean),
-        ("sd", sd),
-        ("median", median),
-        ("min", float(array.min())),
-        ("max", float(array.max())),
-        ("worst", worst),
-        ("n", int(array.size)),
-    ):
-        _glue(f"{name}_{suffix}", value, glue)
-
+    side = "low" if lower is not None else "high" if upper is not None else None
+    summary = summarize(
+        values, name=name, digits=digits, percent=percent, allow_nonfinite=allow_nonfinite,
+        worst=side,
+    )  # fmt: skip
+    _glue_summary(summary, digits, percent, glue)
+    array = summary.values
     if of == "count":
         if not np.isin(array, (0.0, 1.0)).all():
             raise ValueError(
@@ -228,29 +194,117 @@ def report(
         _glue(f"{name}_count", int(statistic), glue)
         described = f"the count of true values ({int(statistic)} of {array.size})"
     elif of == "each":
-        statistic = worst
+        statistic, described = summary.worst, "the worst value"
     else:
-        statistic = mean if of == "mean" else median
+        statistic = summary.mean if of == "mean" else summary.median
         described = f"the {of} ({statistic:.4g})"
-    for bound, holds, relation in (
-        (lower, lambda s, b: s >= b, ">="),
-        (upper, lambda s, b: s <= b, "<="),
-    ):
-        if bound is None:
-            continue
-        if of == "each":
-            bad = array[~holds(array, bound)]  # NaN compares false: it is always bad
-            if bad.size:
-                extreme = bad.min() if relation == ">=" else bad.max()
-                raise ClaimFailed(
-                    f"{name}: every value must be {relation} {bound:g}, but the worst is "
-                    f"{extreme:.4g} (values {_listing(array)})"
-                )
-        elif not holds(statistic, bound):
-            raise ClaimFailed(
-                f"{name}: {described} must be {relation} {bound:g} (values {_listing(array)})"
-            )
+    for bound, relation in ((lower, ">="), (upper, "<=")):
+        if bound is not None:
+            _check_band(name, array, of, statistic, described, bound, relation)
     return summary
+
+
+def summarize(
+    values,
+    *,
+    name: str = "values",
+    digits: int = 3,
+    percent: bool = False,
+    allow_nonfinite: bool = False,
+    worst: str | None = None,
+) -> Summary:
+    """Summarise per-seed values without glueing or checking anything: mean ± sd (``ddof=1``),
+    median and the worst value, with the text :func:`report` would glue.
+
+    Arguments:
+        values: one number per seed or run (a 1-D array, list or tensor).
+        name: what the values are, for messages and the :class:`Summary`'s ``name``.
+        digits, percent, allow_nonfinite: as in :func:`report`.
+        worst: which side is bad: ``"low"`` (the worst is the smallest value), ``"high"``
+            (the largest), or None (the largest finite value).
+
+    Example:
+        >>> str(summarize([1.0, 2.0, 4.0], digits=2))
+        '2.33 ± 1.53'
+    """
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 0:
+        raise ValueError(f"digits must be an int >= 0, got {digits!r}")
+    if worst not in ("low", "high", None):
+        raise ValueError(f"worst must be 'low', 'high' or None, got {worst!r}")
+    array = _as_values(values, name, allow_nonfinite)
+    finite = array[np.isfinite(array)] if allow_nonfinite else array
+    with np.errstate(invalid="ignore"):  # inf - inf in the sd of a diverged run: NaN
+        mean = float(array.mean())
+        sd = float(array.std(ddof=1)) if array.size > 1 else float("nan")
+    if worst == "low":
+        bad = float(array.min())
+    elif worst == "high" or finite.size == 0:
+        bad = float(array.max())
+    else:
+        bad = float(finite.max())
+    scale, sign = (100.0, "%") if percent else (1.0, "")
+    if array.size == 1:
+        text = f"{scale * mean:.{digits}f}{sign} (one run)"
+    else:
+        text = f"{scale * mean:.{digits}f}{sign} ± {scale * sd:.{digits}f}{sign}"
+    return Summary(name, array, mean, sd, float(np.median(array)), bad, text)
+
+
+def paired(name: str, a, b, **claim) -> Summary:
+    """:func:`report` of ``a - b`` seed by seed: two methods run on the same seeds and data.
+
+    The differences carry a comparison that overlapping mean ± sd cannot: what varies from
+    seed to seed in both cancels. ``a`` and ``b`` must hold one value per seed each, in the
+    same order; ``claim`` takes :func:`report`'s keywords (``at_most=0`` with ``of="each"``:
+    "a is at least as good as b in every seed", for a loss).
+    """
+    a = _as_values(a, f"{name} (a)", claim.get("allow_nonfinite", False))
+    b = _as_values(b, f"{name} (b)", claim.get("allow_nonfinite", False))
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name}: a and b must hold one value per seed each, got {a.size} and {b.size}"
+        )
+    return report(name, a - b, **claim)
+
+
+def _glue_summary(summary: Summary, digits: int, percent: bool, glue: bool) -> None:
+    """Glue the text, the rounded floor and ceiling, and every number of ``summary``."""
+    name, array = summary.name, summary.values
+    _glue(name, summary.text, glue)
+    scale, sign = (100.0, "%") if percent else (1.0, "")
+    step = 10.0**digits
+    low, high = scale * float(array.min()), scale * float(array.max())
+    if np.isfinite(low) and np.isfinite(high):
+        _glue(f"{name}_floor", f"{np.floor(low * step) / step:.{digits}f}{sign}", glue)
+        _glue(f"{name}_ceil", f"{np.ceil(high * step) / step:.{digits}f}{sign}", glue)
+    for suffix, value in (
+        ("mean", summary.mean),
+        ("sd", summary.sd),
+        ("median", summary.median),
+        ("min", float(array.min())),
+        ("max", float(array.max())),
+        ("worst", summary.worst),
+        ("n", summary.n),
+    ):
+        _glue(f"{name}_{suffix}", value, glue)
+
+
+def _check_band(name, array, of, statistic, described, bound, relation) -> None:
+    """Raise :class:`ClaimFailed` where the statistic (each value, for ``of="each"``) breaks
+    ``relation bound``."""
+    holds = (lambda s: s >= bound) if relation == ">=" else (lambda s: s <= bound)
+    if of == "each":
+        bad = array[~holds(array)]  # NaN compares false: it is always bad
+        if bad.size:
+            extreme = bad.min() if relation == ">=" else bad.max()
+            raise ClaimFailed(
+                f"{name}: every value must be {relation} {bound:g}, but the worst is "
+                f"{extreme:.4g} (values {_listing(array)})"
+            )
+    elif not holds(statistic):
+        raise ClaimFailed(
+            f"{name}: {described} must be {relation} {bound:g} (values {_listing(array)})"
+        )
 
 
 def check(name: str, holds: bool, detail: str = "") -> None:

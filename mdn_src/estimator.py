@@ -1,7 +1,7 @@
 r"""A scikit-learn estimator around the MDN: ``fit``, ``predict``, ``sample`` and ``score``.
 
 :class:`MDNRegressor` takes and returns NumPy arrays, builds an :class:`~mdn_src.model.MDN` sized
-to the data, trains it with :func:`~mdn_src.train.fit`, and answers with the library's own
+to the data, trains it with :func:`~mdn_src.training.fit`, and answers with the library's own
 prediction functions. Its ``score`` is the mean log-likelihood per point (higher is
 better), so ``GridSearchCV`` and ``cross_val_score`` compare models by how well they predict
 the whole conditional density, not only its mean.
@@ -23,19 +23,20 @@ and the HTML repr); without it the estimator still works, with the same paramete
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import numbers
 
 import numpy as np
 import torch
 
-from ._checks import positive_int
+from .checks import positive_int
+from .inference import conditional_modes, mixture_mean
+from .inference import sample as draw
 from .loss import mixture_log_prob
-from .model import MDN
-from .modes import conditional_modes
-from .predict import mixture_mean
-from .predict import sample as _sample
-from .train import fit as _fit
+from .model import MDN, HeadSpec
+from .training import TrainConfig
+from .training import fit as train
 
 try:
     from sklearn.base import BaseEstimator
@@ -76,7 +77,7 @@ except ImportError:  # scikit-learn is optional: the same protocol, without the 
             return f"{type(self).__name__}({args})"
 
 
-__all__ = ["MDNRegressor", "NotFittedError"]
+__all__ = ["MODEL_SETTINGS", "MDNRegressor", "NotFittedError"]
 
 KINDS = ("mean", "mode")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -147,38 +148,61 @@ def _scaler(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return data.mean(axis=0), np.where(scale > 0, scale, 1.0)
 
 
+#: The estimator's own settings, beside the head's (:class:`~mdn_src.model.HeadSpec`) and the
+#: training recipe's (:class:`~mdn_src.training.TrainConfig`), with their defaults.
+MODEL_SETTINGS = {"n_components": 5, "hidden": (50, 50), "standardize": True, "dtype": "float32"}
+#: Recipe settings the estimator fixes, and defaults it chooses where the recipe has none.
+FIXED_TRAINING = ("diagnostics",)
+TRAINING_DEFAULTS = {"epochs": 1000, "lr": 1e-2}
+
+
+def _settings() -> dict[str, object]:
+    """Every parameter of :class:`MDNRegressor` and its default, in signature order: the
+    model's size, the head's fields, the recipe's fields, then standardize and dtype."""
+    head = {f.name: f.default for f in dataclasses.fields(HeadSpec)}
+    recipe = {
+        f.name: TRAINING_DEFAULTS.get(f.name, f.default)
+        for f in dataclasses.fields(TrainConfig)
+        if f.name not in FIXED_TRAINING
+    }
+    size = {k: MODEL_SETTINGS[k] for k in ("n_components", "hidden")}
+    rest = {k: MODEL_SETTINGS[k] for k in ("standardize", "dtype")}
+    return size | head | recipe | rest
+
+
 class MDNRegressor(BaseEstimator):
     r"""A mixture density network as a scikit-learn regressor: NumPy in, NumPy out.
+
+    Its parameters are the model's size (``n_components``, ``hidden``), every field of
+    :class:`~mdn_src.model.HeadSpec` (``family``, ``covariance``, ``sigma_min``, ...), every
+    field of the training recipe :class:`~mdn_src.training.TrainConfig` (``epochs``,
+    ``lr``, ``batch_size``, ``patience``, ...; defaults ``epochs=1000``, ``lr=0.01``), and
+    ``standardize`` and ``dtype``. The signature is built from those two dataclasses, so a
+    setting added to either reaches the estimator (and ``GridSearchCV``) without a copy here.
+    Build one from a recipe with :meth:`from_config`.
 
     Arguments:
         n_components: number ``K`` of mixture components.
         hidden: hidden width, or a sequence of widths (one tanh layer each).
-        component: the component family (``"gaussian"``, ``"laplace"``, ``"student_t"``,
-            ``"gennorm"``, ``"von_mises"``), see :class:`~mdn_src.model.MDN`.
-        covariance: ``"isotropic"``, ``"diagonal"`` or (gaussian) ``"full"``.
-        sigma_min: floor on every scale, in standardised target units when
-            ``standardize`` is on.
-        sigma_map: how raw outputs become scales (``"softplus"``, ``"exp"`` or ``"elu"``),
-            see :class:`~mdn_src.model.MDN`.
-        df, df_min, beta_range: the ``student_t`` and ``gennorm`` settings of
-            :class:`~mdn_src.model.MDN`.
-        off_diagonal: the full covariance's off-diagonal parameterisation (``"free"`` or
-            ``"scaled"``), see :class:`~mdn_src.model.MDN`.
-        epochs, lr, optimizer, batch_size: passed to :func:`~mdn_src.train.fit` (``batch_size``
-            None: full-batch training).
-        weight_decay, schedule, validation_fraction, patience, input_noise, target_noise:
-            regularisation and early stopping, passed to :func:`~mdn_src.train.fit` (the
-            validation rows are drawn from ``seed``; noise is in standardised units when
-            ``standardize`` is on, and ``"rule_of_thumb"`` picks it from the data).
-        seed: seeds the network's initial weights and the mini-batch order: two fits with
-            the same seed and data give the same model.
+        family, covariance, sigma_min, sigma_map, df, df_min, beta_range, off_diagonal:
+            the head, see :class:`~mdn_src.model.HeadSpec`; ``sigma_min`` is in
+            standardised target units when ``standardize`` is on.
+        epochs, lr, optimizer, momentum, nesterov, weight_decay, batch_size, seed: the
+            training recipe, see :class:`~mdn_src.training.TrainConfig`. ``seed`` also
+            seeds the network's initial weights: two fits with the same seed and data give
+            the same model.
+        validation_fraction, patience, schedule, clip_grad_norm, compile: the recipe too
+            (the validation rows are drawn from ``seed``).
+        input_noise, target_noise: the recipe's noise regularisation, in standardised
+            units when ``standardize`` is on.
         standardize: standardise ``X`` and ``y`` (each column to mean 0, standard deviation
             1) before training, and map every answer back. Angular targets
-            (``component="von_mises"``) are never rescaled, only ``X``.
+            (``family="von_mises"``) are never rescaled, only ``X``.
         dtype: ``"float32"`` (the library's default) or ``"float64"``, the network's dtype.
 
     Attributes:
         model_: the trained :class:`~mdn_src.model.MDN` (it sees standardised data).
+        config_: the :class:`~mdn_src.training.TrainConfig` it was trained with.
         loss_curve_: training loss per epoch (in standardised units), ``[epochs]``.
         n_features_in_: number of input columns seen in ``fit``.
         n_outputs_: number ``D`` of target columns (1 for a 1-D ``y``).
@@ -199,56 +223,50 @@ class MDNRegressor(BaseEstimator):
         True
     """
 
-    def __init__(
-        self,
-        n_components: int = 5,
-        hidden: int | tuple[int, ...] = (50, 50),
-        component: str = "gaussian",
-        covariance: str = "isotropic",
-        sigma_min: float = 1e-3,
-        sigma_map: str = "softplus",
-        df: float | None = None,
-        df_min: float = 2.0,
-        beta_range: tuple[float, float] = (1.0, 20.0),
-        off_diagonal: str = "free",
-        epochs: int = 1000,
-        lr: float = 1e-2,
-        optimizer: str = "adam",
-        batch_size: int | None = None,
-        weight_decay: float = 0.0,
-        schedule: str | None = None,
-        validation_fraction: float | None = None,
-        patience: int | None = None,
-        input_noise: float | str | None = None,
-        target_noise: float | str | None = None,
-        seed: int = 0,
-        standardize: bool = True,
-        dtype: str = "float32",
-    ):
+    def __init__(self, **settings):
         # scikit-learn's convention: store the arguments as given, check them in fit.
-        self.n_components = n_components
-        self.hidden = hidden
-        self.component = component
-        self.covariance = covariance
-        self.sigma_min = sigma_min
-        self.sigma_map = sigma_map
-        self.df = df
-        self.df_min = df_min
-        self.beta_range = beta_range
-        self.off_diagonal = off_diagonal
-        self.epochs = epochs
-        self.lr = lr
-        self.optimizer = optimizer
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.input_noise = input_noise
-        self.target_noise = target_noise
-        self.seed = seed
-        self.standardize = standardize
-        self.dtype = dtype
+        defaults = _settings()
+        unknown = sorted(set(settings) - set(defaults))
+        if unknown:
+            raise TypeError(
+                f"MDNRegressor got unknown parameters {unknown}; its parameters are "
+                f"{list(defaults)}"
+            )
+        for name, default in defaults.items():
+            setattr(self, name, settings.get(name, default))
+
+    # The explicit signature scikit-learn reads (get_params, clone, the HTML repr).
+    __init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in _settings().items()
+        ]
+    )
+
+    @classmethod
+    def from_config(cls, config: TrainConfig, **settings) -> MDNRegressor:
+        """An estimator trained with the recipe ``config``; ``settings`` set the rest."""
+        if not isinstance(config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+        recipe = {
+            f.name: getattr(config, f.name)
+            for f in dataclasses.fields(TrainConfig)
+            if f.name not in FIXED_TRAINING
+        }
+        return cls(**(recipe | settings))
+
+    def _head(self) -> HeadSpec:
+        return HeadSpec(**{f.name: getattr(self, f.name) for f in dataclasses.fields(HeadSpec)})
+
+    def _recipe(self) -> TrainConfig:
+        return TrainConfig(
+            **{
+                f.name: getattr(self, f.name)
+                for f in dataclasses.fields(TrainConfig)
+                if f.name not in FIXED_TRAINING
+            }
+        )
 
     def fit(self, X, y) -> MDNRegressor:
         """Build an MDN sized to the data and train it.
@@ -266,60 +284,35 @@ class MDNRegressor(BaseEstimator):
             raise ValueError(f"dtype must be one of {tuple(_DTYPES)}, got {self.dtype!r}")
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise TypeError(f"standardize must be a bool, got {type(self.standardize).__name__}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
-            raise TypeError(f"seed must be an int, got {type(self.seed).__name__}")
+        head, config = self._head(), self._recipe()  # both check their settings
         dtype = _DTYPES[self.dtype]
         D = Y.shape[1]
-        if self.standardize:
-            x_mean, x_scale = _scaler(X)
-            y_mean, y_scale = _scaler(Y)
-            if self.component == "von_mises":  # angles keep their period
-                y_mean, y_scale = np.zeros(D), np.ones(D)
-        else:
-            x_mean, x_scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-            y_mean, y_scale = np.zeros(D), np.ones(D)
+        x_mean, x_scale = _scaler(X) if self.standardize else (np.zeros(X.shape[1]), 1.0)
+        y_mean, y_scale = _scaler(Y) if self.standardize else (np.zeros(D), 1.0)
+        if head.family == "von_mises":  # angles keep their period
+            y_mean, y_scale = np.zeros(D), 1.0
+        x_scale, y_scale = np.broadcast_to(x_scale, X.shape[1:]), np.broadcast_to(y_scale, (D,))
         # The network's initial weights come from the global RNG: draw them from `seed`
         # without disturbing the caller's RNG state.
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
+            torch.manual_seed(int(config.seed))
             model = MDN(
                 X.shape[1],
                 D,
                 n_components=self.n_components,
                 hidden=self.hidden,
-                component=self.component,
-                covariance=self.covariance,
-                sigma_min=self.sigma_min,
-                sigma_map=self.sigma_map,
-                df=self.df,
-                df_min=self.df_min,
-                beta_range=self.beta_range,
-                off_diagonal=self.off_diagonal,
+                **dataclasses.asdict(head),
             ).to(dtype)
         x = torch.as_tensor((X - x_mean) / x_scale, dtype=dtype)
         t = torch.as_tensor((Y - y_mean) / y_scale, dtype=dtype)
-        history = _fit(
-            model,
-            x,
-            t,
-            epochs=self.epochs,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            batch_size=self.batch_size,
-            weight_decay=self.weight_decay,
-            schedule=self.schedule,
-            validation_fraction=self.validation_fraction,
-            patience=self.patience,
-            input_noise=self.input_noise,
-            target_noise=self.target_noise,
-            seed=int(self.seed),
-        )
+        history = train(model, x, t, config)
         self.model_ = model
-        self.loss_curve_ = np.array(history, dtype=np.float64)
+        self.config_ = config
+        self.loss_curve_ = np.array(history.train, dtype=np.float64)
         self.n_features_in_ = X.shape[1]
         self.n_outputs_ = D
-        self.x_mean_, self.x_scale_ = x_mean, x_scale
-        self.y_mean_, self.y_scale_ = y_mean, y_scale
+        self.x_mean_, self.x_scale_ = x_mean, np.array(x_scale)
+        self.y_mean_, self.y_scale_ = y_mean, np.array(y_scale)
         self._y_1d = np.ndim(y) == 1
         return self
 
@@ -347,8 +340,8 @@ class MDNRegressor(BaseEstimator):
 
         Arguments:
             X: inputs, ``[N, n_features]``.
-            kind: ``"mean"`` (:func:`~mdn_src.predict.mixture_mean`, the least-squares answer) or
-                ``"mode"`` (the global mode from :func:`~mdn_src.modes.conditional_modes`: the
+            kind: ``"mean"`` (:func:`~mdn_src.inference.mixture_mean`, the least-squares answer) or
+                ``"mode"`` (the global mode from :func:`~mdn_src.inference.conditional_modes`: the
                 most probable value, which stays on one branch of a multi-valued target).
 
         Returns:
@@ -361,7 +354,7 @@ class MDNRegressor(BaseEstimator):
         return self._unscale(point)
 
     def sample(self, X, n: int, random_state=None) -> np.ndarray:
-        """Draw ``n`` targets from :math:`p(y \\mid x)` per input (:func:`~mdn_src.predict.sample`).
+        """Draw ``n`` targets from :math:`p(y \\mid x)` per input (:func:`~mdn_src.inference.sample`).
 
         Arguments:
             X: inputs, ``[N, n_features]``.
@@ -371,11 +364,11 @@ class MDNRegressor(BaseEstimator):
 
         Returns:
             float64 array ``[n, N]`` when ``y`` was 1-D in ``fit``, else ``[n, N, D]``
-            (samples first, as :func:`mdn_src.sample <mdn_src.predict.sample>`).
+            (samples first, as :func:`mdn_src.sample <mdn_src.inference.sample>`).
         """
         n = positive_int(n, "n")
         params = self._params(X)
-        draws = _sample(params, n, generator=_generator(random_state))  # [n, N, D]
+        draws = draw(params, n, generator=_generator(random_state))  # [n, N, D]
         return self._unscale(draws)
 
     def log_prob(self, X, y) -> np.ndarray:

@@ -3,8 +3,9 @@ r"""Evaluation: held-out NLL, MSE, proper scores and calibration of predictive d
 * :func:`mean_nll` and :func:`mse`: the log score and the squared error of the mean;
 * :func:`crps`: the continuous ranked probability score, in closed form for a 1-D Gaussian
   mixture and estimated from samples (the energy score) otherwise;
-* :func:`pit`, :func:`quantile`, :func:`central_interval` and :func:`coverage`:
-  calibration of 1-D predictive densities.
+* :func:`pit`, :func:`~mdn_src.inference.quantile`, :func:`~mdn_src.inference.central_interval`
+  and :func:`coverage`: calibration of 1-D predictive densities;
+* :func:`score`: the NLL, CRPS and coverage of one set of predictions, as one table row.
 
 Every function here validates its arguments, works in float64 whatever the parameters'
 dtype, and treats all points (and all levels) at once; the only Python loops are the
@@ -14,16 +15,32 @@ iterations of a bisection.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import torch
 
-from ._checks import as_matrix, positive_float, positive_int, same_length
-from .loss import mixture_log_prob
-from .mixture import Family, MixtureParameters, check_params, component_cdf
+from .checks import as_matrix, positive_float, positive_int, same_length
+from .inference import sample
+from .inference.quantiles import (
+    as_float64,
+    bracketed_quantiles,
+    is_circular,
+    levels_array,
+    one_dimensional,
+    wrapped_targets,
+)
+from .mixture import MixtureParameters, check_params, component_cdf, get_family, log_prob
 from .model import MDN
-from .predict import sample
+
+__all__ = [
+    "CRPS_METHODS",
+    "coverage",
+    "crps",
+    "mean_nll",
+    "mse",
+    "pit",
+    "score",
+]
 
 #: ``crps``'s ``method`` choices.
 CRPS_METHODS = ("auto", "closed_form", "sample")
@@ -49,7 +66,7 @@ def _as_mdn(model) -> MDN:
 def mean_nll(model: MDN, x, t) -> float:
     """Mean negative log-likelihood (nats) of targets ``t`` under ``model``'s ``p(t | x)``.
 
-    Compare it with :func:`mdn_src.oracle.bayes_nll`: the expected NLL of the true density,
+    Compare it with :func:`mdn_src.problems.oracle.bayes_nll`: the expected NLL of the true density,
     which no model can beat on average.
 
     Arguments:
@@ -62,7 +79,10 @@ def mean_nll(model: MDN, x, t) -> float:
         The mean NLL over the ``N`` points.
     """
     mdn = _as_mdn(model)
-    return float(-mixture_log_prob(mdn.mixture_parameters(x), t).mean())
+    params = mdn.mixture_parameters(x)  # checks x
+    t = as_matrix(t, "t", mdn.out_features)
+    same_length(params.mu, "x", t, "t")
+    return float(-log_prob(params, t.to(params.mu).unsqueeze(1)).mean())
 
 
 def mse(prediction, target) -> float:
@@ -76,80 +96,6 @@ def mse(prediction, target) -> float:
 # ----------------------------------------------------------------------------------------
 # Shared checks and helpers
 # ----------------------------------------------------------------------------------------
-
-
-def _float64(params: MixtureParameters, name: str = "params") -> MixtureParameters:
-    """Checked, detached float64 parameters, with ``log_pi`` renormalised in float64.
-
-    float32 parameters pass :meth:`MixtureParameters.validate` with weights summing to
-    ``1 +- 1e-4``; renormalising makes the mixture cdf tend to exactly 1.
-    """
-    params = check_params(params, name).detach().map(lambda v: v.double())
-    return params._replace(log_pi=torch.log_softmax(params.log_pi, -1))
-
-
-def _one_dimensional(params: MixtureParameters, what: str) -> None:
-    D = params.mu.shape[-1]
-    if D != 1:
-        raise ValueError(f"{what} needs 1-D targets, got mixtures over {D} dimensions")
-
-
-def _targets(params: MixtureParameters, t) -> torch.Tensor:
-    """``t`` as a float64 ``[N, D]`` tensor on ``params``' device, wrapped for angles."""
-    t = as_matrix(t, "t", params.mu.shape[-1])
-    same_length(params.mu, "params", t, "t")
-    return params.components.wrap(t.to(params.mu))
-
-
-def _is_circular(family: Family) -> bool:
-    return type(family).difference is not Family.difference
-
-
-def _levels(value, name: str) -> np.ndarray:
-    """``value`` (a number or a 1-D sequence of them) as float64 ``[L]``, each in (0, 1)."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value)
-    except ValueError as error:  # ragged nesting
-        raise TypeError(f"{name} must be a number or a 1-D sequence of numbers") from error
-    if (
-        array.dtype == np.bool_
-        or not np.issubdtype(array.dtype, np.number)
-        or np.iscomplexobj(array)
-    ):
-        raise TypeError(
-            f"{name} must be a number or a 1-D sequence of real numbers, got dtype {array.dtype}"
-        )
-    if array.ndim > 1:
-        raise ValueError(f"{name} must be a number or 1-D, got shape {array.shape}")
-    array = array.astype(np.float64).reshape(-1)
-    if array.size == 0:
-        raise ValueError(f"{name} must hold at least one level")
-    bad = array[~((array > 0) & (array < 1))]
-    if bad.size:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {bad.tolist()}")
-    return array
-
-
-def _level(value, name: str) -> float:
-    """A single level in (0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in (0, 1), got {type(value).__name__}")
-    return float(_levels(float(value), name)[0])
-
-
-def _mixture_cdf(params: MixtureParameters, points: torch.Tensor) -> torch.Tensor:
-    """Mixture cdf at ``P`` points per mixture (``D = 1``): ``points`` ``[N, P]`` -> ``[N, P]``.
-
-    Evaluated as ``N * P`` mixtures of one point each: the von Mises cdf of
-    :func:`~mdn_src.mixture.component_cdf` cannot broadcast ``P > 1`` points against
-    ``K > 1`` components.
-    """
-    N, P = points.shape
-    rows = params if P == 1 else params.map(lambda v: v.repeat_interleave(P, 0))
-    cdf = component_cdf(rows, points.reshape(N * P, 1, 1)).squeeze(1)  # [N * P, K]
-    return (rows.pi * cdf).sum(-1).view(N, P)
 
 
 # ----------------------------------------------------------------------------------------
@@ -187,7 +133,7 @@ def crps(
             + m \big(2\Phi\big(\tfrac{m}{\sqrt v}\big) - 1\big).
 
     **Sample estimate** (every other family, and ``D > 1``): ``S = n_samples`` draws
-    :math:`X_s` per input from :func:`mdn_src.predict.sample`;
+    :math:`X_s` per input from :func:`mdn_src.inference.sample`;
     :math:`E\|X - y\|` is their mean distance to the target, and :math:`E\|X - X'\|` the
     mean over all :math:`S(S-1)/2` pairs for 1-D targets on the line (from the sorted
     draws, :math:`O(S \log S)`), or over the :math:`S` pairs :math:`(X_s, X_{s+1 \bmod S})`
@@ -210,8 +156,8 @@ def crps(
     Returns:
         CRPS of each point, float64 ``[N]``.
     """
-    params = _float64(params)
-    t = _targets(params, t)
+    params = as_float64(params)
+    t = wrapped_targets(params, t)
     S = positive_int(n_samples, "n_samples")
     if S < 2:
         raise ValueError(f"n_samples must be >= 2 (the estimate needs pairs of draws), got {S}")
@@ -221,14 +167,14 @@ def crps(
         )
     if method not in CRPS_METHODS:
         raise ValueError(f"method must be one of {CRPS_METHODS}, got {method!r}")
-    family = params.components
+    family = get_family(params.family)
     has_closed_form = family.name == "gaussian" and params.mu.shape[-1] == 1
     if method == "closed_form" and not has_closed_form:
         raise ValueError(
             "method='closed_form' needs a 1-D gaussian mixture, got the "
             f"{family.name} family over {params.mu.shape[-1]} dimensions"
         )
-    if family.name == "student_t" and not bool((params.shape > 1).all()):
+    if family.name == "student_t" and not bool((params.shape_param > 1).all()):
         raise ValueError("the CRPS is infinite for student_t components with df <= 1")
     if has_closed_form and method != "sample":
         out = _gaussian_crps(params, t)
@@ -260,10 +206,10 @@ def _gaussian_crps(params: MixtureParameters, t: torch.Tensor) -> torch.Tensor:
 
 def _energy_score(params, t, S: int, generator) -> torch.Tensor:
     """Sample estimate of the energy score (float64), ``[N]``; see :func:`crps`."""
-    family = params.components
+    family = get_family(params.family)
     x = sample(params, S, generator)  # [S, N, D]
     to_target = family.difference(x, t).norm(dim=-1).mean(0)  # [N]
-    if x.shape[-1] == 1 and not _is_circular(family):
+    if x.shape[-1] == 1 and not is_circular(family):
         # All pairs: sum_{i<j} |x_(j) - x_(i)| = sum_i (2i - S + 1) x_(i), i = 0..S-1 sorted.
         ordered = x[..., 0].sort(0).values  # [S, N]
         weight = 2 * torch.arange(S, dtype=x.dtype, device=x.device) - (S - 1)
@@ -300,65 +246,10 @@ def pit(params: MixtureParameters, t) -> np.ndarray:
         )
     t = as_matrix(t, "t", 1)
     same_length(params.mu, "params", t, "t")
-    t = params.components.wrap(t.to(params.mu))
+    t = get_family(params.family).wrap(t.to(params.mu))
     cdf = component_cdf(params, t.unsqueeze(1)).squeeze(1)  # [N, K]
     u = (params.pi * cdf).sum(-1).double().clamp(0.0, 1.0)  # rounding can pass 1
     return u.cpu().numpy()
-
-
-def quantile(params: MixtureParameters, q, tol: float = 1e-9) -> np.ndarray:
-    r"""Quantiles :math:`F^{-1}(q) = \inf\{x : F(x) \ge q\}` of 1-D mixtures, ``[N, L]``.
-
-    The mixture cdf has no closed-form inverse; bisection finds it for all points and
-    levels at once, in float64. The bracket starts at
-    :math:`[\min_k(\mu_k - \sigma_k), \max_k(\mu_k + \sigma_k)]` and is widened (its width
-    doubled on the failing side) until :math:`F(\text{lo}) < q \le F(\text{hi})`; for
-    ``von_mises`` it is :math:`(-\pi, \pi]`, where that family's cdf lives. Bisection then
-    stops once the bracket is narrower than ``tol`` times the narrowest component's scale
-    (or float64 cannot split it).
-
-    Guarantee: the returned :math:`x` satisfies :math:`F(x) \ge q` and lies at most
-    ``tol`` :math:`\times \min_k \sigma_k` above the exact quantile, so
-    :math:`F(x) - q` is at most about ``tol`` (the density is below ``1 / \sigma_k`` per
-    unit weight for every family here).
-
-    Arguments:
-        params: mixture parameters over one dimension (``mu`` ``[N, K, 1]``), of any family.
-        q: a level or a 1-D sequence (list, array, tensor) of ``L`` levels, each in (0, 1).
-        tol: bisection tolerance in units of the narrowest component's scale, > 0.
-
-    Returns:
-        float64 ``[N, L]`` (``L = 1`` for a single level).
-    """
-    params = _float64(params)
-    _one_dimensional(params, "quantile")
-    levels = _levels(q, "q")
-    tol = positive_float(tol, "tol")
-    return _quantiles(params, levels, tol).cpu().numpy()
-
-
-def central_interval(
-    params: MixtureParameters, level: float, tol: float = 1e-9
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Central interval holding probability ``level`` of each 1-D mixture.
-
-    The interval runs from the :math:`(1 - \text{level}) / 2` quantile to the
-    :math:`(1 + \text{level}) / 2` quantile (equal tails), computed by :func:`quantile`.
-
-    Arguments:
-        params: mixture parameters over one dimension (``mu`` ``[N, K, 1]``), of any family.
-        level: the interval's probability, in (0, 1).
-        tol: bisection tolerance of :func:`quantile`, > 0.
-
-    Returns:
-        ``(lower, upper)``, float64 ``[N]`` each.
-    """
-    params = _float64(params)
-    _one_dimensional(params, "central_interval")
-    level = _level(level, "level")
-    tol = positive_float(tol, "tol")
-    bounds = _quantiles(params, np.array([(1 - level) / 2, (1 + level) / 2]), tol)
-    return bounds[:, 0].cpu().numpy(), bounds[:, 1].cpu().numpy()
 
 
 def coverage(params: MixtureParameters, t, levels=(0.5, 0.9), tol: float = 1e-9) -> np.ndarray:
@@ -367,58 +258,50 @@ def coverage(params: MixtureParameters, t, levels=(0.5, 0.9), tol: float = 1e-9)
     For calibrated densities the fraction inside the central ``level`` interval is
     ``level`` up to binomial noise, :math:`\sqrt{\text{level}(1 - \text{level}) / N}`;
     below it means over-confident, above under-confident. Intervals are closed
-    (:func:`central_interval`); ``von_mises`` targets are wrapped to :math:`(-\pi, \pi]`.
+    (:func:`~mdn_src.inference.central_interval`); ``von_mises`` targets are wrapped to
+    :math:`(-\pi, \pi]`.
 
     Arguments:
         params: mixture parameters over one dimension (``mu`` ``[N, K, 1]``), of any family.
         t: targets, ``[N, 1]``.
         levels: a level or a 1-D sequence of ``L`` levels, each in (0, 1).
-        tol: bisection tolerance of :func:`quantile`, > 0.
+        tol: bisection tolerance of :func:`~mdn_src.inference.quantile`, > 0.
 
     Returns:
         float64 ``[L]``, in the order of ``levels``.
     """
-    params = _float64(params)
-    _one_dimensional(params, "coverage")
-    t = _targets(params, t)  # [N, 1]
-    levels = _levels(levels, "levels")
+    params = as_float64(params)
+    one_dimensional(params, "coverage")
+    t = wrapped_targets(params, t)  # [N, 1]
+    levels = levels_array(levels, "levels")
     tol = positive_float(tol, "tol")
-    bounds = _quantiles(params, np.concatenate([(1 - levels) / 2, (1 + levels) / 2]), tol)
+    bounds = bracketed_quantiles(params, np.concatenate([(1 - levels) / 2, (1 + levels) / 2]), tol)
     lower, upper = bounds.split(len(levels), dim=1)  # [N, L] each
     inside = (lower <= t) & (t <= upper)
     return inside.double().mean(0).cpu().numpy()
 
 
-def _quantiles(params: MixtureParameters, levels: np.ndarray, tol: float) -> torch.Tensor:
-    """Bisection for :func:`quantile` on checked float64 1-D parameters: ``[N, L]``."""
-    mu, sigma = params.mu[..., 0], params.sigma[..., 0]  # [N, K]
-    N, L = mu.shape[0], len(levels)
-    q = torch.as_tensor(levels, dtype=mu.dtype, device=mu.device).expand(N, L)
-    if _is_circular(params.components):
-        lo = torch.full((N, L), -math.pi, dtype=mu.dtype, device=mu.device)
-        hi = torch.full((N, L), math.pi, dtype=mu.dtype, device=mu.device)
-    else:
-        lo = (mu - sigma).min(-1).values.unsqueeze(1).expand(N, L).clone()
-        hi = (mu + sigma).max(-1).values.unsqueeze(1).expand(N, L).clone()
-        while True:  # widen: each pass doubles the width on a failing side
-            low_bad = _mixture_cdf(params, lo) >= q
-            high_bad = _mixture_cdf(params, hi) < q
-            if not bool((low_bad | high_bad).any()):
-                break
-            width = hi - lo
-            if not bool(torch.isfinite(width).all()):
-                raise ValueError(
-                    "could not bracket the quantiles: a level is too close to 0 or 1 for "
-                    "the mixture cdf in float64"
-                )
-            lo = torch.where(low_bad, lo - width, lo)
-            hi = torch.where(high_bad, hi + width, hi)
-    target_width = tol * sigma.min(-1).values.unsqueeze(1)  # [N, 1]
-    while True:
-        mid = 0.5 * (lo + hi)
-        active = (hi - lo > target_width) & (mid > lo) & (mid < hi)
-        if not bool(active.any()):
-            return hi
-        above = _mixture_cdf(params, mid) >= q
-        hi = torch.where(active & above, mid, hi)
-        lo = torch.where(active & ~above, mid, lo)
+def score(params: MixtureParameters, t, levels=(0.5, 0.9)) -> dict[str, float]:
+    """One row of a results table: the NLL, CRPS and coverage of 1-D predictive densities.
+
+    Arguments:
+        params: mixture parameters over one dimension (``mu`` ``[N, K, 1]``), of any family
+            (an MLP's Gaussian reading, :meth:`mdn_src.mlp.MLP.predictive`, included).
+        t: targets, ``[N, 1]``.
+        levels: the central-interval levels whose coverage is reported, each in (0, 1).
+
+    Returns:
+        ``{"nll": mean NLL (nats), "crps": mean CRPS, "coverage_50": ..., ...}``: one
+        ``coverage_<100 level>`` entry per level (``coverage_90`` for 0.9), float64 numbers.
+    """
+    levels = levels_array(levels, "levels")
+    checked = as_float64(params)
+    one_dimensional(checked, "score")
+    targets = wrapped_targets(checked, t)
+    row = {
+        "nll": float(-log_prob(checked, targets.unsqueeze(1)).mean()),
+        "crps": float(crps(checked, targets).mean()),
+    }
+    for level, inside in zip(levels, coverage(checked, targets, levels), strict=True):
+        row[f"coverage_{100 * level:g}"] = float(inside)
+    return row

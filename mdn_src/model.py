@@ -1,4 +1,4 @@
-r"""The networks: a plain MLP regressor and the mixture density network.
+r"""The mixture density network, and the map from its head's raw outputs to a mixture.
 
 An MDN maps an input :math:`x` to the parameters of a mixture over the target :math:`t`
 (PRML eq. 5.148 for Gaussian components):
@@ -10,184 +10,209 @@ An MDN maps an input :math:`x` to the parameters of a mixture over the target :m
 with a softmax for the mixing coefficients :math:`\pi`, the identity for the means
 :math:`\mu`, and :math:`\sigma = \sigma_{\min} + \operatorname{softplus}(a^\sigma)` for the
 standard deviations (positive, smooth, and never below the floor :math:`\sigma_{\min}`).
-Other component families (:mod:`mdn_src.mixture`) map the network's outputs the same way.
+:class:`HeadSpec` is that map, for every family. Saving and loading live in
+:mod:`mdn_src.io` (``io.save(model, path)``, ``io.load(path)``); the training fast path in
+:mod:`mdn_src.fast`.
 """
 
 from __future__ import annotations
 
-import numbers
-import os
+import dataclasses
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributions import MixtureSameFamily
 
-from ._checks import as_matrix, positive_int, same_length
-from ._version import VERSION
-from .loss import gaussian_head_nll, nll
-from .mixture import COVARIANCES, ComponentSpec, MixtureParameters
+from .checks import as_matrix, positive_float, positive_int, same_length
+from .loss import nll
+from .mixture import COVARIANCES, MixtureParameters, get_family, smallest_scale
+from .mlp import tanh_trunk
 
-__all__ = ["COVARIANCES", "MDN", "MLP", "MixtureParameters"]
-
-
-def _trunk(in_features: int, hidden: int | Sequence[int]) -> tuple[nn.Sequential, int]:
-    single = isinstance(hidden, numbers.Integral)
-    sizes = [hidden] if single else list(hidden)
-    if not sizes:
-        raise ValueError("hidden must name at least one layer size, got an empty sequence")
-    layers: list[nn.Module] = []
-    width = in_features
-    for i, size in enumerate(sizes):
-        size = positive_int(size, "hidden" if single else f"hidden[{i}]")
-        layers += [nn.Linear(width, size), nn.Tanh()]
-        width = size
-    return nn.Sequential(*layers), width
+__all__ = [
+    "LARGEST_SIGMA_MIN",
+    "MDN",
+    "OFF_DIAGONALS",
+    "SIGMA_MAPS",
+    "HeadSpec",
+    "positive_scale",
+]
 
 
-#: Layout of the files written by :meth:`MDN.save` and :meth:`MLP.save`; bumped whenever a
-#: change makes older readers misread newer files (or the reverse).
-FORMAT_VERSION = 1
-_FORMAT = "mdn_src"
+#: How a full covariance's raw off-diagonal outputs become Cholesky entries (see
+#: :class:`HeadSpec`).
+OFF_DIAGONALS = ("free", "scaled")
+#: How a raw output ``a`` becomes a positive scale before the floor ``sigma_min`` is added:
+#: ``softplus`` (the default), ``exp`` (PRML eq. 5.151) or ``elu`` (see :func:`positive_scale`).
+SIGMA_MAPS = ("softplus", "exp", "elu")
+#: The largest scale floor, whose square is float32's largest finite number.
+LARGEST_SIGMA_MIN = math.sqrt(torch.finfo(torch.float32).max)
 
 
-def _describe(path) -> str:
-    try:
-        return repr(os.fspath(path))
-    except TypeError:  # a file object
-        return repr(path)
+def positive_scale(a: torch.Tensor, sigma_map: str = "softplus") -> torch.Tensor:
+    r"""A positive scale from raw outputs ``a`` (any shape), before the floor is added.
 
-
-def _save(model: nn.Module, path, kind: str, config: dict) -> None:
-    """Write ``model``'s configuration and weights to ``path`` as plain containers."""
-    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
-    dtypes = sorted({str(value.dtype) for value in state.values()})
-    if len(dtypes) != 1:
-        raise ValueError(f"cannot save a model whose tensors mix dtypes {dtypes}")
-    payload = {
-        "format": _FORMAT,
-        "format_version": FORMAT_VERSION,
-        "model": kind,
-        "library_version": VERSION,
-        "dtype": dtypes[0].removeprefix("torch."),
-        "config": config,
-        "state_dict": state,
-    }
-    torch.save(payload, path)
-
-
-def _load(cls, path, kind: str, device) -> nn.Module:
-    """Read a file written by :func:`_save` for a ``kind`` model and rebuild it as ``cls``."""
-    where = _describe(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
-        raise ValueError(
-            f"{where} could not be read as a saved mdn_src model (corrupted, truncated or "
-            f"not a torch.save file): {type(exc).__name__}: {exc}"
-        ) from exc
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(f"{where} is not a saved mdn_src model (no mdn_src format marker)")
-    written_by = f"mdn_src {payload.get('library_version', '(unknown version)')}"
-    version = payload.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{where} has file format version {version!r} (written by {written_by}); this "
-            f"mdn_src {VERSION} reads format version {FORMAT_VERSION} only"
-        )
-    missing = {"model", "dtype", "config", "state_dict"} - payload.keys()
-    if missing:
-        raise ValueError(f"{where} is missing the entries {sorted(missing)}")
-    if payload["model"] != kind:
-        raise ValueError(
-            f"{where} holds an {payload['model']!r} model, not an {kind!r}: load it with "
-            f"{payload['model']}.load"
-        )
-    dtype = getattr(torch, str(payload["dtype"]), None)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"{where} names an unknown floating dtype {payload['dtype']!r}")
-    config, state = payload["config"], payload["state_dict"]
-    if not isinstance(config, dict) or not isinstance(state, dict):
-        raise ValueError(f"{where}: config and state_dict must be dicts")
-    try:
-        model = cls(**config)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where} holds an invalid {kind} configuration: {exc}") from exc
-    model = model.to(dtype)
-    for name, value in state.items():
-        if not isinstance(value, torch.Tensor) or value.dtype != dtype:
-            got = value.dtype if isinstance(value, torch.Tensor) else type(value).__name__
-            raise ValueError(
-                f"{where}: state_dict entry {name!r} must be a {dtype} tensor, got {got}"
-            )
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:  # missing or unexpected keys, wrong shapes
-        raise ValueError(f"{where} holds weights that do not fit its {kind}: {exc}") from exc
-    return model.to(device)
-
-
-class MLP(nn.Module):
-    """A regressor with tanh hidden layers and a linear output, trained with MSE.
-
-    Arguments:
-        in_features: size of each input.
-        out_features: size of each target.
-        hidden: hidden width, or a sequence of widths (one tanh layer each).
+    ``"softplus"``: :math:`\ln(1 + e^a)`; ``"exp"``: :math:`e^a`; ``"elu"``:
+    :math:`\operatorname{ELU}(a) + 1`, that is :math:`e^a` for :math:`a \le 0` and
+    :math:`1 + a` above. Each tends to 0 like :math:`e^a` as :math:`a \to -\infty`: only
+    a floor ``sigma_min > 0`` keeps a scale away from 0.
 
     Example:
-        >>> net = MLP(1, 1, hidden=15)
-        >>> net(torch.zeros(4, 1)).shape
-        torch.Size([4, 1])
+        >>> positive_scale(torch.tensor([0.0, 2.0]), "elu")
+        tensor([1., 3.])
+    """
+    if sigma_map == "softplus":
+        return F.softplus(a)
+    if sigma_map == "exp":
+        return torch.exp(a)
+    if sigma_map == "elu":
+        # ELU(a) + 1 without the cancellation of expm1(a) + 1, which rounds to exactly 0
+        # in float32 below a = -17.3 (e^a < 2^-25); here only e^a's own underflow (a < -103).
+        return torch.exp(a.clamp_max(0.0)) + a.clamp_min(0.0)
+    raise ValueError(f"sigma_map must be one of {SIGMA_MAPS}, got {sigma_map!r}")
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """How an MDN's head maps raw outputs to a mixture: family, covariance, floors and maps.
+
+    Attributes:
+        family: a name from ``FAMILIES``.
+        covariance: ``"isotropic"``, ``"diagonal"`` or (gaussian only) ``"full"``.
+        sigma_min: floor on every scale (for ``full``, on the Cholesky diagonal), > 0.
+        df: student_t only: fixed degrees of freedom (> 0), or None to learn them per
+            component as ``df_min + softplus(a)``.
+        df_min: floor on learnt degrees of freedom; 2 keeps the variance finite.
+        beta_range: gennorm only: ``(low, high)`` bounds of the learnt exponent,
+            ``beta = low + (high - low) sigmoid(a + c)``, with ``c`` such that ``a = 0``
+            gives ``beta = 2`` (a Gaussian shape) when 2 lies in the range.
+        off_diagonal: full covariance only: how a raw output ``a_ij`` becomes the entry
+            ``L_ij`` (``i > j``) of the Cholesky factor ``L``: ``"free"`` (default),
+            ``L_ij = a_ij``; ``"scaled"``, ``L_ij = a_ij L_ii`` (``L = diag(s) (I + A)``:
+            the raw outputs set the correlations alone, the diagonal the scales).
+        sigma_map: the map from a raw scale output to a positive scale, one of
+            ``SIGMA_MAPS``: ``"softplus"`` (default), ``"exp"`` or ``"elu"`` (ELU + 1);
+            the scale is ``sigma_min + map(a)``.
     """
 
-    def __init__(self, in_features: int, out_features: int, hidden: int | Sequence[int] = 15):
-        super().__init__()
-        self.in_features = positive_int(in_features, "in_features")
-        self.out_features = positive_int(out_features, "out_features")
-        self.trunk, width = _trunk(self.in_features, hidden)
-        self.head = nn.Linear(width, self.out_features)
+    family: str = "gaussian"
+    covariance: str = "isotropic"
+    sigma_min: float = 1e-3
+    df: float | None = None
+    df_min: float = 2.0
+    beta_range: tuple[float, float] = (1.0, 20.0)
+    off_diagonal: str = "free"
+    sigma_map: str = "softplus"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Predictions ``[N, out_features]`` for inputs ``[N, in_features]``."""
-        x = as_matrix(x, "x", self.in_features)
-        return self.head(self.trunk(x.to(self.head.weight)))
+    def __post_init__(self):
+        family = get_family(self.family)  # a ValueError naming the choices
+        if self.covariance not in COVARIANCES:
+            raise ValueError(f"covariance must be one of {COVARIANCES}, got {self.covariance!r}")
+        if self.off_diagonal not in OFF_DIAGONALS:
+            raise ValueError(
+                f"off_diagonal must be one of {OFF_DIAGONALS}, got {self.off_diagonal!r}"
+            )
+        if self.sigma_map not in SIGMA_MAPS:
+            raise ValueError(f"sigma_map must be one of {SIGMA_MAPS}, got {self.sigma_map!r}")
+        if self.off_diagonal != "free" and self.covariance != "full":
+            raise ValueError(
+                f"off_diagonal={self.off_diagonal!r} applies to covariance='full' only, "
+                f"got covariance={self.covariance!r}"
+            )
+        if self.covariance not in family.covariances:
+            raise ValueError(
+                f"covariance={self.covariance!r} is not available for the {family.name} family "
+                f"(choose from {family.covariances})"
+            )
+        positive_float(self.sigma_min, "sigma_min")
+        if self.sigma_min > LARGEST_SIGMA_MIN:
+            raise ValueError(
+                f"sigma_min must be <= {LARGEST_SIGMA_MIN:.3g}, whose square float32 still "
+                f"holds (larger floors make every density 0 and every scale inf), got "
+                f"{self.sigma_min}"
+            )
+        if self.sigma_min < smallest_scale(torch.float32):
+            raise ValueError(
+                f"sigma_min must be >= {smallest_scale(torch.float32):.3g} (smaller floors "
+                f"underflow in float32), got {self.sigma_min}"
+            )
+        positive_float(self.df_min, "df_min", allow_zero=True)
+        if self.df is not None:
+            positive_float(self.df, "df")
+        low, high = (positive_float(b, "beta_range") for b in self.beta_range)
+        if not low < high:
+            raise ValueError(
+                f"beta_range must be (low, high) with low < high, got {self.beta_range}"
+            )
 
-    def loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Mean squared error over all points and target dimensions."""
-        t = as_matrix(t, "t", self.out_features)
-        pred = self(x)
-        same_length(pred, "x", t, "t")
-        return F.mse_loss(pred, t.to(pred))
+    def _learns_shape(self) -> bool:
+        return self.family == "gennorm" or (self.family == "student_t" and self.df is None)
 
-    def get_config(self) -> dict:
-        """The constructor's arguments as plain values: ``MLP(**net.get_config())`` rebuilds it."""
-        hidden = [m.out_features for m in self.trunk if isinstance(m, nn.Linear)]
-        return {
-            "in_features": self.in_features,
-            "out_features": self.out_features,
-            "hidden": hidden,
-        }
+    def head_sizes(self, K: int, D: int) -> tuple[int, ...]:
+        """Raw outputs per input: pi logits, means, scales, [off-diagonals], [shapes]."""
+        scales = K if self.covariance == "isotropic" else K * D
+        sizes = [K, K * D, scales]
+        if self.covariance == "full":
+            sizes.append(K * D * (D - 1) // 2)
+        if self._learns_shape():
+            sizes.append(K)
+        return tuple(sizes)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the configuration, dtype, library version and weights to ``path``.
+    def parameters(self, a: torch.Tensor, K: int, D: int) -> MixtureParameters:
+        """Map raw outputs ``a`` ``[N, sum(head_sizes)]`` to a mixture,
+        :class:`~mdn_src.mixture.MixtureParameters`.
 
-        The file holds plain containers and tensors only (readable with
-        ``torch.load(path, weights_only=True)``); :meth:`load` rebuilds the network.
+        Softmax for pi, identity for mu (wrapped for angles), ``sigma_min + softplus`` (or
+        the chosen ``sigma_map``) for the scales, a free (or row-scaled, ``off_diagonal="scaled"``) lower triangle for
+        full covariance, and a bounded map for the shape.
         """
-        _save(self, path, "MLP", self.get_config())
+        # Column slices of `a` are strided; contiguous copies cost little, while softplus on
+        # a strided slice ran 10x slower than on a contiguous one (torch 2.13, CPU).
+        parts = [p.contiguous() for p in a.split(self.head_sizes(K, D), dim=-1)]
+        a_pi, a_mu, a_sigma = parts[:3]
+        rest = parts[3:]
+        family = get_family(self.family)
+        log_pi = F.log_softmax(a_pi, dim=-1)  # [N, K]
+        mu = family.wrap(a_mu.reshape(-1, K, D))  # [N, K, D]
+        scale = self.sigma_min + positive_scale(a_sigma, self.sigma_map)  # [N, K] or [N, K*D]
+        width = 1 if self.covariance == "isotropic" else D
+        sigma = scale.reshape(-1, K, width).expand(-1, K, D)  # [N, K, D]
+        scale_tril = None
+        if self.covariance == "full":
+            a_off = rest.pop(0)
+            rows, cols = torch.tril_indices(D, D, offset=-1, device=a.device)
+            lower = a_off.new_zeros(a_off.shape[0], K, D, D)
+            off = a_off.reshape(-1, K, len(rows))  # [N, K, D(D-1)/2]
+            if self.off_diagonal == "scaled":
+                off = off * sigma[:, :, rows]  # L_ij = a_ij L_ii: a sets correlations only
+            lower[:, :, rows, cols] = off
+            scale_tril = torch.diag_embed(sigma) + lower  # [N, K, D, D]
+            sigma = scale_tril.pow(2).sum(-1).sqrt()  # marginal standard deviations
+        shape = self._shape_param(rest, log_pi)
+        return MixtureParameters(log_pi, mu, sigma, self.family, scale_tril, shape)
 
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> MLP:
-        """Rebuild an MLP written by :meth:`save`: same outputs bit for bit, same dtype.
-
-        Raises ``ValueError`` naming ``path`` for a file that is not a saved MLP, comes
-        from another file format version, or is corrupted or truncated.
-        """
-        return _load(cls, path, "MLP", device)
+    def _shape_param(self, rest: list[torch.Tensor], log_pi: torch.Tensor):
+        """The family's shape parameter ``[N, K]`` from the remaining raw outputs, or None."""
+        a = log_pi
+        if self.family == "student_t":
+            if self.df is None:
+                # Strictly above df_min even where softplus underflows (a < -16 in float32).
+                above = torch.nextafter(
+                    torch.tensor(self.df_min, dtype=a.dtype), torch.tensor(math.inf, dtype=a.dtype)
+                ).to(a.device)
+                return (self.df_min + F.softplus(rest.pop(0))).clamp_min(above)
+            return torch.full_like(log_pi, self.df)
+        if self.family == "gennorm":
+            low, high = self.beta_range
+            # Offset so that a raw output of 0 gives beta = 2 (a Gaussian) when 2 is in the
+            # range: a freshly initialised network starts from Gaussian-like components.
+            start = min(max(2.0, low + 1e-3 * (high - low)), high - 1e-3 * (high - low))
+            offset = math.log((start - low) / (high - start))
+            return low + (high - low) * torch.sigmoid(rest.pop(0) + offset)
+        return None
 
 
 class MDN(nn.Module):
@@ -198,7 +223,7 @@ class MDN(nn.Module):
         out_features: size ``D`` of each target ``t``.
         n_components: number ``K`` of mixture components.
         hidden: hidden width, or a sequence of widths (one tanh layer each).
-        component: the component family: ``"gaussian"`` (default), ``"laplace"``,
+        family: the component family: ``"gaussian"`` (default), ``"laplace"``,
             ``"student_t"``, ``"gennorm"`` (generalised normal, can approach a uniform) or
             ``"von_mises"`` (angular targets, in radians). See :mod:`mdn_src.mixture`.
         covariance: ``"isotropic"`` (one :math:`\sigma_k` per component, PRML's choice),
@@ -206,20 +231,13 @@ class MDN(nn.Module):
             for Gaussians, ``"full"`` (a Cholesky factor per component).
         sigma_min: floor added to every scale, > 0; it keeps the likelihood bounded when a
             component collapses onto a single point.
-        df: ``student_t`` only: fixed degrees of freedom, or None (default) to learn them
-            per component, kept above ``df_min``.
-        df_min: floor on learnt degrees of freedom (2: the variance exists).
-        beta_range: ``gennorm`` only: bounds ``(low, high)`` of the learnt exponent.
-        off_diagonal: ``covariance="full"`` only: ``"free"`` (default) takes the Cholesky
-            factor's off-diagonal entries as raw outputs, ``"scaled"`` multiplies them by
-            their row's diagonal entry so that they set correlations alone (see
-            :class:`~mdn_src.mixture.ComponentSpec`): a component then has to grow a large
-            raw output to stretch into a thin needle across two branches of the data (use
-            it with the diagonal warm-up of :meth:`with_full_covariance`).
-        sigma_map: how a raw output becomes a scale before ``sigma_min`` is added:
-            ``"softplus"`` (default), ``"exp"`` (PRML's choice) or ``"elu"`` (ELU + 1); see
-            :func:`~mdn_src.mixture.positive_scale`. Only the default takes the
-            closed-form-gradient fast path in :meth:`training_loss`.
+        df, df_min, beta_range, off_diagonal, sigma_map: the family's and the head's other
+            settings, as :class:`~mdn_src.model.HeadSpec` describes them (``sigma_map`` other than
+            ``"softplus"`` loses the closed-form gradient, :attr:`closed_form_head`).
+
+    Every setting that changes the model's outputs travels in its ``state_dict`` (as its
+    extra state): loading weights into an MDN configured otherwise raises ``ValueError``
+    naming the setting, instead of giving other densities silently.
 
     Example:
         >>> mdn = MDN(1, 2, n_components=3, hidden=8, covariance="full")
@@ -236,7 +254,7 @@ class MDN(nn.Module):
         out_features: int,
         n_components: int,
         hidden: int | Sequence[int] = 50,
-        component: str = "gaussian",
+        family: str = "gaussian",
         covariance: str = "isotropic",
         sigma_min: float = 1e-3,
         df: float | None = None,
@@ -249,89 +267,53 @@ class MDN(nn.Module):
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.n_components = positive_int(n_components, "n_components")
-        self.spec = ComponentSpec(
-            component, covariance, sigma_min, df, df_min, tuple(beta_range), off_diagonal, sigma_map
+        if isinstance(beta_range, (str, bytes)) or not isinstance(beta_range, Sequence):
+            raise TypeError(f"beta_range must be a pair (low, high), got {beta_range!r}")
+        self.spec = HeadSpec(
+            family, covariance, sigma_min, df, df_min, tuple(beta_range), off_diagonal, sigma_map
         )
-        self.trunk, width = _trunk(self.in_features, hidden)
+        self.trunk, width = tanh_trunk(self.in_features, hidden)
         self.hidden = tuple(m.out_features for m in self.trunk if isinstance(m, nn.Linear))
         # One linear layer emits every mixture parameter (one matrix product, not three):
         # K logits for pi, K * D means, K (isotropic) or K * D scale inputs, and the family's
         # extras (Cholesky off-diagonals, shapes).
-        self._sizes = self.spec.head_sizes(self.n_components, self.out_features)
-        self.head = nn.Linear(width, sum(self._sizes))
+        self.head_sizes = self.spec.head_sizes(self.n_components, self.out_features)
+        self.head = nn.Linear(width, sum(self.head_sizes))
 
     def get_config(self) -> dict:
         """The constructor's arguments as plain values: ``MDN(**mdn.get_config())`` rebuilds it.
-
-        ``off_diagonal`` and ``sigma_map`` are listed only when they are not the defaults
-        (``"free"``, ``"softplus"``), so the files
-        of models that do not use it are read by versions of mdn_src that predate it.
 
         Example:
             >>> MDN(1, 1, n_components=2, hidden=[4, 3]).get_config()["hidden"]
             [4, 3]
         """
-        spec = self.spec
-        config = {
+        head = dataclasses.asdict(self.spec)
+        head["beta_range"] = list(head["beta_range"])
+        return {
             "in_features": self.in_features,
             "out_features": self.out_features,
             "n_components": self.n_components,
             "hidden": list(self.hidden),
-            "component": spec.family,
-            "covariance": spec.covariance,
-            "sigma_min": spec.sigma_min,
-            "df": spec.df,
-            "df_min": spec.df_min,
-            "beta_range": list(spec.beta_range),
+            **head,
         }
-        if spec.off_diagonal != "free":
-            # Only when set: files of default models stay readable by older mdn_src.
-            config["off_diagonal"] = spec.off_diagonal
-        if spec.sigma_map != "softplus":  # likewise
-            config["sigma_map"] = spec.sigma_map
-        return config
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the configuration, dtype, library version and weights to ``path``.
+    def get_extra_state(self) -> dict:
+        """The head's settings, stored in ``state_dict()`` beside the weights."""
+        return {"head": self.get_config()}
 
-        The file holds plain containers and tensors only, so it loads with
-        ``torch.load(path, weights_only=True)`` (no pickled classes, no code run on load).
-
-        Arguments:
-            path: where to write (a ``.pt`` file by convention); overwritten if it exists.
-
-        Example:
-            >>> import os, tempfile
-            >>> mdn = MDN(1, 1, n_components=3, hidden=8)
-            >>> path = os.path.join(tempfile.mkdtemp(), "mdn.pt")
-            >>> mdn.save(path)
-            >>> x = torch.linspace(-1, 1, 5).unsqueeze(1)
-            >>> torch.equal(MDN.load(path).mixture_parameters(x).mu, mdn.mixture_parameters(x).mu)
-            True
-        """
-        _save(self, path, "MDN", self.get_config())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> MDN:
-        """Rebuild an MDN written by :meth:`save`: same outputs bit for bit, same dtype.
-
-        Arguments:
-            path: a file written by :meth:`save`.
-            device: where to put the rebuilt model.
-
-        Returns:
-            The model, in training mode like a freshly built one.
-
-        Raises:
-            ValueError: naming ``path``, when the file is not a saved MDN (another file, or
-                a saved :class:`MLP`), has another file format version than
-                ``FORMAT_VERSION``, is corrupted or truncated, or its weights do not fit its
-                configuration. A missing file raises ``FileNotFoundError``.
-        """
-        return _load(cls, path, "MDN", device)
+    def set_extra_state(self, state) -> None:
+        """Check that weights being loaded were trained with this model's settings."""
+        mine = self.get_config()
+        theirs = state.get("head") if isinstance(state, dict) else None
+        if not isinstance(theirs, dict):
+            raise ValueError("the state_dict's MDN extra state has no head settings")
+        differ = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        if differ:
+            detail = ", ".join(f"{k}={theirs.get(k)!r} (this MDN: {mine.get(k)!r})" for k in differ)
+            raise ValueError(f"the weights come from an MDN with other settings: {detail}")
 
     @property
-    def component(self) -> str:
+    def family(self) -> str:
         return self.spec.family
 
     @property
@@ -343,33 +325,22 @@ class MDN(nn.Module):
         return self.spec.sigma_min
 
     @property
-    def off_diagonal(self) -> str:
-        return self.spec.off_diagonal
-
-    @property
-    def sigma_map(self) -> str:
-        return self.spec.sigma_map
+    def closed_form_head(self) -> bool:
+        """Whether the loss has the closed-form head gradient of
+        :func:`mdn_src.fast.gaussian_head_nll`: Gaussian, not full covariance, softplus."""
+        spec = self.spec
+        return (
+            spec.family == "gaussian" and spec.covariance != "full" and spec.sigma_map == "softplus"
+        )
 
     def with_full_covariance(self, off_diagonal: str = "free") -> MDN:
         """A full-covariance copy of this isotropic or diagonal Gaussian MDN: the same mixture.
 
-        The diagonal warm-up: train a diagonal MDN until its components have settled on the
-        branches of the data, then continue training this copy, which can learn
-        correlations. The copy has the same trunk; its head repeats this head's rows for
-        pi, mu and the scales (an isotropic scale row once per target dimension) and adds
-        rows of zeros for the Cholesky factor's off-diagonal entries, so for every input
-        it gives the same ``log_pi``, ``mu`` and ``sigma`` (to rounding) and a diagonal
-        ``scale_tril``.
-
-        Arguments:
-            off_diagonal: the copy's ``off_diagonal`` (``"free"`` or ``"scaled"``).
-
-        Returns:
-            A new MDN (same dtype and device, in training mode); this one is unchanged.
-
-        Raises:
-            ValueError: for a family other than ``"gaussian"``, or a model whose covariance
-                is already full.
+        The diagonal warm-up: train a diagonal MDN until its components have settled, then
+        continue with this copy, which can learn correlations. It has the same trunk; its
+        head repeats this head's rows and adds zero rows for the off-diagonal entries: the
+        same ``log_pi``, ``mu`` and ``sigma`` (to rounding) and a diagonal ``scale_tril``.
+        Raises ``ValueError`` for a family other than ``"gaussian"`` or a full covariance.
 
         Example:
             >>> diag = MDN(1, 2, n_components=3, hidden=8, covariance="diagonal")
@@ -381,7 +352,7 @@ class MDN(nn.Module):
         if self.spec.family != "gaussian" or self.spec.covariance == "full":
             raise ValueError(
                 "with_full_covariance needs an isotropic or diagonal gaussian MDN, got "
-                f"component={self.spec.family!r}, covariance={self.spec.covariance!r}"
+                f"family={self.spec.family!r}, covariance={self.spec.covariance!r}"
             )
         config = {**self.get_config(), "covariance": "full", "off_diagonal": off_diagonal}
         weight = self.head.weight
@@ -404,20 +375,13 @@ class MDN(nn.Module):
     def mixture_parameters(self, x: torch.Tensor) -> MixtureParameters:
         """The mixture's parameters for inputs ``x`` of shape ``[N, in_features]``."""
         x = as_matrix(x, "x", self.in_features)
-        return self._mixture(x.to(self.head.weight))
-
-    def _mixture(self, x: torch.Tensor) -> MixtureParameters:
-        return self.output_activations(self.head(self.trunk(x)))  # trunk: [N, H]
+        return self.output_activations(self.head(self.trunk(x.to(self.head.weight))))
 
     def output_activations(self, a: torch.Tensor) -> MixtureParameters:
-        """Map the network's raw outputs ``a`` ``[N, sum of head sizes]`` to the mixture.
-
-        Softmax for pi, identity for mu, ``sigma_min + softplus`` (or ``sigma_map``) for the
-        scales, and the family's maps for its extras
-        (:meth:`mdn_src.mixture.ComponentSpec.parameters`).
-        """
-        if a.dim() != 2 or a.shape[1] != sum(self._sizes):
-            raise ValueError(f"a must have shape [N, {sum(self._sizes)}], got {tuple(a.shape)}")
+        """Map the network's raw outputs ``a`` ``[N, sum(head_sizes)]`` to the mixture
+        (:meth:`HeadSpec.parameters <mdn_src.model.HeadSpec.parameters>`)."""
+        if a.dim() != 2 or a.shape[1] != sum(self.head_sizes):
+            raise ValueError(f"a must have shape [N, {sum(self.head_sizes)}], got {tuple(a.shape)}")
         return self.spec.parameters(a, self.n_components, self.out_features)
 
     def forward(self, x: torch.Tensor) -> MixtureSameFamily:
@@ -432,32 +396,25 @@ class MDN(nn.Module):
         w = self.head.weight
         return self.training_loss(x.to(w), t.to(w))
 
-    def _closed_form_head(self) -> bool:
-        """Whether the loss has the closed-form gradient of :func:`gaussian_head_nll`."""
-        spec = self.spec
-        return (
-            spec.family == "gaussian"
-            and spec.covariance != "full"
-            and spec.sigma_map == "softplus"  # the closed-form gradient assumes softplus
-        )
-
     def training_loss(
         self, x: torch.Tensor, t: torch.Tensor, closed_form: bool = True
     ) -> torch.Tensor:
         """:meth:`loss` without the argument checks, for training loops that checked once.
 
         ``x`` and ``t`` must already be finite ``[N, in_features]`` and ``[N, D]`` tensors of
-        the model's dtype and device. Gaussian mixtures with isotropic or diagonal
-        covariance take a fast path: the head is evaluated K-major and the loss's gradient
-        is its closed form (:func:`mdn_src.loss.gaussian_head_nll`); the value is the same
-        as :func:`mdn_src.loss.nll` to rounding. ``closed_form=False`` takes the autograd
-        path instead: the reference the tests compare against.
+        the model's dtype and device. Where :attr:`closed_form_head` holds, the head is
+        evaluated K-major and the loss's gradient is its closed form
+        (:func:`mdn_src.fast.gaussian_head_nll`); the value is the same as
+        :func:`mdn_src.loss.nll` to rounding. ``closed_form=False`` takes the autograd path
+        instead: the reference the tests compare against.
         """
-        if closed_form and self._closed_form_head():
+        if closed_form and self.closed_form_head:
+            from .fast.head import gaussian_head_nll  # fast.step stands on this module
+
             h = self.trunk(x)  # [N, H]
             a_t = torch.addmm(self.head.bias.unsqueeze(1), self.head.weight, h.T)  # [S, N]
             isotropic = self.spec.covariance == "isotropic"
             return gaussian_head_nll(
                 a_t, t.T.contiguous(), self.n_components, isotropic, self.spec.sigma_min
             )
-        return nll(self._mixture(x), t)
+        return nll(self.output_activations(self.head(self.trunk(x))), t)

@@ -55,7 +55,7 @@ WALK = ("book/07_training_the_mdn.ipynb", "book/08_sampling_and_prediction.ipynb
 MUTANTS = (
     Mutant(
         "data: the sine's amplitude 0.3 -> 0.31",
-        "mdn_src/data.py",
+        "mdn_src/problems/toy.py",
         "AMPLITUDE = 0.3\n",
         "AMPLITUDE = 0.31\n",
         ("book/02_data.ipynb",),
@@ -63,7 +63,7 @@ MUTANTS = (
     ),
     Mutant(
         "loss: the Gaussian's normalising constant log(2 pi) instead of log(2 pi) / 2",
-        "mdn_src/mixture.py",
+        "mdn_src/mixture/families.py",
         "- 0.5 * D * _LOG_2PI",
         "- D * _LOG_2PI",
         WALK,
@@ -71,7 +71,7 @@ MUTANTS = (
     ),
     Mutant(
         "sigma map: softplus(a) + 0.1 where the head's scales are mapped",
-        "mdn_src/mixture.py",
+        "mdn_src/model.py",
         "        return F.softplus(a)\n",
         "        return F.softplus(a) + 0.1\n",
         WALK,
@@ -79,7 +79,7 @@ MUTANTS = (
     ),
     Mutant(
         "gradient: the sign of the closed-form scale gradient flipped",
-        "mdn_src/loss.py",
+        "mdn_src/fast/head.py",
         "torch.div(gamma.mul_(d - sq * inv_var), sigma, out=g_sigma)",
         "torch.div(gamma.mul_(sq * inv_var - d), sigma, out=g_sigma)",
         WALK,

@@ -4,7 +4,7 @@ import torch
 from scipy import stats
 
 from mdn_src import oracle
-from mdn_src.approximation import _points_in_support, fit_exact_density
+from mdn_src.problems.approximation import fit_exact_density, points_in_support
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_points_in_support_are_uniform_on_the_intervals():
     t = np.array([0.5, 0.9])
     left, right = oracle.inverse_support(t)
     u = ((torch.arange(10_000, dtype=torch.float64) + 0.5) / 10_000).expand(2, -1)
-    x = _points_in_support(u, torch.from_numpy(left), torch.from_numpy(right - left)).numpy()
+    x = points_in_support(u, torch.from_numpy(left), torch.from_numpy(right - left)).numpy()
     assert (oracle.inverse_density(x, t[:, None]) > 0).all()
     for i in range(2):  # each interval holds its share of the points
         share = [np.mean((x[i] >= a) & (x[i] <= b)) for a, b in zip(left[i], right[i], strict=True)]
@@ -64,7 +64,7 @@ def test_points_in_support_are_uniform_on_the_intervals():
 
 def test_gennorm_fit_has_shapes():
     fit = fit_exact_density(2, "gennorm", n_inputs=4, n_points=8, steps=3)
-    assert fit.params.shape.shape == (4, 2)
+    assert fit.params.shape_param.shape == (4, 2)
     assert fit.params.mu.shape == (4, 2, 1)
 
 

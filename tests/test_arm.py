@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from mdn_src import arm
+from mdn_src.problems import arm
 
 PI = math.pi
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-import mdn_src.cache as cache_module
+import mdn_src.training.cache as cache_module
 from mdn_src import MDN, fit_cached
 
 
@@ -31,6 +31,11 @@ def _model(seed=0):
     return MDN(1, 1, n_components=2, hidden=5)
 
 
+def _weights(model) -> list[torch.Tensor]:
+    """The state_dict's tensors (its extra state, the head's settings, is not a tensor)."""
+    return [v for v in model.state_dict().values() if isinstance(v, torch.Tensor)]
+
+
 def _data():
     x = torch.linspace(0, 1, 40).unsqueeze(1)
     return x, torch.sin(5 * x)
@@ -44,14 +49,14 @@ def test_second_call_loads_the_same_model_and_history(tmp_path, counted):
     h2 = fit_cached(second, x, t, name="m", cache=tmp_path, epochs=15, lr=0.02)
     assert counted["n"] == 1  # trained once, loaded once
     np.testing.assert_array_equal(h1.train, h2.train)
-    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
+    for a, b in zip(_weights(first), _weights(second), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     # And a cached model is the one plain training gives.
     from mdn_src import fit
 
     plain = _model()
     fit(plain, x, t, epochs=15, lr=0.02)
-    for a, b in zip(plain.state_dict().values(), second.state_dict().values(), strict=True):
+    for a, b in zip(_weights(plain), _weights(second), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
@@ -94,7 +99,7 @@ def test_last_bit_changes_and_the_thread_count_keep_the_key(tmp_path, counted):
     finally:
         torch.set_num_threads(threads)
     assert counted["n"] == 1  # loaded, not trained
-    for a, b in zip(trained.state_dict().values(), nudged.state_dict().values(), strict=True):
+    for a, b in zip(_weights(trained), _weights(nudged), strict=True):
         assert torch.equal(a, b)
 
 
@@ -102,11 +107,11 @@ def test_a_stored_run_from_other_weights_under_the_same_key_is_not_used(tmp_path
                                                                         counted):  # fmt: skip
     """The key holds only coarse moments: where two inputs share it, the stored moments
     (checked to 1e-5) still tell them apart, and the second call trains."""
-    monkeypatch.setattr(cache_module, "_fingerprint", lambda value: "all the same")
+    monkeypatch.setattr(cache_module, "fingerprint", lambda value: "all the same")
     x, t = _data()
     fit_cached(_model(seed=0), x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
     other = _model(seed=1)
-    start = {k: v.clone() for k, v in other.state_dict().items()}
+    start = {k: v.clone() for k, v in other.named_parameters()}
     fit_cached(other, x, t, name="m", cache=tmp_path, epochs=5, lr=0.02)
     assert counted["n"] == 2
     assert not torch.equal(other.state_dict()["trunk.0.weight"], start["trunk.0.weight"])
@@ -155,15 +160,24 @@ def test_the_key_covers_what_training_runs_and_nothing_else(tmp_path, monkeypatc
     import shutil
 
     src = tmp_path / "src"
-    shutil.copytree(cache_module._SOURCE, src, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache_module, "_SOURCE", src)
-    names = {f.name for f in cache_module._training_sources()}
-    assert {"train.py", "model.py", "loss.py", "mixture.py", "distributions.py"} <= names
-    assert not names & {"plotting.py", "metrics.py", "predict.py", "oracle.py"}
+    shutil.copytree(cache_module.SOURCE_ROOT, src, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_module, "SOURCE_ROOT", src)
+    names = {f.relative_to(src).as_posix() for f in cache_module.training_sources()}
+    assert {
+        "training/loop.py", "training/config.py", "model.py", "mlp.py", "loss.py",
+        "mixture/parameters.py", "mixture/families.py", "mixture/gennorm.py", "fast/step.py",
+        "fast/head.py", "checks.py", "io.py",
+    } <= names  # fmt: skip
+    assert not {n.split("/")[0] for n in names} & {
+        "plotting",
+        "metrics.py",
+        "inference",
+        "problems",
+    }
     x, t = _data()
     kwargs = dict(name="m", cache=tmp_path / "c", epochs=3, lr=0.02)
     fit_cached(_model(), x, t, **kwargs)
-    with open(src / "plotting.py", "a") as f:
+    with open(src / "plotting" / "theme.py", "a") as f:
         f.write("\n# an edit\n")
     fit_cached(_model(), x, t, **kwargs)
     assert counted["n"] == 1
@@ -176,7 +190,7 @@ def test_the_key_covers_what_training_runs_and_nothing_else(tmp_path, monkeypatc
     (src / "extra.py").write_text("X = 1\n")
     with open(src / "loss.py", "a") as f:
         f.write("from . import extra  # noqa\n")
-    assert "extra.py" in {f.name for f in cache_module._training_sources()}
+    assert "extra.py" in {f.name for f in cache_module.training_sources()}
 
 
 def test_concurrent_callers_train_once(tmp_path, monkeypatch):
@@ -205,7 +219,7 @@ def test_concurrent_callers_train_once(tmp_path, monkeypatch):
     for th in threads:
         th.join()
     assert len(calls) == 1
-    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values(), strict=True):
+    for a, b in zip(_weights(models[0]), _weights(models[1]), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
@@ -236,7 +250,7 @@ def test_a_shipped_result_is_loaded_without_training(tmp_path, counted):
     h2 = fit_cached(loaded, x, t, name="m", cache=cache, shipped=shipped, epochs=6, lr=0.02)
     assert counted["n"] == 1  # not trained again
     np.testing.assert_array_equal(h1.train, h2.train)
-    for a, b in zip(trained.state_dict().values(), loaded.state_dict().values(), strict=True):
+    for a, b in zip(_weights(trained), _weights(loaded), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert not list(cache.glob("*.pt"))  # nothing copied into the cache
     # The file's name is the public cached_file_name of the call.

@@ -141,3 +141,28 @@ def test_the_module_example_runs():
 
     result = doctest.testmod(mdn_src.claims)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_summarize_is_report_without_glue_or_check():
+    from mdn_src.claims import summarize
+
+    s = summarize([0.5, -1.0, 2.0], name="gap", digits=2)
+    assert s.text == "0.50 ± 1.50" and s.mean == 0.5 and s.sd == 1.5 and s.median == 0.5
+    assert s.worst == 2.0 and summarize([0.5, -1.0, 2.0], worst="low").worst == -1.0
+    assert str(summarize([3.0])) == "3.000 (one run)"
+    with pytest.raises(ValueError, match="worst must be"):
+        summarize([1.0], worst="max")
+    with pytest.raises(ValueError, match="digits must be an int >= 0"):
+        summarize([1.0], digits=-1)
+
+
+def test_paired_reports_the_seed_by_seed_difference():
+    from mdn_src.claims import paired
+
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.25, 3.0])
+    s = paired("a_minus_b", a, b, at_most=0.0, glue=False)
+    np.testing.assert_array_equal(s.values, a - b)
+    with pytest.raises(ClaimFailed, match="every value must be <= -0.1"):
+        paired("a_minus_b", a, b, at_most=-0.1, glue=False)
+    with pytest.raises(ValueError, match="one value per seed each, got 3 and 2"):
+        paired("a_minus_b", a, b[:2], glue=False)

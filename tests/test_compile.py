@@ -4,7 +4,7 @@ A user may pin eager kernels to a narrower instruction set than the CPU has
 (``ATEN_CPU_CAPABILITY=avx2``, as ``make test`` once did). On an AVX-512 machine, torch 2.13's inductor, left to pick its own vector
 width, reused kernels compiled under the other setting from its on-disk cache and summed
 the wrong lanes: a loss of 0.053 or 1.035 where eager gave 2.152, or NaN. ``fit`` therefore
-names the width (:func:`mdn_src.fused_step.compile_options`). The test compiles in two fresh
+names the width (:func:`mdn_src.fast.compile_options`). The test compiles in two fresh
 processes sharing one cache, the first unpinned, the second pinned.
 """
 
@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from mdn_src.fused_step import compile_options
+from mdn_src.fast import compile_options
 
 #: Compiles a log-sum-exp over rows, the loss's reduction (a [3, 40] input, a size where the
 #: wrong sums showed), with fit's options, and prints its difference from eager. The scale
 #: is a fresh constant per test run: it makes the kernel's code, and so its cache entry, new.
 SCRIPT = """
 import torch
-from mdn_src.fused_step import compile_options
+from mdn_src.fast import compile_options
 torch.set_num_threads(1)
 def f(x):
     return (x * {scale!r}).exp().sum(0).log().mean()

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import mdn_src
-from mdn_src import datasets
-from mdn_src.datasets import GEYSER_CODES, load_geyser, load_geyser_table, load_mcycle
+from mdn_src.problems import datasets
+from mdn_src.problems.datasets import GEYSER_CODES, load_geyser, load_geyser_table, load_mcycle
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "mdn_src" / "data"
+DATA = ROOT / "mdn_src" / "problems" / "data"
 
 
 def _columns(name: str) -> dict[str, list[float]]:
@@ -109,10 +109,10 @@ def test_bad_coded_raises():
 
 
 def test_damaged_file_raises(monkeypatch):
-    monkeypatch.setitem(datasets._FILES, "mcycle.csv", (("times", "accel"), 134))
+    monkeypatch.setitem(datasets.FILES, "mcycle.csv", (("times", "accel"), 134))
     with pytest.raises(ValueError, match="mcycle.csv: expected 134"):
         load_mcycle()
-    monkeypatch.setitem(datasets._FILES, "mcycle.csv", (("time", "accel"), 133))
+    monkeypatch.setitem(datasets.FILES, "mcycle.csv", (("time", "accel"), 133))
     with pytest.raises(ValueError, match="expected the columns"):
         load_mcycle()
 
@@ -128,8 +128,9 @@ def test_loads_from_any_working_directory(tmp_path):
 def test_package_data_lists_the_files():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "mdn_src.data" in config["tool"]["setuptools"]["packages"]
-    patterns = config["tool"]["setuptools"]["package-data"]["mdn_src.data"]
+    find = config["tool"]["setuptools"]["packages"]["find"]
+    assert find["include"] == ["mdn_src*"] and find["namespaces"] is True  # finds data/
+    patterns = config["tool"]["setuptools"]["package-data"]["mdn_src.problems.data"]
     shipped = {p.name for p in DATA.iterdir()}
     matched = {p.name for pattern in patterns for p in DATA.glob(pattern)}
     assert {"geyser.csv", "mcycle.csv", "README.md"} <= matched == shipped

@@ -13,7 +13,7 @@ from scipy import stats
 from torch.distributions import Laplace, Normal
 
 from mdn_src import GeneralizedNormal
-from mdn_src.distributions import LOG_POWER_CAP, abs_power
+from mdn_src.mixture.gennorm import LOG_POWER_CAP, abs_power
 
 F64 = torch.float64
 BETAS = [0.3, 1.0, 1.5, 2.0, 5.0, 20.0]

@@ -170,12 +170,17 @@ def test_get_params_set_params_and_clone(bimodal):
     _, _, reg = bimodal
     params = reg.get_params()
     assert params["n_components"] == 3 and params["hidden"] == (16,) and params["seed"] == 0
+    assert list(params) == sorted(params)  # scikit-learn's order
     assert set(params) == {
-        "n_components", "hidden", "component", "covariance", "sigma_min", "sigma_map", "df",
-        "df_min",
-        "beta_range", "off_diagonal", "epochs", "lr", "optimizer", "batch_size",
-        "weight_decay", "schedule", "validation_fraction", "patience", "input_noise",
-        "target_noise", "seed", "standardize", "dtype",
+        "n_components", "hidden",
+        # the head (HeadSpec)
+        "family", "covariance", "sigma_min", "sigma_map", "df", "df_min", "beta_range",
+        "off_diagonal",
+        # the recipe (TrainConfig, all but diagnostics)
+        "epochs", "lr", "optimizer", "momentum", "nesterov", "weight_decay", "batch_size",
+        "seed", "validation_fraction", "patience", "schedule", "clip_grad_norm",
+        "input_noise", "target_noise", "compile",
+        "standardize", "dtype",
     }  # fmt: skip
     twin = clone(reg)
     assert twin is not reg and twin.get_params() == params and not hasattr(twin, "model_")
@@ -244,7 +249,7 @@ def test_angular_targets_are_not_rescaled():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (80, 1))
     angle = np.angle(np.exp(1j * (3 * X[:, 0] + 0.1 * rng.standard_normal(80))))
-    reg = MDNRegressor(n_components=2, hidden=(8,), epochs=20, component="von_mises")
+    reg = MDNRegressor(n_components=2, hidden=(8,), epochs=20, family="von_mises")
     reg.fit(X, angle)
     assert reg.y_mean_.tolist() == [0.0] and reg.y_scale_.tolist() == [1.0]
     assert reg.x_scale_[0] != 1.0
@@ -294,7 +299,7 @@ def test_bad_fit_data(X, y, error, match):
     "params, error, match",
     [
         (dict(n_components=0), ValueError, "n_components must be >= 1"),
-        (dict(component="cauchy"), ValueError, "component must be one of"),
+        (dict(family="cauchy"), ValueError, "family must be one of"),
         (dict(epochs=0), ValueError, "epochs must be >= 1"),
         (dict(dtype="float16"), ValueError, "dtype must be one of"),
         (dict(seed=1.5), TypeError, "seed must be an int"),
@@ -373,11 +378,33 @@ def test_training_options_reach_fit():
     direct = MDN(1, 1, n_components=2, hidden=(16,))
     history = fit(direct, x, t, epochs=FAST["epochs"], lr=FAST["lr"], seed=0, **options)
     np.testing.assert_array_equal(reg.loss_curve_, np.asarray(history))
-    for a, b in zip(reg.model_.state_dict().values(), direct.state_dict().values(), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    mine, theirs = reg.model_.state_dict(), direct.state_dict()
+    assert mine.keys() == theirs.keys()
+    for key, value in mine.items():  # weights bit for bit; the head's settings (extra state) equal
+        if isinstance(value, torch.Tensor):
+            torch.testing.assert_close(value, theirs[key], rtol=0, atol=0)
+        else:
+            assert value == theirs[key], key
 
 
 def test_sigma_map_reaches_the_model():
     X, y = _two_branches(n=60)
     reg = MDNRegressor(n_components=2, hidden=(4,), epochs=2, sigma_map="exp").fit(X, y)
-    assert reg.model_.sigma_map == "exp"
+    assert reg.model_.spec.sigma_map == "exp"
+
+
+def test_from_config_trains_with_the_recipe():
+    from mdn_src import TrainConfig
+
+    X, y = _two_branches(60)
+    recipe = TrainConfig(epochs=8, lr=0.02, batch_size=16, seed=3)
+    a = MDNRegressor.from_config(recipe, n_components=2, hidden=(4,)).fit(X, y)
+    b = MDNRegressor(n_components=2, hidden=(4,), epochs=8, lr=0.02, batch_size=16, seed=3).fit(
+        X, y
+    )
+    assert a.config_ == recipe == b.config_
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        MDNRegressor.from_config({"epochs": 8})
+    with pytest.raises(TypeError, match="unknown parameters \\['epoch'\\]"):
+        MDNRegressor(epoch=3)

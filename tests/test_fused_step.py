@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-import mdn_src.train
+import mdn_src.training.loop
 from mdn_src import MDN, MLP, fit
-from mdn_src.fused_step import closed_form_gradients, fused_adam_step
+from mdn_src.fast import closed_form_gradients, fused_adam_step
 
 
 def _data(n: int, d: int, dtype=torch.float64):
@@ -122,7 +122,7 @@ def _frozen_trunk():
     "make",
     [
         lambda: MDN(1, 2, 2, hidden=4, covariance="full"),
-        lambda: MDN(1, 1, 2, hidden=4, component="laplace"),
+        lambda: MDN(1, 1, 2, hidden=4, family="laplace"),
         lambda: MDN(1, 1, 2, hidden=4, sigma_map="exp"),
         lambda: MLP(1, 1, hidden=4),
         lambda: _PenalisedMDN(1, 1, 2, hidden=4),
@@ -193,7 +193,7 @@ def test_fit_trains_by_the_fused_step_where_it_applies(monkeypatch, options, fus
         built.append(step)
         return step
 
-    monkeypatch.setattr(mdn_src.train, "fused_adam_step", spy)
+    monkeypatch.setattr(mdn_src.training.loop, "fused_adam_step", spy)
     monkeypatch.setattr(torch, "compile", lambda fn, **kwargs: fn)
     torch.manual_seed(0)
     model = MDN(2, 1, n_components=2, hidden=4).double()
@@ -228,7 +228,7 @@ def test_bad_arguments_are_named(args, kwargs, error, match):
 def test_docstring_examples_run():
     import doctest
 
-    import mdn_src.fused_step as module
+    import mdn_src.fast.step as module
 
     finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner()
     tests = [t for t in finder.find(module) if t.examples]
@@ -255,7 +255,7 @@ def test_fit_trains_eagerly_by_the_closed_form_gradients(monkeypatch):
 
         return counted
 
-    monkeypatch.setattr(mdn_src.train, "closed_form_gradients", spy)
+    monkeypatch.setattr(mdn_src.training.loop, "closed_form_gradients", spy)
     x, t = _data(20, 1)
     fit(MDN(2, 1, n_components=2, hidden=4).double(), x, t, epochs=3, lr=0.01, batch_size=8)
     assert calls == [8, 8, 4] * 3
@@ -263,5 +263,5 @@ def test_fit_trains_eagerly_by_the_closed_form_gradients(monkeypatch):
     fit(MLP(2, 1, hidden=4).double(), x, t, epochs=2, lr=0.01)
     assert calls == [20, 20]
     calls.clear()
-    fit(MDN(2, 1, 2, hidden=4, component="laplace").double(), x, t, epochs=2, lr=0.01)
+    fit(MDN(2, 1, 2, hidden=4, family="laplace").double(), x, t, epochs=2, lr=0.01)
     assert calls == []

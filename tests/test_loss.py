@@ -152,7 +152,7 @@ def test_responsibilities_reject_a_plain_tuple():
 @pytest.mark.parametrize("D", [1, 3])
 def test_closed_form_gradient_passes_gradcheck(covariance, D):
     """The fast path's hand-written backward against finite differences (float64)."""
-    from mdn_src.loss import gaussian_head_nll
+    from mdn_src.fast import gaussian_head_nll
 
     K, N = 4, 6
     sizes = K + K * D + (K if covariance == "isotropic" else K * D)
@@ -189,7 +189,7 @@ def test_closed_form_gradient_scales_with_the_upstream_gradient():
     """The backward's shortcut for an upstream gradient of exactly 1 (``loss.backward()``)
     must not swallow any other: ``(-2.5 * loss)`` gets -2.5 times the gradient, and a second
     backward through a retained graph gets the same gradient again."""
-    from mdn_src.loss import gaussian_head_nll
+    from mdn_src.fast import gaussian_head_nll
 
     K, D, N = 3, 1, 8
     g = torch.Generator().manual_seed(5)
@@ -212,8 +212,7 @@ def test_compiled_closed_form_matches_eager_to_1e10(covariance, D):
     and far below zero (-30) included, and targets far from every component. Catches a
     wrong block order, sign or shared factor there, and inductor's wrong sums under a
     pinned ``ATEN_CPU_CAPABILITY`` (N = 40 is a size where they showed)."""
-    from mdn_src.fused_step import compile_options
-    from mdn_src.loss import gaussian_head_nll
+    from mdn_src.fast import compile_options, gaussian_head_nll
 
     K, N = 3, 40
     isotropic = covariance == "isotropic"

@@ -22,6 +22,7 @@ from mdn_src import (
     pit,
     quantile,
     sample,
+    score,
 )
 
 from .helpers import random_params
@@ -41,7 +42,7 @@ def mixture(pi, mu, sigma, family="gaussian", shape=None, n=1, dtype=F64):
         rows(mu, 1),
         rows(sigma, 1),
         family,
-        shape=None if shape is None else rows(shape),
+        shape_param=None if shape is None else rows(shape),
     )
 
 
@@ -203,7 +204,7 @@ def test_one_dimensional_full_covariance_uses_the_closed_form():
     """Catches: the full-covariance Gaussian sent to the sampler (then it would vary with
     the seed) or read with the wrong scale."""
     diag = random_params(4, 2, 1)
-    full = diag._replace(scale_tril=diag.sigma.unsqueeze(-1))  # [N, K, 1, 1]
+    full = diag.replace(scale_tril=diag.sigma.unsqueeze(-1))  # [N, K, 1, 1]
     t = torch.randn(4, 1, dtype=F64)
     g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)
     np.testing.assert_allclose(crps(full, t, generator=g1), crps(diag, t, generator=g2))
@@ -266,7 +267,7 @@ def test_energy_score_is_the_documented_estimator_on_its_draws(D):
     """Catches: off-by-one weights in the sorted all-pairs sum (1-D), the wrong norm or
     pairing (D > 1). Recomputes the estimate by brute force from the same seeded draws."""
     base = random_params(4, 2, D, generator=torch.Generator().manual_seed(4))
-    params = base._replace(family="laplace")
+    params = base.replace(family="laplace")
     t = torch.randn(4, D, dtype=F64, generator=torch.Generator().manual_seed(5))
     S = 40
     got = crps(params, t, S, torch.Generator().manual_seed(9))
@@ -390,7 +391,7 @@ def test_coverage_of_samples_from_the_model_is_nominal():
     nominal = np.array(levels)
     assert got.shape == (3,)
     assert np.all(np.abs(got - nominal) < 4 * np.sqrt(nominal * (1 - nominal) / N)), got
-    narrow = params._replace(sigma=params.sigma / 3)
+    narrow = params.replace(sigma=params.sigma / 3)
     assert np.all(coverage(narrow, t, levels) < nominal - 0.1)
 
 
@@ -441,3 +442,31 @@ def test_quantile_and_coverage_argument_errors():
         coverage(params, torch.zeros(3, 2, dtype=F64))
     with pytest.raises(ValueError, match="t must be 2-D"):
         coverage(params, torch.zeros(3, dtype=F64))
+
+
+def test_score_is_one_row_of_the_separate_metrics():
+    """score(params, t) is the NLL, the mean CRPS and the coverages, each as computed alone."""
+    params = mixture([0.3, 0.7], [-1.0, 1.5], [0.4, 0.9], n=40)
+    t = torch.linspace(-2.0, 3.0, 40, dtype=F64).unsqueeze(1)
+    row = score(params, t, levels=(0.5, 0.8, 0.95))
+    assert list(row) == ["nll", "crps", "coverage_50", "coverage_80", "coverage_95"]
+    assert row["nll"] == pytest.approx(-scipy_mixture_logpdf_mean(params, t), rel=1e-12)
+    assert row["crps"] == pytest.approx(float(crps(params, t).mean()), rel=1e-12)
+    inside = coverage(params, t, levels=(0.5, 0.8, 0.95))
+    assert [row["coverage_50"], row["coverage_80"], row["coverage_95"]] == inside.tolist()
+    with pytest.raises(ValueError, match="levels must lie strictly between 0 and 1"):
+        score(params, t, levels=(0.5, 1.0))
+    two_d = mixture([1.0], [0.0], [1.0], n=3).map(lambda v: v)
+    with pytest.raises(ValueError, match="score needs 1-D targets"):
+        score(two_d.replace(mu=torch.zeros(3, 1, 2, dtype=F64), sigma=torch.ones(3, 1, 2, dtype=F64)),
+              torch.zeros(3, 2, dtype=F64))  # fmt: skip
+
+
+def scipy_mixture_logpdf_mean(params, t):
+    """Mean log-density by SciPy in float64, the independent reference."""
+    from scipy.stats import norm
+
+    pi = params.pi.numpy()[:, :]
+    mu, sd = params.mu.numpy()[..., 0], params.sigma.numpy()[..., 0]
+    dens = (pi * norm.pdf(t.numpy(), mu, sd)).sum(-1)
+    return float(np.log(dens).mean())

@@ -23,7 +23,8 @@ from mdn_src import (
     pit,
     sample,
 )
-from mdn_src.mixture import FAMILIES, ComponentSpec, component_cdf
+from mdn_src.mixture import FAMILIES, component_cdf
+from mdn_src.model import HeadSpec
 
 F64 = torch.float64
 #: (family, covariance) pairs an MDN accepts.
@@ -97,7 +98,13 @@ def make_params(
     elif family == "gennorm":
         lo, hi = beta_range
         shape = lo + (hi - lo) * rand(N, K)
-    tensors = {"log_pi": log_pi, "mu": mu, "sigma": sigma, "scale_tril": scale_tril, "shape": shape}
+    tensors = {
+        "log_pi": log_pi,
+        "mu": mu,
+        "sigma": sigma,
+        "scale_tril": scale_tril,
+        "shape_param": shape,
+    }
     tensors = {k: None if v is None else v.to(dtype) for k, v in tensors.items()}
     return MixtureParameters(family=family, **tensors)
 
@@ -110,7 +117,7 @@ def numpy_fields(params):
         arr(params.log_pi),
         arr(params.mu),
         arr(params.sigma),
-        arr(params.shape),
+        arr(params.shape_param),
         arr(params.scale_tril),
     )
 
@@ -253,7 +260,7 @@ def test_full_covariance_log_prob_is_not_the_diagonal_one():
     # Guards the test above: with off-diagonal terms, ignoring them must change the value.
     params = make_params("gaussian", N=5, K=3, D=3, covariance="full", seed=1)
     t = torch.randn(5, 3, dtype=F64)
-    diag = params._replace(scale_tril=None)
+    diag = params.replace(scale_tril=None)
     assert not np.allclose(
         mixture_log_prob(params, t).numpy(), mixture_log_prob(diag, t).numpy(), rtol=1e-3
     )
@@ -649,7 +656,7 @@ def test_single_component_samples_follow_the_family(family, shape):
         loc * one,
         scale * one,
         family,
-        shape=None if shape is None else torch.full((1, 1), shape, dtype=F64),
+        shape_param=None if shape is None else torch.full((1, 1), shape, dtype=F64),
     )
     s = sample(params, 20_000, torch.Generator().manual_seed(2)).flatten().numpy()
     result = stats.kstest(s, _scipy_1d_cdf(family, loc, scale, shape))
@@ -691,12 +698,12 @@ def _far_setup(family, covariance, D, dtype):
         t = centre[:, 0] + math.pi
     else:
         t = mu.abs().amax(1) + 1e3 * sigma.amax(1)
-    shape = params.shape
+    shape = params.shape_param
     if family == "gennorm":
         # Up to the MDN's largest beta: |z|^20 = e^143 at z = 1.3e3 overflows float32 unless
         # computed in log space.
         shape = torch.tensor([[1.0, 2.0, 20.0]], dtype=F64).expand(3, 3)
-    params = params._replace(mu=mu, sigma=sigma, shape=shape)
+    params = params.replace(mu=mu, sigma=sigma, shape_param=shape)
     params = params.map(lambda v: v.to(dtype).requires_grad_(True))
     return params, t.to(dtype)
 
@@ -706,7 +713,7 @@ def _assert_far_finite(params, t, family):
     assert torch.isfinite(lp).all()
     if lp.dtype == F64 and family != "gennorm":
         # Exact, not merely finite (gennorm's |z|^beta deliberately continues linearly in
-        # log space beyond e^30, see mdn_src.distributions.LOG_POWER_CAP).
+        # log space beyond e^30, see mdn_src.mixture.gennorm.LOG_POWER_CAP).
         np.testing.assert_allclose(lp.detach().numpy(), scipy_mixture_log_pdf(params, t), rtol=1e-8)
     else:
         # Far below the density at the first component's mean.
@@ -721,8 +728,8 @@ def _assert_far_finite(params, t, family):
         )
     )
     used = ["log_pi", "mu", "scale_tril" if params.scale_tril is not None else "sigma"]
-    if params.shape is not None:
-        used.append("shape")
+    if params.shape_param is not None:
+        used.append("shape_param")
     for name in used:
         assert grads[name] is not None, f"{family}: no gradient w.r.t. {name}"
         assert torch.isfinite(grads[name]).all(), f"{family}: non-finite gradient w.r.t. {name}"
@@ -778,9 +785,9 @@ def test_von_mises_mixture_mean_and_variance_raise_naming_the_family():
 @pytest.mark.parametrize("bad_df", [2.0, 1.5])
 def test_student_t_variance_needs_df_above_two(bad_df):
     params = make_params("student_t", N=2, K=3, D=1, df_range=(3.0, 5.0))
-    shape = params.shape.clone()
+    shape = params.shape_param.clone()
     shape[1, 2] = bad_df
-    params = params._replace(shape=shape)
+    params = params.replace(shape_param=shape)
     mixture_mean(params)  # df > 1: the mean exists
     with pytest.raises(ValueError, match="student_t.*variance.*df <= 2"):
         mixture_variance(params)
@@ -788,13 +795,13 @@ def test_student_t_variance_needs_df_above_two(bad_df):
 
 def test_student_t_mean_needs_df_above_one():
     params = make_params("student_t", N=1, K=2, D=1)
-    params = params._replace(shape=torch.tensor([[1.0, 5.0]], dtype=F64))
+    params = params.replace(shape_param=torch.tensor([[1.0, 5.0]], dtype=F64))
     with pytest.raises(ValueError, match="student_t.*mean"):
         mixture_mean(params)
 
 
 def _with(params, **changes):
-    return params._replace(**changes)
+    return params.replace(**changes)
 
 
 def _set(t, index, value):
@@ -838,13 +845,16 @@ def _invalid_cases():
             MixtureParameters(full.log_pi, full.mu, full.sigma, "laplace", full.scale_tril),
             "gaussian family only",
         ),
-        "student_t without shape": (_with(st, shape=None), "student_t.*shape"),
-        "gennorm without shape": (_with(gn, shape=None), "gennorm.*shape"),
-        "shape wrong size": (_with(st, shape=st.shape[:, :2]), "shape"),
-        "shape with D axis": (_with(gn, shape=gn.shape.unsqueeze(-1)), "shape"),
-        "non-positive shape": (_with(gn, shape=_set(gn.shape, (0, 0), 0.0)), "positive"),
-        "shape given to gaussian": (_with(g, shape=st.shape), "gaussian.*shape"),
-        "unknown family": (_with(g, family="cauchy"), "component must be one of"),
+        "student_t without shape": (_with(st, shape_param=None), "student_t.*shape"),
+        "gennorm without shape": (_with(gn, shape_param=None), "gennorm.*shape"),
+        "shape wrong size": (_with(st, shape_param=st.shape_param[:, :2]), "shape"),
+        "shape with D axis": (_with(gn, shape_param=gn.shape_param.unsqueeze(-1)), "shape"),
+        "non-positive shape": (
+            _with(gn, shape_param=_set(gn.shape_param, (0, 0), 0.0)),
+            "positive",
+        ),
+        "shape given to gaussian": (_with(g, shape_param=st.shape_param), "gaussian.*shape"),
+        "unknown family": (_with(g, family="cauchy"), "family must be one of"),
     }
 
 
@@ -865,7 +875,7 @@ def test_validate_accepts_valid_parameters(family, covariance):
     params = make_params(family, N=3, K=3, D=2, covariance=covariance)
     assert params.validate() is params
     log_pi = torch.log(torch.tensor([[0.5, 0.5, 0.0]] * 3, dtype=F64))
-    params._replace(log_pi=log_pi).validate()
+    params.replace(log_pi=log_pi).validate()
 
 
 # --------------------------------------------------------------------------------------
@@ -874,13 +884,13 @@ def test_validate_accepts_valid_parameters(family, covariance):
 
 def _mdn(family, covariance, D=2, K=3, **kwargs):
     torch.manual_seed(0)
-    return MDN(2, D, K, hidden=6, component=family, covariance=covariance, **kwargs).double()
+    return MDN(2, D, K, hidden=6, family=family, covariance=covariance, **kwargs).double()
 
 
 def _wild_raw_outputs(mdn, N=16, scale=10.0):
     """Raw head outputs spanning softplus's and the wrap's interesting ranges."""
     g = torch.Generator().manual_seed(3)
-    return scale * torch.randn(N, sum(mdn._sizes), generator=g, dtype=F64)
+    return scale * torch.randn(N, sum(mdn.head_sizes), generator=g, dtype=F64)
 
 
 @pytest.mark.parametrize("family,covariance", VALID_PAIRS)
@@ -909,13 +919,13 @@ def test_mdn_parameters_are_valid_and_respect_constraints(family, covariance):
         else:
             assert params.scale_tril is None
         if family == "student_t":
-            assert params.shape.shape == (N, K)
-            assert (params.shape > 2.0).all()
+            assert params.shape_param.shape == (N, K)
+            assert (params.shape_param > 2.0).all()
         elif family == "gennorm":
-            assert params.shape.shape == (N, K)
-            assert ((params.shape >= 1.0) & (params.shape <= 20.0)).all()
+            assert params.shape_param.shape == (N, K)
+            assert ((params.shape_param >= 1.0) & (params.shape_param <= 20.0)).all()
         else:
-            assert params.shape is None
+            assert params.shape_param is None
         if family == "von_mises":
             assert ((params.mu > -math.pi) & (params.mu <= math.pi)).all()
     # The floors are reached, not just respected: very negative raw scales give sigma_min.
@@ -938,48 +948,48 @@ def test_mdn_von_mises_means_are_the_raw_angles_wrapped():
 def test_mdn_gennorm_zero_raw_output_gives_beta_two():
     for beta_range in [(1.0, 20.0), (0.5, 3.0), (1.5, 2.5)]:
         mdn = _mdn("gennorm", "diagonal", beta_range=beta_range)
-        params = mdn.output_activations(torch.zeros(4, sum(mdn._sizes), dtype=F64))
-        torch.testing.assert_close(params.shape, torch.full((4, 3), 2.0, dtype=F64))
+        params = mdn.output_activations(torch.zeros(4, sum(mdn.head_sizes), dtype=F64))
+        torch.testing.assert_close(params.shape_param, torch.full((4, 3), 2.0, dtype=F64))
     # A range without 2 starts inside it instead.
     mdn = _mdn("gennorm", "diagonal", beta_range=(4.0, 10.0))
-    beta = mdn.output_activations(torch.zeros(4, sum(mdn._sizes), dtype=F64)).shape
+    beta = mdn.output_activations(torch.zeros(4, sum(mdn.head_sizes), dtype=F64)).shape_param
     assert ((beta > 4.0) & (beta < 10.0)).all()
 
 
 def test_mdn_gennorm_beta_is_bounded_for_extreme_raw_outputs():
     mdn = _mdn("gennorm", "isotropic", beta_range=(1.5, 12.0))
     params = mdn.output_activations(_wild_raw_outputs(mdn, scale=1e3))
-    assert ((params.shape >= 1.5) & (params.shape <= 12.0)).all()
-    assert params.shape.min() < 1.5 + 1e-6 and params.shape.max() > 12.0 - 1e-6
+    assert ((params.shape_param >= 1.5) & (params.shape_param <= 12.0)).all()
+    assert params.shape_param.min() < 1.5 + 1e-6 and params.shape_param.max() > 12.0 - 1e-6
 
 
 def test_mdn_student_t_learnt_df_stays_above_df_min():
     mdn = _mdn("student_t", "diagonal", df_min=3.0)
     params = mdn.output_activations(_wild_raw_outputs(mdn))
-    assert (params.shape > 3.0).all()
-    assert params.shape.min() < 3.01  # the floor is approached
+    assert (params.shape_param > 3.0).all()
+    assert params.shape_param.min() < 3.01  # the floor is approached
 
 
 def test_mdn_student_t_df_stays_above_df_min_in_float32():
-    mdn = MDN(1, 1, 2, hidden=3, component="student_t")  # float32, df_min = 2
-    a = torch.zeros(1, sum(mdn._sizes))
+    mdn = MDN(1, 1, 2, hidden=3, family="student_t")  # float32, df_min = 2
+    a = torch.zeros(1, sum(mdn.head_sizes))
     a[:, -2:] = -20.0
     params = mdn.output_activations(a)
-    assert (params.shape > 2.0).all()
+    assert (params.shape_param > 2.0).all()
     mixture_variance(params)
 
 
 def test_mdn_student_t_fixed_df():
     mdn = _mdn("student_t", "diagonal", df=4.5)
-    assert mdn._sizes == (3, 6, 6)  # no shape outputs when df is fixed
+    assert mdn.head_sizes == (3, 6, 6)  # no shape outputs when df is fixed
     params = mdn.mixture_parameters(torch.randn(5, 2, dtype=F64))
-    assert torch.equal(params.shape, torch.full((5, 3), 4.5, dtype=F64))
+    assert torch.equal(params.shape_param, torch.full((5, 3), 4.5, dtype=F64))
 
 
 @pytest.mark.parametrize("family", ["laplace", "student_t", "gennorm", "von_mises"])
 def test_mdn_rejects_full_covariance_for_non_gaussian_families(family):
     with pytest.raises(ValueError, match="full"):
-        MDN(1, 2, 3, hidden=4, component=family, covariance="full")
+        MDN(1, 2, 3, hidden=4, family=family, covariance="full")
 
 
 def _targets(family, N, D):
@@ -1034,8 +1044,8 @@ def _full_raw(K=3, N=4, a_sigma=0.0, a_off=2.0):
 
 def test_free_off_diagonal_is_the_raw_output_and_the_default():
     a = _full_raw(a_sigma=torch.linspace(-3, 3, 6).repeat(4, 1), a_off=0.7)
-    default = ComponentSpec("gaussian", "full", sigma_min=0.01)
-    free = ComponentSpec("gaussian", "full", sigma_min=0.01, off_diagonal="free")
+    default = HeadSpec("gaussian", "full", sigma_min=0.01)
+    free = HeadSpec("gaussian", "full", sigma_min=0.01, off_diagonal="free")
     L = default.parameters(a, 3, 2).scale_tril
     assert torch.equal(L, free.parameters(a, 3, 2).scale_tril)
     assert torch.equal(L[..., 1, 0], torch.full((4, 3), 0.7, dtype=F64))  # L_21 = a_21
@@ -1048,7 +1058,7 @@ def test_scaled_off_diagonal_sets_the_correlation_whatever_the_scales(a_sigma):
     # L = [[s1, 0], [a s2, s2]]: covariance [[s1^2, a s1 s2], [a s1 s2, s2^2 (1 + a^2)]],
     # so the correlation is a / sqrt(1 + a^2), whatever s1 and s2 are.
     a_off = 2.0
-    spec = ComponentSpec("gaussian", "full", off_diagonal="scaled")
+    spec = HeadSpec("gaussian", "full", off_diagonal="scaled")
     raw_scales = torch.tensor([a_sigma, a_sigma + 1.5]).repeat(4, 3)  # s1 != s2
     params = spec.parameters(_full_raw(a_sigma=raw_scales, a_off=a_off), 3, 2)
     L = params.scale_tril.numpy()
@@ -1062,7 +1072,7 @@ def test_scaled_off_diagonal_sets_the_correlation_whatever_the_scales(a_sigma):
 
 
 def test_scaled_off_diagonal_log_prob_matches_scipy():
-    spec = ComponentSpec("gaussian", "full", off_diagonal="scaled")
+    spec = HeadSpec("gaussian", "full", off_diagonal="scaled")
     g = torch.Generator().manual_seed(5)
     D, K = 3, 2
     a = torch.randn(4, K + 2 * K * D + K * D * (D - 1) // 2, generator=g, dtype=F64)
@@ -1083,9 +1093,9 @@ def test_scaled_off_diagonal_log_prob_matches_scipy():
 
 def test_off_diagonal_rejects_unknown_values_and_non_full_covariances():
     with pytest.raises(ValueError, match=r"off_diagonal must be one of \('free', 'scaled'\)"):
-        ComponentSpec("gaussian", "full", off_diagonal="relative")
+        HeadSpec("gaussian", "full", off_diagonal="relative")
     with pytest.raises(ValueError, match="applies to covariance='full' only"):
-        ComponentSpec("gaussian", "diagonal", off_diagonal="scaled")
+        HeadSpec("gaussian", "diagonal", off_diagonal="scaled")
     with pytest.raises(ValueError, match="applies to covariance='full' only"):
         MDN(1, 2, 2, hidden=3, off_diagonal="scaled")
 
@@ -1099,7 +1109,7 @@ def test_off_diagonal_rejects_unknown_values_and_non_full_covariances():
     ],
 )
 def test_positive_scale_matches_closed_forms(sigma_map, reference):
-    from mdn_src.mixture import positive_scale
+    from mdn_src.model import positive_scale
 
     a = np.array([-30.0, -5.0, -0.5, 0.0, 0.5, 3.0, 20.0])
     got = positive_scale(torch.tensor(a, dtype=torch.float64), sigma_map).numpy()
@@ -1109,7 +1119,66 @@ def test_positive_scale_matches_closed_forms(sigma_map, reference):
 
 
 def test_component_spec_rejects_unknown_sigma_map():
-    from mdn_src.mixture import ComponentSpec
+    from mdn_src.model import HeadSpec
 
     with pytest.raises(ValueError, match="sigma_map must be one of"):
-        ComponentSpec(sigma_map="square")
+        HeadSpec(sigma_map="square")
+
+
+# --- rows, concatenation and affine maps of MixtureParameters (issue 23) -------------------
+
+
+def _mixture_of(family, N=5, K=3, D=2, covariance="diagonal", seed=0):
+    torch.manual_seed(seed)
+    return make_params(family, N=N, K=K, D=D, covariance=covariance)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "student_t", "gennorm"])
+def test_rows_and_cat_are_the_per_row_densities(family):
+    params = _mixture_of(family)
+    t = torch.randn(5, 1, 2, dtype=params.mu.dtype)
+    whole = mixture_log_prob_at(params, t)  # [5, 1]
+    rows = torch.tensor([4, 0, 2])
+    picked = params[rows]
+    assert len(picked) == 3 and picked.family == family
+    torch.testing.assert_close(mixture_log_prob_at(picked, t[rows]), whole[rows], rtol=0, atol=0)
+    one = params[1]  # an int keeps the row axis
+    assert one.mu.shape == (1, 3, 2)
+    torch.testing.assert_close(mixture_log_prob_at(one, t[1:2]), whole[1:2], rtol=0, atol=0)
+    again = MixtureParameters.cat([params[:2], params[2:]])
+    for name, value in params.tensors().items():
+        assert torch.equal(again.tensors()[name], value), name
+
+
+def test_cat_refuses_mixed_families_and_component_counts():
+    a = _mixture_of("gaussian")
+    with pytest.raises(ValueError, match="family"):
+        MixtureParameters.cat([a, _mixture_of("laplace")])
+    with pytest.raises(ValueError, match="component|shape|K"):
+        MixtureParameters.cat([a, _mixture_of("gaussian", K=4)])
+    with pytest.raises(TypeError, match="non-empty"):
+        MixtureParameters.cat([])
+
+
+@pytest.mark.parametrize("covariance", ["diagonal", "full"])
+def test_affine_moves_the_density_by_the_jacobian(covariance):
+    """log p_Y(shift + scale t) = log p_T(t) - sum_d log scale_d, against the density as built."""
+    params = _mixture_of("gaussian", covariance=covariance)
+    shift = torch.tensor([0.5, -2.0], dtype=params.mu.dtype)
+    scale = torch.tensor([3.0, 0.25], dtype=params.mu.dtype)
+    t = torch.randn(5, 4, 2, dtype=params.mu.dtype)
+    moved = params.affine(shift, scale)
+    expected = mixture_log_prob_at(params, t) - torch.log(scale).sum()
+    torch.testing.assert_close(mixture_log_prob_at(moved, shift + scale * t), expected)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        params.affine(0.0, -1.0)
+    with pytest.raises(ValueError, match="D = 2"):
+        params.affine(torch.zeros(3), 1.0)
+    with pytest.raises(ValueError, match="von_mises"):
+        _mixture_of("von_mises").affine(0.0, 2.0)
+
+
+def mixture_log_prob_at(params, t):
+    """Log-density at [N, P, D] points, by scipy-free torch reference (MixtureSameFamily)."""
+    dist = params.distribution()  # batch [N], event [D]
+    return dist.log_prob(t.transpose(0, 1)).transpose(0, 1)  # [N, P]

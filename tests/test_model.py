@@ -76,10 +76,10 @@ def test_accepts_numpy_float32():
         (dict(sigma_min=0.0), ValueError, "sigma_min must be finite and > 0"),
         (dict(sigma_min=-1e-3), ValueError, "sigma_min"),
         (dict(covariance="banana"), ValueError, "covariance must be one of"),
-        (dict(component="cauchy"), ValueError, "component must be one of"),
-        (dict(component="laplace", covariance="full"), ValueError, "not available for the laplace"),
-        (dict(component="student_t", df=0.0), ValueError, "df must be finite and > 0"),
-        (dict(component="gennorm", beta_range=(3.0, 2.0)), ValueError, "low < high"),
+        (dict(family="cauchy"), ValueError, "family must be one of"),
+        (dict(family="laplace", covariance="full"), ValueError, "not available for the laplace"),
+        (dict(family="student_t", df=0.0), ValueError, "df must be finite and > 0"),
+        (dict(family="gennorm", beta_range=(3.0, 2.0)), ValueError, "low < high"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, match):
@@ -172,7 +172,7 @@ def _params(N=4, K=3, D=2):
     ],
 )
 def test_mixture_parameters_validate(change, error, match):
-    params = _params()._replace(**change)
+    params = _params().replace(**change)
     with pytest.raises(error, match=match):
         params.validate()
     assert _params().validate() is not None
@@ -212,8 +212,9 @@ def test_empty_mixtures_are_errors():
 
 def test_training_checks_its_arguments_once_not_every_step(monkeypatch):
     """fit validates x and t at its boundary; the step itself runs no argument checks."""
-    import mdn_src._checks as checks
-    import mdn_src.train as train
+    import mdn_src.checks as checks
+    import mdn_src.training as train
+    import mdn_src.training.data as data
 
     calls = {"n": 0}
     original = checks.as_matrix
@@ -222,7 +223,7 @@ def test_training_checks_its_arguments_once_not_every_step(monkeypatch):
         calls["n"] += 1
         return original(*args, **kwargs)
 
-    for module in (train, checks):
+    for module in (data, checks):
         monkeypatch.setattr(module, "as_matrix", counting)
     import mdn_src.model as model_module
 
@@ -245,7 +246,7 @@ def test_with_full_covariance_starts_from_the_same_mixture(covariance, off_diago
     rng = torch.get_rng_state()
     full = small.with_full_covariance(off_diagonal=off_diagonal)
     assert torch.equal(torch.get_rng_state(), rng)  # the caller's random stream is untouched
-    assert full.covariance == "full" and full.off_diagonal == off_diagonal
+    assert full.covariance == "full" and full.spec.off_diagonal == off_diagonal
     assert full.head.weight.dtype == torch.float64 and full.head.out_features == 4 + 12 + 12 + 12
     x = torch.randn(9, 2, dtype=torch.float64)
     with torch.no_grad():
@@ -268,8 +269,8 @@ def test_with_full_covariance_starts_from_the_same_mixture(covariance, off_diago
 def test_with_full_covariance_rejects_full_and_non_gaussian_models():
     with pytest.raises(ValueError, match="needs an isotropic or diagonal gaussian MDN"):
         MDN(1, 2, 2, hidden=3, covariance="full").with_full_covariance()
-    with pytest.raises(ValueError, match="component='laplace'"):
-        MDN(1, 2, 2, hidden=3, component="laplace").with_full_covariance()
+    with pytest.raises(ValueError, match="family='laplace'"):
+        MDN(1, 2, 2, hidden=3, family="laplace").with_full_covariance()
     with pytest.raises(ValueError, match="off_diagonal must be one of"):
         MDN(1, 2, 2, hidden=3).with_full_covariance(off_diagonal="diagonal")
 
@@ -290,7 +291,7 @@ def test_sigma_map_maps_raw_outputs_to_scales(sigma_map, reference):
         a = mdn.head(mdn.trunk(x)).numpy()  # raw outputs: [pi logits | means | scales]
         sigma = mdn.mixture_parameters(x).sigma[..., 0].numpy()  # [7, 3]
     np.testing.assert_allclose(sigma, 0.02 + reference(a[:, 6:9]), rtol=1e-12)
-    assert mdn.sigma_map == sigma_map
+    assert mdn.spec.sigma_map == sigma_map
 
 
 @pytest.mark.parametrize("sigma_map", ["exp", "elu"])
@@ -319,14 +320,83 @@ def test_sigma_map_loss_and_gradient_match_scipy(sigma_map):
     assert grad == pytest.approx((up - down) / (2 * step), rel=1e-6)
 
 
-def test_sigma_map_is_saved_and_only_when_not_default(tmp_path):
-    assert "sigma_map" not in MDN(1, 1, 2, hidden=3).get_config()
+def test_sigma_map_is_saved(tmp_path):
+    from mdn_src import io
+
+    assert MDN(1, 1, 2, hidden=3).get_config()["sigma_map"] == "softplus"
     mdn = MDN(1, 1, 2, hidden=3, sigma_map="elu")
     assert mdn.get_config()["sigma_map"] == "elu"
-    mdn.save(tmp_path / "m.pt")
-    loaded = MDN.load(tmp_path / "m.pt")
+    io.save(mdn, tmp_path / "m.pt")
+    loaded = io.load(tmp_path / "m.pt")
     x = torch.linspace(-1, 1, 5).unsqueeze(1)
-    assert loaded.sigma_map == "elu"
+    assert loaded.spec.sigma_map == "elu"
     assert torch.equal(loaded.mixture_parameters(x).sigma, mdn.mixture_parameters(x).sigma)
     with pytest.raises(ValueError, match="sigma_map must be one of"):
         MDN(1, 1, 2, sigma_map="relu")
+
+
+# --- settings that shape the outputs travel with the weights (issue 23) --------------------
+
+
+@pytest.mark.parametrize("sigma_min", [1e300, float("inf"), 2e19])
+def test_a_sigma_min_float32_cannot_square_is_rejected(sigma_min):
+    """1e300 became inf in float32 and made every sigma inf; now it is refused, by name."""
+    with pytest.raises(ValueError, match="sigma_min must be (<=|finite)"):
+        MDN(1, 1, n_components=2, hidden=3, sigma_min=sigma_min)
+
+
+def test_the_largest_sigma_min_gives_finite_densities():
+    from mdn_src.model import LARGEST_SIGMA_MIN
+
+    mdn = MDN(1, 1, n_components=2, hidden=3, sigma_min=0.5 * LARGEST_SIGMA_MIN)
+    x = torch.zeros(4, 1)
+    assert torch.isfinite(mdn.mixture_parameters(x).sigma).all()
+    assert torch.isfinite(mdn.loss(x, torch.zeros(4, 1)))
+
+
+@pytest.mark.parametrize(
+    "other",
+    [dict(sigma_min=0.1), dict(sigma_map="exp"), dict(family="laplace")],
+    ids=["sigma_min", "sigma_map", "family"],
+)
+def test_weights_from_a_differently_configured_mdn_are_refused(other):
+    """The same weight shapes, other densities: load_state_dict raises, naming the setting."""
+    source = MDN(1, 1, n_components=2, hidden=3)
+    target = MDN(1, 1, n_components=2, hidden=3, **other)
+    name = next(iter(other))
+    with pytest.raises(ValueError, match=f"other settings: {name}="):
+        target.load_state_dict(source.state_dict())
+    MDN(1, 1, n_components=2, hidden=3).load_state_dict(source.state_dict())  # same: fine
+
+
+def test_mlp_from_weights_is_the_hand_written_network():
+    from mdn_src.mlp import fan_in_weights
+
+    torch.manual_seed(3)
+    w1, b1, w2, b2 = fan_in_weights(1, 15, 1)
+    torch.manual_seed(3)  # the draws chapter 3 makes by hand, in the same order
+    assert torch.equal(w1, torch.randn(1, 15)) and torch.equal(
+        w2, torch.randn(15, 1) * (1 / 15) ** 0.5
+    )
+    b1 = torch.randn(1, 15)  # non-zero biases reach the network too
+    net = MLP.from_weights(w1, b1, w2, b2 + 0.5)
+    x = torch.randn(7, 1)
+    torch.testing.assert_close(net(x), torch.tanh(x @ w1 + b1) @ w2 + b2 + 0.5, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="chain"):
+        MLP.from_weights(w1, b1, torch.zeros(14, 1), b2)
+    with pytest.raises(ValueError, match="b1 must hold 15"):
+        MLP.from_weights(w1, torch.zeros(3), w2, b2)
+
+
+def test_mlp_predictive_is_the_gaussian_of_its_mse():
+    net = MLP(1, 2, hidden=4).double()
+    x = torch.randn(6, 1, dtype=torch.float64)
+    params = net.predictive(x, [0.5, 2.0])
+    assert params.log_pi.shape == (6, 1) and torch.equal(params.log_pi, torch.zeros(6, 1).double())
+    t = torch.randn(6, 2, dtype=torch.float64)
+    y = net(x).detach()
+    expected = torch.distributions.Normal(y, torch.tensor([0.5, 2.0]).double()).log_prob(t).sum(-1)
+    torch.testing.assert_close(params.distribution().log_prob(t), expected)
+    for bad in (0.0, [1.0, 2.0, 3.0], float("nan")):
+        with pytest.raises(ValueError, match="noise_sd"):
+            net.predictive(x, bad)

@@ -10,21 +10,46 @@ import mdn_src
 PACKAGE = Path(mdn_src.__file__).parent
 
 
+def _module_name(path: Path) -> str:
+    """``mixture/families.py`` -> ``mixture.families``; ``mixture/__init__.py`` -> ``mixture``."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or "__init__"
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The absolute name (inside mdn_src, "" for the root) an ``ImportFrom`` names."""
+    if node.level == 0:
+        return (node.module or "").removeprefix("mdn_src").lstrip(".")
+    base = [] if module == "__init__" else module.split(".")
+    if not is_package:
+        base = base[:-1]  # a module's own package
+    base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
 def _imports() -> dict[str, set[tuple[str, str]]]:
-    """For each module, the ``(sibling module, name)`` pairs it imports from the package."""
+    """For each module (dotted, inside mdn_src), the ``(module, name)`` pairs it imports from
+    the package (name "" for a plain ``import``); ``from . import x`` counts as module ``x``."""
     found: dict[str, set[tuple[str, str]]] = {}
-    for path in sorted(PACKAGE.glob("*.py")):
-        module = path.stem
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        is_package = path.name == "__init__.py"
         found[module] = set()
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module is None:  # from . import x
-                    found[module] |= {(alias.name, "") for alias in node.names}
-                else:
-                    found[module] |= {(node.module, alias.name) for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mdn_src"):
-                sibling = (node.module or "").removeprefix("mdn_src").lstrip(".") or "__init__"
-                found[module] |= {(sibling, alias.name) for alias in node.names}
+            if isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").startswith("mdn_src")
+            ):
+                target = _resolve(module, is_package, node) or "__init__"
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}".removeprefix("__init__.")
+                    if (PACKAGE / sub.replace(".", "/")).with_suffix(".py").exists() or (
+                        PACKAGE / sub.replace(".", "/") / "__init__.py"
+                    ).exists():
+                        found[module].add((sub, ""))  # a module imported by name
+                    else:
+                        found[module].add((target, alias.name))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.startswith("mdn_src."):
@@ -32,7 +57,22 @@ def _imports() -> dict[str, set[tuple[str, str]]]:
     return found
 
 
+def _top(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_the_import_graph_sees_every_module():
+    """A check on the checker: the graph holds the modules on disk, and resolves relative
+    imports (model imports mixture, training.loop imports training.config)."""
+    deps = _imports()
+    assert {"model", "mixture.families", "training.loop", "inference.predict"} <= set(deps)
+    assert "mixture" in {_top(s) for s, _ in deps["model"]}
+    assert ("training.config", "TrainConfig") in deps["training.loop"]
+
+
 def test_no_import_cycles_between_modules():
+    """Imports point one way between modules, lazy imports inside functions included (a
+    package's ``__init__`` is a module: it may import its own modules, never the reverse)."""
     graph = {m: {s for s, _ in deps if s != "__init__"} for m, deps in _imports().items()}
     graph.pop("__init__")
     state: dict[str, int] = {}  # 1: on the current path, 2: done
@@ -43,11 +83,11 @@ def test_no_import_cycles_between_modules():
         if state.get(module) == 2:
             return
         state[module] = 1
-        for sibling in graph.get(module, ()):
-            visit(sibling, [*path, module])
+        for other in sorted(graph.get(module, ())):
+            visit(other, [*path, module])
         state[module] = 2
 
-    for module in graph:
+    for module in sorted(graph):
         visit(module, [])
 
 
@@ -57,20 +97,41 @@ def test_no_module_imports_the_package_root():
             assert not any(s == "__init__" for s, _ in deps), f"{module} imports mdn_src itself"
 
 
-def test_no_module_imports_a_private_name_from_a_sibling():
+def test_no_module_imports_a_private_name_from_another_module():
     for module, deps in _imports().items():
-        for sibling, name in deps:
-            private_module = sibling.startswith("_") and sibling not in ("_checks", "_version")
-            assert not private_module, f"{module} imports the private module {sibling}"
-            assert not name.startswith("_"), f"{module} imports {sibling}.{name}"
+        for other, name in deps:
+            private = any(part.startswith("_") for part in other.split(".")) and other != "_version"
+            assert not private, f"{module} imports the private module {other}"
+            assert not name.startswith("_"), f"{module} imports {other}.{name}"
 
 
 def test_the_mixture_is_the_bottom_layer():
-    """model, loss, predict and modes stand on mixture; mixture imports none of them."""
+    """model, loss, inference and metrics stand on mixture; mixture imports only the checks."""
     deps = _imports()
-    assert {s for s, _ in deps["mixture"]} <= {"_checks", "distributions"}
-    for module in ("model", "loss", "predict", "modes"):
-        assert "mixture" in {s for s, _ in deps[module]}
+    below = {_top(s) for m, d in deps.items() if _top(m) == "mixture" for s, _ in d} - {"mixture"}
+    assert below <= {"checks"}, below
+    for module in ("model", "loss", "inference.predict", "metrics"):
+        assert "mixture" in {_top(s) for s, _ in deps[module]}, module
+
+
+def test_every_public_module_has_all_and_its_names_exist():
+    import importlib
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = _module_name(path)
+        if any(part.startswith("_") for part in name.split(".")):
+            continue
+        module = importlib.import_module(f"mdn_src.{name}")
+        assert isinstance(getattr(module, "__all__", None), list), f"{name} has no __all__"
+        for exported in module.__all__:
+            assert hasattr(module, exported), f"{name}.__all__ names {exported}, not defined"
+
+
+def test_modules_stay_small():
+    """Issue 23: no module over about 400 lines (the line limit leaves a margin of 5%)."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = len(path.read_text().splitlines())
+        assert lines <= 420, f"{path.relative_to(PACKAGE)} has {lines} lines"
 
 
 def test_public_names_are_exported():

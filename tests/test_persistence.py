@@ -1,4 +1,4 @@
-"""MDN.save / MDN.load (and the MLP's): plain-container files, exact round trips, clear errors."""
+"""mdn_src.io: one plain-container file format for MDNs and MLPs, exact round trips, clear errors."""
 
 import doctest
 import importlib.metadata
@@ -10,22 +10,22 @@ import pytest
 import torch
 
 import mdn_src
-from mdn_src import MDN, MLP
-from mdn_src.model import FORMAT_VERSION
+from mdn_src import MDN, MLP, io
+from mdn_src.io import FORMAT_VERSION
 
 # Every family with every covariance it allows (student_t twice: learnt and fixed df).
 SPECS = [
-    dict(component="gaussian", covariance="isotropic"),
-    dict(component="gaussian", covariance="diagonal"),
-    dict(component="gaussian", covariance="full"),
-    dict(component="laplace", covariance="isotropic"),
-    dict(component="laplace", covariance="diagonal"),
-    dict(component="student_t", covariance="isotropic", df_min=2.5),
-    dict(component="student_t", covariance="diagonal", df=3.0),
-    dict(component="gennorm", covariance="isotropic", beta_range=(1.5, 8.0)),
-    dict(component="gennorm", covariance="diagonal", beta_range=(0.5, 4.0)),
-    dict(component="von_mises", covariance="isotropic"),
-    dict(component="von_mises", covariance="diagonal"),
+    dict(family="gaussian", covariance="isotropic"),
+    dict(family="gaussian", covariance="diagonal"),
+    dict(family="gaussian", covariance="full"),
+    dict(family="laplace", covariance="isotropic"),
+    dict(family="laplace", covariance="diagonal"),
+    dict(family="student_t", covariance="isotropic", df_min=2.5),
+    dict(family="student_t", covariance="diagonal", df=3.0),
+    dict(family="gennorm", covariance="isotropic", beta_range=(1.5, 8.0)),
+    dict(family="gennorm", covariance="diagonal", beta_range=(0.5, 4.0)),
+    dict(family="von_mises", covariance="isotropic"),
+    dict(family="von_mises", covariance="diagonal"),
 ]
 
 
@@ -51,8 +51,8 @@ def _plain(value) -> bool:
 def test_round_trip_is_exact(tmp_path, spec, dtype):
     mdn = _mdn(dtype, **spec)
     path = tmp_path / "mdn.pt"
-    mdn.save(path)
-    loaded = MDN.load(path)
+    io.save(mdn, path)
+    loaded = io.load(path, MDN)
     assert type(loaded) is MDN
     assert loaded.get_config() == mdn.get_config()
     assert loaded.spec == mdn.spec and loaded.hidden == (6, 5)
@@ -69,12 +69,12 @@ def test_round_trip_is_exact(tmp_path, spec, dtype):
 
 
 def test_file_holds_plain_containers_config_and_version(tmp_path):
-    mdn = _mdn(torch.float64, component="student_t", covariance="diagonal", df=3.0)
+    mdn = _mdn(torch.float64, family="student_t", covariance="diagonal", df=3.0)
     path = tmp_path / "mdn.pt"
-    mdn.save(str(path))  # str and Path both work
+    io.save(mdn, str(path))  # str and Path both work
     payload = torch.load(path, weights_only=True)
     assert _plain(payload)
-    assert payload["format"] == "mdn_src" and payload["format_version"] == FORMAT_VERSION == 1
+    assert payload["format"] == "mdn_src" and payload["format_version"] == FORMAT_VERSION == 2
     assert payload["model"] == "MDN" and payload["dtype"] == "float64"
     assert payload["library_version"] == mdn_src.__version__
     assert payload["config"] == {
@@ -82,18 +82,27 @@ def test_file_holds_plain_containers_config_and_version(tmp_path):
         "out_features": 3,
         "n_components": 4,
         "hidden": [6, 5],
-        "component": "student_t",
+        "family": "student_t",
         "covariance": "diagonal",
         "sigma_min": 0.05,
         "df": 3.0,
         "df_min": 2.0,
         "beta_range": [1.0, 20.0],
+        "off_diagonal": "free",
+        "sigma_map": "softplus",
     }
     assert payload["state_dict"].keys() == mdn.state_dict().keys()
+    # The head's settings travel with the weights too (the state_dict's extra state).
+    head = {
+        k: v
+        for k, v in payload["config"].items()
+        if k not in ("in_features", "out_features", "n_components", "hidden")
+    }
+    assert {k: payload["state_dict"]["_extra_state"]["head"][k] for k in head} == head
 
 
 def test_get_config_rebuilds_the_architecture():
-    mdn = MDN(1, 2, n_components=3, hidden=7, component="gennorm", beta_range=(1.2, 3.0))
+    mdn = MDN(1, 2, n_components=3, hidden=7, family="gennorm", beta_range=(1.2, 3.0))
     again = MDN(**mdn.get_config())
     assert again.get_config() == mdn.get_config() and again.hidden == (7,)
     assert [p.shape for p in again.parameters()] == [p.shape for p in mdn.parameters()]
@@ -102,8 +111,8 @@ def test_get_config_rebuilds_the_architecture():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
 def test_mlp_round_trip_is_exact(tmp_path, dtype):
     net = MLP(3, 2, hidden=[5, 4]).to(dtype)
-    net.save(tmp_path / "mlp.pt")
-    loaded = MLP.load(tmp_path / "mlp.pt")
+    io.save(net, tmp_path / "mlp.pt")
+    loaded = io.load(tmp_path / "mlp.pt", MLP)
     assert type(loaded) is MLP and loaded.get_config() == {
         "in_features": 3,
         "out_features": 2,
@@ -123,78 +132,82 @@ def _rewrite(path, **changes):
 
 def test_wrong_format_version(tmp_path):
     path = tmp_path / "future.pt"
-    _mdn().save(path)
-    _rewrite(path, format_version=2, library_version="9.9")
-    message = f"{re.escape(repr(str(path)))} has file format version 2 .*mdn_src 9.9.*reads format version 1"
+    io.save(_mdn(), path)
+    _rewrite(path, format_version=FORMAT_VERSION + 1, library_version="9.9")
+    message = (
+        f"{re.escape(repr(str(path)))} has file format version {FORMAT_VERSION + 1} .*mdn_src "
+        f"9.9.*reads format version {FORMAT_VERSION}"
+    )
     with pytest.raises(ValueError, match=message):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_missing_format_version(tmp_path):
     path = tmp_path / "old.pt"
-    _mdn().save(path)
+    io.save(_mdn(), path)
     payload = torch.load(path, weights_only=True)
     del payload["format_version"]
     torch.save(payload, path)
     with pytest.raises(ValueError, match="has file format version None"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_random_bytes(tmp_path):
     path = tmp_path / "noise.pt"
     path.write_bytes(os.urandom(4096))
     with pytest.raises(ValueError, match=re.escape(repr(str(path))) + " could not be read"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 @pytest.mark.parametrize("keep", [0.0, 0.1, 0.5, 0.9])
 def test_truncated_file(tmp_path, keep):
     path = tmp_path / "cut.pt"
-    _mdn().save(path)
+    io.save(_mdn(), path)
     data = path.read_bytes()
     path.write_bytes(data[: int(keep * len(data))])
     with pytest.raises(ValueError, match="could not be read as a saved mdn_src model"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_state_dict_with_a_missing_key(tmp_path):
     path = tmp_path / "partial.pt"
-    _mdn().save(path)
+    io.save(_mdn(), path)
     payload = torch.load(path, weights_only=True)
     del payload["state_dict"]["head.bias"]
     torch.save(payload, path)
-    with pytest.raises(ValueError, match=r"(?s)do not fit its MDN.*Missing key.*head\.bias"):
-        MDN.load(path)
+    with pytest.raises(ValueError, match=r"(?s)do not fit its model.*Missing key.*head\.bias"):
+        io.load(path, MDN)
 
 
 def test_state_dict_with_a_wrong_shape(tmp_path):
     path = tmp_path / "shape.pt"
-    _mdn().save(path)
+    io.save(_mdn(), path)
     payload = torch.load(path, weights_only=True)
     payload["config"]["hidden"] = [6, 4]  # the weights are for [6, 5]
+    payload["state_dict"]["_extra_state"]["head"]["hidden"] = [6, 4]
     torch.save(payload, path)
-    with pytest.raises(ValueError, match=r"(?s)do not fit its MDN.*size mismatch"):
-        MDN.load(path)
+    with pytest.raises(ValueError, match=r"(?s)do not fit its model.*size mismatch"):
+        io.load(path, MDN)
 
 
 def test_state_dict_with_a_tensor_of_another_dtype(tmp_path):
     path = tmp_path / "mixed.pt"
-    _mdn().save(path)
+    io.save(_mdn(), path)
     payload = torch.load(path, weights_only=True)
     payload["state_dict"]["head.bias"] = payload["state_dict"]["head.bias"].double()
     torch.save(payload, path)
     with pytest.raises(ValueError, match=r"'head\.bias' must be a torch\.float32 tensor"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_invalid_configuration(tmp_path):
     path = tmp_path / "config.pt"
-    _mdn().save(path)
+    io.save(_mdn(), path)
     payload = torch.load(path, weights_only=True)
     payload["config"]["n_components"] = 0
     torch.save(payload, path)
     with pytest.raises(ValueError, match="invalid MDN configuration: n_components must be >= 1"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 @pytest.mark.parametrize(
@@ -206,37 +219,38 @@ def test_not_an_mdn_src_file(tmp_path, payload):
     path = tmp_path / "other.pt"
     torch.save(payload, path)
     with pytest.raises(ValueError, match=re.escape(repr(str(path))) + " is not a saved mdn_src"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_bare_state_dict_is_not_a_saved_model(tmp_path):
     path = tmp_path / "weights.pt"
     torch.save(_mdn().state_dict(), path)  # the common mistake: weights without config
     with pytest.raises(ValueError, match="is not a saved mdn_src model"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_pickled_module_is_refused(tmp_path):
     path = tmp_path / "pickled.pt"
     torch.save(_mdn(), path)  # a whole pickled module: weights_only refuses it
     with pytest.raises(ValueError, match="could not be read.*UnpicklingError"):
-        MDN.load(path)
+        io.load(path, MDN)
 
 
 def test_mlp_file_is_not_an_mdn_and_back(tmp_path):
-    MLP(1, 1, hidden=3).save(tmp_path / "mlp.pt")
+    io.save(MLP(1, 1, hidden=3), tmp_path / "mlp.pt")
+    assert type(io.load(tmp_path / "mlp.pt")) is MLP  # without a class: whichever it holds
     with pytest.raises(
-        ValueError, match="holds an 'MLP' model, not an 'MDN': load it with MLP.load"
+        ValueError, match=r"holds an 'MLP' model, not an 'MDN': load it with io\.load"
     ):
-        MDN.load(tmp_path / "mlp.pt")
-    _mdn().save(tmp_path / "mdn.pt")
+        io.load(tmp_path / "mlp.pt", MDN)
+    io.save(_mdn(), tmp_path / "mdn.pt")
     with pytest.raises(ValueError, match="holds an 'MDN' model, not an 'MLP'"):
-        MLP.load(tmp_path / "mdn.pt")
+        io.load(tmp_path / "mdn.pt", MLP)
 
 
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
-        MDN.load(tmp_path / "nowhere.pt")
+        io.load(tmp_path / "nowhere.pt", MDN)
 
 
 def test_version_is_the_installed_distributions():
@@ -247,26 +261,26 @@ def test_version_is_the_installed_distributions():
 
 
 def test_docstring_examples_run():
-    for method in (MDN.save, MDN.get_config):
+    for method in (io.save, MDN.get_config):
         finder = doctest.DocTestFinder()
         runner = doctest.DocTestRunner()
-        for test in finder.find(method, globs={"MDN": MDN, "torch": torch}):
+        for test in finder.find(method, globs={"MDN": MDN, "torch": torch, "io": io}):
             runner.run(test)
         assert runner.failures == 0 and runner.tries > 0
 
 
 def test_off_diagonal_travels_through_get_config_save_and_load(tmp_path):
-    mdn = _mdn(torch.float64, component="gaussian", covariance="full", off_diagonal="scaled")
+    mdn = _mdn(torch.float64, family="gaussian", covariance="full", off_diagonal="scaled")
     assert mdn.get_config()["off_diagonal"] == "scaled"
     assert MDN(**mdn.get_config()).spec == mdn.spec
     path = tmp_path / "scaled.pt"
-    mdn.save(path)
-    loaded = MDN.load(path)
-    assert loaded.off_diagonal == "scaled" and loaded.get_config() == mdn.get_config()
+    io.save(mdn, path)
+    loaded = io.load(path, MDN)
+    assert loaded.spec.off_diagonal == "scaled" and loaded.get_config() == mdn.get_config()
     x = torch.randn(11, 2, dtype=torch.float64)
     with torch.no_grad():
         assert torch.equal(
             loaded.mixture_parameters(x).scale_tril, mdn.mixture_parameters(x).scale_tril
         )
-    # The default is not written, so default models' files read as before.
-    assert "off_diagonal" not in _mdn(covariance="full").get_config()
+    # Every head setting is written, the defaults too: a file says all that shapes its outputs.
+    assert _mdn(covariance="full").get_config()["off_diagonal"] == "free"

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.animation import AbstractMovieWriter  # noqa: E402
 
 from mdn_src import MixtureParameters, plotting  # noqa: E402
 
@@ -43,12 +44,15 @@ def test_plot_points_repeats_inputs_for_many_values_per_input():
 def test_plot_density_shape_scale_and_colorbar():
     fig, ax = plotting.new_axes("$t$", "$x$")
     density = np.outer(np.arange(1, 4), np.ones(5))  # [3 inputs, 5 outputs]
-    mesh = plotting.plot_density(ax, np.arange(3), np.linspace(0, 1, 5), density)
-    assert mesh.get_array().shape == (5, 3)  # drawn transposed: outputs vertical
+    assert plotting.plot_density(ax, np.arange(3), np.linspace(0, 1, 5), density) is ax
+    mesh = ax.images[-1]
+    np.testing.assert_array_equal(mesh.get_array(), density.T)  # outputs vertical
     assert mesh.norm.vmin == 0.1 and mesh.norm.vmax == 30
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == r"$p(x \mid t)$"
     with pytest.raises(ValueError, match=r"density must have shape"):
         plotting.plot_density(ax, np.arange(3), np.arange(5), density.T)
+    with pytest.raises(ValueError, match=r"0 < vmin < vmax, got 1.0 and 1.0"):
+        plotting.plot_density(ax, np.arange(3), np.arange(5), density, vmin=1.0, vmax=1.0)
 
 
 @pytest.mark.parametrize("inputs", [np.arange(3.0), np.array([0.0, 0.1, 0.5]), np.array([2.0])])
@@ -59,15 +63,21 @@ def test_density_cells_are_those_of_pcolormesh_nearest(inputs):
     outputs = np.linspace(0, 1, 5)
     density = np.ones((len(inputs), 5))
     _, ax = plotting.new_axes("$t$", "$x$")
-    image = plotting.plot_density(ax, inputs, outputs, density)
+    image = plotting.plot_density(ax, inputs, outputs, density).images[-1]
     expected = [1.5, 2.5]  # one point: a unit-wide cell around it
     if len(inputs) > 1:
         reference = ax.pcolormesh(inputs, outputs, density.T, shading="nearest")
         corners = reference.get_coordinates()  # [O + 1, I + 1, 2]
-        np.testing.assert_allclose(plotting._cell_edges(inputs), corners[0, :, 0], rtol=1e-12)
-        np.testing.assert_allclose(plotting._cell_edges(outputs), corners[:, 0, 1], rtol=1e-12)
+        np.testing.assert_allclose(plotting.cell_edges(inputs), corners[0, :, 0], rtol=1e-12)
+        np.testing.assert_allclose(plotting.cell_edges(outputs), corners[:, 0, 1], rtol=1e-12)
         expected = [corners[0, 0, 0], corners[0, -1, 0]]
     np.testing.assert_allclose(image.get_extent(), [*expected, -0.125, 1.125], rtol=1e-12)
+
+
+@pytest.mark.parametrize("centres", [np.array([]), np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.5])])
+def test_cell_edges_rejects_grids_that_are_not_increasing(centres):
+    with pytest.raises(ValueError, match="centres must be a non-empty increasing grid"):
+        plotting.cell_edges(centres)
 
 
 def test_plot_component_means_sizes_follow_pi():
@@ -205,7 +215,36 @@ def _training_frames(n_frames=4, n_inputs=3, n_outputs=5, n_components=2, n_mean
     return densities, means, weights
 
 
-def test_animate_density_draws_each_frame_from_its_snapshot():
+class _FrameReader(AbstractMovieWriter):
+    """A movie writer that, instead of encoding each frame, reads it off the figure with
+    ``read(fig)``: ``anim.save(path, writer=reader)`` renders every frame (public API)."""
+
+    def __init__(self, read):
+        super().__init__(fps=4)
+        self.read, self.frames = read, []
+
+    def setup(self, fig, outfile, dpi=None):
+        super().setup(fig, outfile, dpi)
+
+    def grab_frame(self, **savefig_kwargs):
+        self.frames.append(self.read(self.fig))
+
+    def finish(self):
+        pass
+
+
+def _read_frame(fig):
+    ax = fig.axes[0]
+    image, dots = ax.images[0], (ax.collections[0] if ax.collections else None)
+    return {
+        "density": np.array(image.get_array()),
+        "title": ax.get_title(),
+        "offsets": None if dots is None else np.asarray(dots.get_offsets()).copy(),
+        "sizes": None if dots is None else dots.get_sizes().copy(),
+    }
+
+
+def test_animate_density_draws_each_frame_from_its_snapshot(tmp_path):
     from matplotlib.animation import FuncAnimation
 
     densities, means, weights = _training_frames()
@@ -213,29 +252,33 @@ def test_animate_density_draws_each_frame_from_its_snapshot():
     anim = plotting.animate_density(np.arange(3.0), np.linspace(0, 1, 5), densities, epochs,
                                     means, weights, component_inputs=[0.5, 1.5])  # fmt: skip
     assert isinstance(anim, FuncAnimation)
-    assert len(list(anim.new_frame_seq())) == 4
-    fig = anim._fig
-    ax, mesh, dots = fig.axes[0], fig.axes[0].images[0], fig.axes[0].collections[0]
+    reader = _FrameReader(_read_frame)
+    anim.save(tmp_path / "frames", writer=reader)
+    assert len(reader.frames) == 4
+    fig = reader.fig
     assert fig.axes[1].get_ylabel() == r"$p(x \mid t)$"  # the colour bar
-    assert mesh.norm.vmin == 0.1 and mesh.norm.vmax == 30
-    for f in (2, 0, 3):
-        anim._func(f)
-        np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(5, 3), densities[f].T)
-        assert ax.get_title() == f"after {epochs[f]:,} epochs"
+    norm = fig.axes[0].images[0].norm
+    assert norm.vmin == 0.1 and norm.vmax == 30
+    for f, frame in enumerate(reader.frames):
+        np.testing.assert_array_equal(frame["density"], densities[f].T)
+        assert frame["title"] == f"after {epochs[f]:,} epochs"
         # Two components at each of the two component inputs, area proportional to pi.
-        np.testing.assert_array_equal(dots.get_offsets()[:, 0], [0.5, 0.5, 1.5, 1.5])
-        np.testing.assert_array_equal(dots.get_offsets()[:, 1], means[f].ravel())
-        np.testing.assert_allclose(dots.get_sizes(), 60 * weights[f].ravel())
+        np.testing.assert_array_equal(frame["offsets"][:, 0], [0.5, 0.5, 1.5, 1.5])
+        np.testing.assert_array_equal(frame["offsets"][:, 1], means[f].ravel())
+        np.testing.assert_allclose(frame["sizes"], 60 * weights[f].ravel())
     assert plt.fignum_exists(fig.number) is False  # closed: no static copy in a notebook
     assert anim.to_jshtml().count("data:image/png;base64") == 4  # one image per frame
 
 
-def test_animate_density_without_means_draws_the_density_only():
+def test_animate_density_without_means_draws_the_density_only(tmp_path):
     densities, _, _ = _training_frames(n_frames=3)
     anim = plotting.animate_density(np.arange(3.0), np.linspace(0, 1, 5), densities, [1, 2, 3],
                                     figsize=(2, 1.6), dpi=30)  # fmt: skip
-    assert len(anim._fig.axes[0].images) == 1  # the density, and
-    assert not anim._fig.axes[0].collections  # no component dots without means
+    reader = _FrameReader(_read_frame)
+    anim.save(tmp_path / "frames", writer=reader)
+    assert [frame["offsets"] for frame in reader.frames] == [None] * 3  # no component dots
+    np.testing.assert_array_equal(reader.frames[2]["density"], densities[2].T)
+    assert reader.frames[1]["title"] == "after 2 epochs"
     html = anim.to_jshtml()
     assert html.count("data:image/png;base64") == 3
     # Each frame is a PNG of figsize * dpi pixels (its width and height in bytes 16-24).
@@ -310,24 +353,33 @@ def test_panel_axes_one_per_title_shared_labels():
 
 def test_plot_k_curve_means_and_sample_sds():
     _, ax = plotting.new_axes("K", "NLL")
-    scores = np.array([[1.0, 2.0, 4.0], [3.0, 2.0, 0.0]])
-    mean, sd = plotting.plot_k_curve(ax, [1, 3, 10], scores, "held out", offset=1.1)
-    np.testing.assert_allclose(mean, [2.0, 2.0, 2.0])
-    np.testing.assert_allclose(sd, [np.sqrt(2), 0.0, np.sqrt(8)])  # ddof = 1
-    xs, ys = ax.lines[0].get_data()
+    scores = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 0.0]])
+    assert plotting.plot_k_curve(ax, [1, 3, 10], scores, "held out", offset=1.1) is ax
+    line, _, (bars,) = ax.containers[-1].lines
+    xs, ys = line.get_data()
     np.testing.assert_allclose(xs, [1.1, 3.3, 11.0])
-    np.testing.assert_allclose(ys, mean)
-    assert ax.get_xscale() == "log" and ax.lines[0].get_color() == plotting.COLORS["model"]
+    np.testing.assert_allclose(ys, [2.0, 3.5, 2.0])  # the means over the two seeds
+    # One sample sd (ddof = 1) each side: |a - b| / sqrt(2) for two seeds.
+    segments = np.array(bars.get_segments())  # [L, 2 ends, (x, y)]
+    np.testing.assert_allclose(segments[:, 1, 1] - ys, [np.sqrt(2), 3 / np.sqrt(2), np.sqrt(8)])
+    np.testing.assert_allclose(ys - segments[:, 0, 1], [np.sqrt(2), 3 / np.sqrt(2), np.sqrt(8)])
+    assert ax.get_xscale() == "log" and line.get_color() == plotting.COLORS["model"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "10"]
     with pytest.raises(ValueError, match="seeds by K"):
         plotting.plot_k_curve(ax, [1, 3], scores, "x")
     with pytest.raises(ValueError, match="seeds by K"):
         plotting.plot_k_curve(ax, [1, 3, 10], scores[:1], "x")
+    with pytest.raises(ValueError, match="offset must be > 0, got 0"):
+        plotting.plot_k_curve(ax, [1, 3, 10], scores, "x", offset=0)
+    with pytest.raises(ValueError, match="kind must be one of .*, got 'truth'"):
+        plotting.plot_k_curve(ax, [1, 3, 10], scores, "x", kind="truth")
 
 
 def test_plot_pit_heights_are_densities():
     _, ax = plotting.new_axes("PIT", "density")
     u = np.array([0.05, 0.05, 0.15, 0.95])  # bins of width 0.1: 2, 1, ..., 1 of 4 points
-    heights = plotting.plot_pit(ax, u, "model", bins=10)
+    assert plotting.plot_pit(ax, u, "model", bins=10) is ax
+    heights = [bar.get_height() for bar in ax.patches]  # count / (4 points * width 0.1)
     np.testing.assert_allclose(heights, [5.0, 2.5, 0, 0, 0, 0, 0, 0, 0, 2.5])
     assert ax.lines[0].get_ydata()[0] == 1.0  # the uniform reference
     with pytest.raises(ValueError, match="PIT values"):
@@ -385,15 +437,24 @@ def test_plot_mixture_slice_draws_the_mixture_its_components_and_the_truth():
     )
     x = np.linspace(0, 1, 101)
     _, ax = plotting.new_axes("x", "p")
-    drawn = plotting.plot_mixture_slice(ax, x, params, exact=np.ones_like(x))
-    assert drawn == 2  # the third component's pi is below 1e-3
+    assert plotting.plot_mixture_slice(ax, x, params, exact=np.full_like(x, 2.0)) is ax
+    mixture, first, second, exact = ax.lines  # the third component's pi is below 1e-3
     expected = 0.7 * stats.norm.pdf(x, 0.2, 0.1) + 0.3 * stats.norm.pdf(x, 0.6, 0.05)
-    mixture = [line for line in ax.lines if line.get_label() == "MDN"][0]
     np.testing.assert_allclose(mixture.get_ydata(), expected, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), 0.7 * stats.norm.pdf(x, 0.2, 0.1),
-                               rtol=1e-4)  # fmt: skip
-    assert ax.lines[-1].get_linestyle() == "--"
-    assert len(ax.lines) == 4
+    assert mixture.get_label() == "MDN" and mixture.get_linestyle() == "-"
+    np.testing.assert_allclose(first.get_ydata(), 0.7 * stats.norm.pdf(x, 0.2, 0.1), rtol=1e-4)
+    np.testing.assert_allclose(second.get_ydata(), 0.3 * stats.norm.pdf(x, 0.6, 0.05), rtol=1e-4,
+                               atol=1e-12)  # fmt: skip
+    assert [first.get_label(), second.get_label()[0]] == ["weighted components", "_"]
+    assert first.get_linestyle() == "-." and first.get_color() == plotting.COLORS["other"]
+    assert exact.get_linestyle() == "--" and exact.get_label() == "exact"
+    np.testing.assert_array_equal(exact.get_ydata(), 2.0)
+    _, ax = plotting.new_axes("x", "p")
+    plotting.plot_mixture_slice(ax, x, params, threshold=1e-6)  # all three, no exact
+    assert len(ax.lines) == 4 and ax.lines[-1].get_linestyle() == "-."
+    _, ax = plotting.new_axes("x", "p")
+    plotting.plot_mixture_slice(ax, x, params, components=False)
+    assert len(ax.lines) == 1
     with pytest.raises(ValueError, match="one mixture"):
         two = MixtureParameters(params.log_pi.repeat(2, 1), params.mu.repeat(2, 1, 1),
                                 params.sigma.repeat(2, 1, 1))  # fmt: skip
@@ -461,9 +522,9 @@ def _three_component_params(n: int) -> MixtureParameters:
 def test_plot_mixing_coefficients_thick_for_used_faint_for_idle():
     _, ax = plotting.new_axes("$t$", r"$\pi_k$")
     inputs = np.array([0.0, 1.0, 0.5])  # unsorted on purpose
-    major = plotting.plot_mixing_coefficients(ax, inputs, _three_component_params(3))
-    np.testing.assert_array_equal(major, [0, 1])
+    assert plotting.plot_mixing_coefficients(ax, inputs, _three_component_params(3)) is ax
     idle, first, second = ax.lines  # the idle component is drawn first, underneath
+    np.testing.assert_allclose(idle.get_ydata(), [0.0, 0.005, 0.0025], atol=1e-8)  # sorted t
     assert idle.get_alpha() == 0.3 and idle.get_label() == "the other 1 components"
     assert [first.get_label(), second.get_label()] == ["$k = 1$", "$k = 2$"]
     assert first.get_color() == plotting.COLORS["model"] and second.get_linestyle() == "-."
@@ -481,11 +542,11 @@ def test_plot_mixture_slices_density_matches_scipy():
     params = _three_component_params(2)
     x = np.linspace(-2, 4, 301)
     exact = np.ones((2, 301))
-    fig, axes, density = plotting.plot_mixture_slices(x, params, [0.1, 0.9], exact=exact)
+    fig, axes = plotting.plot_mixture_slices(x, params, [0.1, 0.9], exact=exact)
     pi = params.pi.numpy()
     for p in range(2):
         reference = sum(pi[p, k] * stats.norm.pdf(x, k, 0.5) for k in range(3))
-        np.testing.assert_allclose(density[p], reference, rtol=1e-5)
+        np.testing.assert_allclose(axes[p].lines[0].get_ydata(), reference, rtol=1e-5)
     # The mixture, two weighted components (the third is below the threshold), the exact.
     assert len(axes) == 2 and len(axes[0].lines) == 4
     np.testing.assert_allclose(axes[0].lines[2].get_ydata(),

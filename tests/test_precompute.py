@@ -2,7 +2,7 @@
 
 import pytest
 
-from mdn_src import MDN
+from mdn_src import MDN, io
 
 from .helpers import ROOT, load_script
 
@@ -15,7 +15,7 @@ SAVED = [(name, seed) for name, recipe in precompute.RECIPES.items() for seed in
 def test_saved_model_has_the_declared_configuration(name, seed):
     path = precompute.model_path(name, seed)
     assert path.parent == ROOT / "book" / "models"
-    model = MDN.load(path)
+    model = io.load(path, MDN)
     assert model.get_config() == precompute.build(name, seed).get_config()
 
 

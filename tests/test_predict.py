@@ -146,9 +146,9 @@ def test_merge_tol_is_validated_and_merges():
 def test_predictions_reject_broadcastable_but_wrong_shapes():
     params = random_params(3, 2, 1)
     with pytest.raises(ValueError, match=r"params.log_pi must be \[N, K\]"):
-        sample(params._replace(log_pi=params.log_pi[:, :1]), 2)
+        sample(params.replace(log_pi=params.log_pi[:, :1]), 2)
     with pytest.raises(ValueError, match="params.sigma must be positive"):
-        mixture_mean(params._replace(sigma=-params.sigma))
+        mixture_mean(params.replace(sigma=-params.sigma))
 
 
 def _two_components(N=20_000):

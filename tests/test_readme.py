@@ -24,8 +24,8 @@ def test_readme_example_runs_and_gives_the_shapes_it_claims(tmp_path, monkeypatc
     assert isinstance(scope["p"], torch.distributions.MixtureSameFamily)
     assert scope["draws"].shape == (10, 1, 1)
     # Choosing the components: the shapes and families the README shows.
-    assert scope["arm"].covariance == "full" and scope["flat"].component == "gennorm"
-    assert scope["params"].shape.shape == (1, 10)
+    assert scope["arm"].covariance == "full" and scope["flat"].family == "gennorm"
+    assert scope["params"].shape_param.shape == (1, 10)
     assert scope["modes"].highest.shape == (1, 1)
     # Training that stops itself, saving, scores, the estimator.
     history = scope["history"]
@@ -51,3 +51,17 @@ def test_readme_layout_table_names_existing_paths():
     assert len(paths) >= 6
     for path in paths:
         assert (root / path.rstrip("/")).exists(), path
+
+
+def test_readme_layout_table_covers_every_module_of_the_library():
+    """Issue 23: the README's layout table matches the tree: every module and subpackage of
+    mdn_src has a row, and every row names one that exists."""
+    root = Path(__file__).resolve().parents[1]
+    layout = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `(mdn_src/[^`]+)`", layout, flags=re.M))
+    homes = {
+        f"mdn_src/{p.name}/" if p.is_dir() else f"mdn_src/{p.name}"
+        for p in (root / "mdn_src").iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py")
+    } - {"mdn_src/__init__.py", "mdn_src/_version.py"}
+    assert rows == homes

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mdn_src import fit, make_toy_data, mean_nll, oracle
-from mdn_src.cache import load_cached
+from mdn_src.training.cache import load_cached
 
 from .helpers import load_script
 

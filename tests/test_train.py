@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+import mdn_src.training.data as data_module
+import mdn_src.training.loop as train_module
 from mdn_src import MDN, MLP, History, fit, make_toy_data, mean_nll, rule_of_thumb_bandwidth
-from mdn_src import train as train_module
 
 
 def _data(n=256, inverse=False):
@@ -405,7 +406,7 @@ def test_noise_regularisation_is_seeded_fresh_each_step_and_zero_is_none():
     np.testing.assert_array_equal(h.target_noise, [0.1])
     # The reference: fresh N(0, std^2) noise on x, then on t, at every step.
     ref = _mdn()
-    gen = torch.Generator().manual_seed(train_module._derived_seed(3, train_module._NOISE_STREAM))
+    gen = torch.Generator().manual_seed(data_module.derived_seed(3, data_module.NOISE_STREAM))
     opt = torch.optim.Adam(ref.parameters(), lr=0.02, fused=True)
     expected = _hand_loop(ref, x, t, 6, opt, noise=(gen, 0.05, 0.1))
     np.testing.assert_array_equal(h.train, expected)
@@ -665,13 +666,78 @@ def test_validation_runs_in_eval_mode_where_the_mode_matters():
     h = fit(model, x[:30], t[:30], epochs=1, lr=0.02, validation=(x[30:], t[30:]))
     with torch.no_grad():
         assert h.validation[0] == model.loss(x[30:], t[30:]).item()  # model is in eval mode
-    assert train_module._mode_switch(model) == model.train
+    assert train_module.mode_switch(model) == model.train
 
     class Subclass(MLP):
         pass
 
     sub = Subclass(1, 1)
-    assert train_module._mode_switch(sub) == sub.train
+    assert train_module.mode_switch(sub) == sub.train
     plain = _mdn()
-    train_module._mode_switch(plain)(False)
+    train_module.mode_switch(plain)(False)
     assert plain.training  # a no-op: the MDN computes the same in both modes
+
+
+# --- one recipe, TrainConfig, for fit, fit_cached and MDNRegressor (issue 23) ---------------
+
+
+def test_train_config_checks_each_setting_where_it_is_built():
+    from mdn_src import TrainConfig
+
+    for bad, error, message in [
+        (dict(epochs=0), ValueError, "epochs must be >= 1"),
+        (dict(lr=-1.0), ValueError, "lr must be"),
+        (dict(optimizer="lbfgs"), ValueError, "optimizer must be one of"),
+        (dict(momentum=0.9), ValueError, "momentum and nesterov apply to optimizer='sgd'"),
+        (dict(validation_fraction=1.0), ValueError, r"validation_fraction must be in \(0, 1\)"),
+        (dict(schedule="linear"), ValueError, "schedule must be one of"),
+        (dict(input_noise="lots"), ValueError, "input_noise must be"),
+        (dict(seed=1.5), TypeError, "seed must be an int"),
+        (dict(compile="yes"), TypeError, "compile must be True or False"),
+    ]:
+        with pytest.raises(error, match=message):
+            TrainConfig(**{"epochs": 10, "lr": 0.01, **bad})
+    recipe = TrainConfig(epochs=10, lr=0.01)
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        recipe.replace(epochs=0)
+    assert recipe.replace(batch_size=8).batch_size == 8 and recipe.batch_size is None
+
+
+def test_fit_takes_a_config_and_keywords_override_it():
+    from mdn_src import TrainConfig
+
+    x = torch.linspace(-1, 1, 40, dtype=torch.float64).unsqueeze(1)
+    t = torch.sin(3 * x)
+
+    def trained(*args, **kwargs):
+        torch.manual_seed(0)
+        model = MDN(1, 1, n_components=2, hidden=4).double()
+        return np.asarray(fit(model, x, t, *args, **kwargs))
+
+    recipe = TrainConfig(epochs=15, lr=0.02, batch_size=8)
+    by_config = trained(recipe)
+    np.testing.assert_array_equal(by_config, trained(epochs=15, lr=0.02, batch_size=8))
+    np.testing.assert_array_equal(trained(recipe, lr=0.05), trained(recipe.replace(lr=0.05)))
+    assert not np.array_equal(trained(recipe, lr=0.05), by_config)  # the override took effect
+    with pytest.raises(TypeError, match="unknown training settings \\['epoch'\\]"):
+        trained(recipe, epoch=3)
+    with pytest.raises(TypeError, match="needs a TrainConfig, or at least epochs= and lr="):
+        trained(epochs=3)
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        trained({"epochs": 3, "lr": 0.1})
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "step"])
+def test_a_schedule_is_stepped_after_the_optimizer_without_a_warning(schedule):
+    """torch warns (and may skip the schedule's first value) when a scheduler is stepped
+    before the optimizer; fit must take opt.step after the scheduler has wrapped it."""
+    import warnings
+
+    x = torch.linspace(-1, 1, 32).unsqueeze(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit(MDN(1, 1, n_components=2, hidden=4), x, x.sin(), epochs=6, lr=0.01,
+                      schedule=schedule)  # fmt: skip
+    expected = 0.01 * (1 + np.cos(np.pi * np.arange(6) / 6)) / 2 if schedule == "cosine" else None
+    if expected is not None:
+        np.testing.assert_allclose(history.lr, expected, rtol=1e-12)

@@ -4,8 +4,8 @@
   not depend on training or on the float path beyond its printed digits.
 - **Claim tier**: a cell whose output depends on training is tagged ``nbval-ignore-output``
   (nbval runs it, so an exception still fails, but does not compare its text), and a claim
-  checked in code follows it: a call of :func:`mdn_src.report` with a bound (``at_least=``
-  or ``at_most=``) or of :func:`mdn_src.check`.
+  checked in code follows it: a call of :func:`mdn_src.report` (or :func:`mdn_src.paired`)
+  with a bound (``at_least=`` or ``at_most=``) or of :func:`mdn_src.check`.
 
 Run as a script, it prints both counts (the README quotes them).
 """
@@ -63,7 +63,7 @@ class CodeCell:
             if isinstance(node, ast.Call):
                 called = _called(node)
                 bounded = {k.arg for k in node.keywords} & {"at_least", "at_most"}
-                if (called == "report" and bounded) or called == "check":
+                if (called in ("report", "paired") and bounded) or called == "check":
                     claims += 1
             elif isinstance(node, ast.Name):
                 (writes if isinstance(node.ctx, ast.Store) else reads).add(node.id)
