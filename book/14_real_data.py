@@ -72,6 +72,7 @@ from mdn_src import (
     plotting,
     report,
     score,
+    summarize,
 )
 
 torch.set_num_threads(1)  # a run repeats exactly on one machine, whatever its core count
@@ -368,7 +369,7 @@ for worse, better in (("mse", "k1"), ("mse", "mdn")):
 k1_mdn = gaps["mcycle", "k1", "mdn", "nll"]
 check(
     "crash: the MDN's mean gap to K = 1 is within one sd of the gaps over the splits",
-    bool(abs(k1_mdn.mean()) <= k1_mdn.std(ddof=1)),
+    bool(abs(k1_mdn.mean()) <= summarize(k1_mdn).sd),
     f"gaps {np.round(k1_mdn, 3).tolist()}",
 )
 

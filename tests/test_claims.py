@@ -166,3 +166,25 @@ def test_paired_reports_the_seed_by_seed_difference():
         paired("a_minus_b", a, b, at_most=-0.1, glue=False)
     with pytest.raises(ValueError, match="one value per seed each, got 3 and 2"):
         paired("a_minus_b", a, b[:2], glue=False)
+
+
+@pytest.mark.parametrize("name", ["", 3, None])
+def test_a_claim_needs_a_name(name):
+    with pytest.raises(TypeError, match="name must be a non-empty str"):
+        report(name, [1.0], glue=False)
+
+
+def test_summarize_refuses_nan_unless_allowed():
+    from mdn_src.claims import summarize
+
+    with pytest.raises(ValueError, match="contain NaN or inf"):
+        summarize([1.0, float("nan")])
+    assert summarize([1.0, float("inf"), 3.0], allow_nonfinite=True).worst == 3.0
+
+
+@pytest.mark.parametrize(
+    "holds", [torch.tensor([True, True]), torch.tensor(1), torch.tensor([1.0])]
+)
+def test_check_refuses_tensors_that_are_not_one_bool(holds):
+    with pytest.raises(TypeError, match="holds must be a bool"):
+        check("a tensor claim", holds)

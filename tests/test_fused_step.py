@@ -265,3 +265,33 @@ def test_fit_trains_eagerly_by_the_closed_form_gradients(monkeypatch):
     calls.clear()
     fit(MDN(2, 1, 2, hidden=4, family="laplace").double(), x, t, epochs=2, lr=0.01)
     assert calls == []
+
+
+@pytest.mark.parametrize("D", [1, 2])
+@pytest.mark.parametrize("isotropic", [True, False])
+def test_the_compiled_formulation_equals_the_eager_one(isotropic, D):
+    """The formulation torch.compile traces is plain tensor code: run eagerly, it gives the
+    eager closed form's loss and gradient (and both give autograd's through the MDN)."""
+    from mdn_src.fast.head import compiled_form_nll_and_gradient, gaussian_head_nll_and_gradient
+
+    torch.manual_seed(0)
+    K, N = 3, 40
+    S = K + K * D + (K if isotropic else K * D)
+    a_t = (2 * torch.randn(S, N, dtype=torch.float64)).contiguous()
+    a_t[K + K * D :] *= 4  # scale inputs on both sides of softplus's threshold of 20 / 0
+    t_t = torch.randn(D, N, dtype=torch.float64).contiguous()
+    loss, grad = compiled_form_nll_and_gradient(a_t, t_t, K, isotropic, 0.01)
+    ref_loss, ref_grad = gaussian_head_nll_and_gradient(a_t, t_t, K, isotropic, 0.01)
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-12, atol=0)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-14)
+    # and autograd through the same map (softmax, identity, sigma_min + softplus)
+    a = a_t.clone().requires_grad_()
+    log_pi = torch.log_softmax(a[:K], 0)
+    mu = a[K : K + K * D].view(K, D, N)
+    sigma = 0.01 + torch.nn.functional.softplus(a[K + K * D :])
+    sigma = sigma.view(K, 1, N).expand(K, D, N) if isotropic else sigma.view(K, D, N)
+    log_f = torch.distributions.Normal(mu, sigma).log_prob(t_t.unsqueeze(0)).sum(1)
+    nll = -torch.logsumexp(log_pi + log_f, 0).mean()
+    nll.backward()
+    torch.testing.assert_close(loss, nll.detach(), rtol=1e-12, atol=0)
+    torch.testing.assert_close(grad, a.grad, rtol=1e-8, atol=1e-11)

@@ -284,3 +284,33 @@ def test_off_diagonal_travels_through_get_config_save_and_load(tmp_path):
         )
     # Every head setting is written, the defaults too: a file says all that shapes its outputs.
     assert _mdn(covariance="full").get_config()["off_diagonal"] == "free"
+
+
+def test_save_refuses_what_it_cannot_write(tmp_path):
+    with pytest.raises(TypeError, match="model must be an MDN or an MLP, got Linear"):
+        io.save(torch.nn.Linear(2, 2), tmp_path / "linear.pt")
+    with pytest.raises(TypeError, match="extra must be a dict or None, got list"):
+        io.save(_mdn(), tmp_path / "m.pt", extra=[1, 2])
+    mixed = _mdn()
+    mixed.head.double()  # one layer in float64, the trunk in float32
+    with pytest.raises(ValueError, match="cannot save a model whose tensors mix dtypes"):
+        io.save(mixed, tmp_path / "mixed.pt")
+    assert not (tmp_path / "mixed.pt").exists()
+
+
+def test_restore_into_a_model_configured_otherwise_is_refused(tmp_path):
+    """restore (the cache's path) loads weights into an existing model only if its
+    configuration is the file's; extra comes back as it went in."""
+    path = tmp_path / "m.pt"
+    mdn = _mdn()
+    io.save(mdn, path, extra={"note": "kept", "steps": torch.arange(3)})
+    payload = io.read(path)
+    assert payload["extra"]["note"] == "kept" and torch.equal(
+        payload["extra"]["steps"], torch.arange(3)
+    )
+    same = MDN(**mdn.get_config())
+    io.restore(payload, same)
+    assert all(torch.equal(a, b) for a, b in zip(same.parameters(), mdn.parameters(), strict=True))
+    other = MDN(**{**mdn.get_config(), "sigma_min": 0.5})
+    with pytest.raises(ValueError, match="holds a model configured as .* not as this one"):
+        io.restore(payload, other)

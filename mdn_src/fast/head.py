@@ -14,6 +14,7 @@ import torch
 __all__ = [
     "EXP_FLOOR",
     "GaussianHeadNLL",
+    "compiled_form_nll_and_gradient",
     "gaussian_head_nll",
     "gaussian_head_nll_and_gradient",
 ]
@@ -53,7 +54,7 @@ class GaussianHeadNLL(torch.autograd.Function):
         saves its gradient with respect to ``a_t`` for :meth:`backward` when one is needed."""
         with_grad = ctx.needs_input_grad[0]
         if torch.compiler.is_compiling():
-            loss, grad = _nll_and_gradient_compiled(a_t, t_t, n_components, isotropic,
+            loss, grad = compiled_form_nll_and_gradient(a_t, t_t, n_components, isotropic,
                                                     sigma_min)  # fmt: skip
         else:
             loss, grad = _nll_and_gradient_eager(a_t, t_t, n_components, isotropic, sigma_min,
@@ -150,12 +151,13 @@ def gaussian_head_nll_and_gradient(
     its ``backward`` gives; under ``torch.compile``, its compiled formulation's. Unchecked.
     """
     if torch.compiler.is_compiling():
-        return _nll_and_gradient_compiled(a_t, t_t, n_components, isotropic, sigma_min)
+        return compiled_form_nll_and_gradient(a_t, t_t, n_components, isotropic, sigma_min)
     return _nll_and_gradient_eager(a_t, t_t, n_components, isotropic, sigma_min, True)
 
 
-def _nll_and_gradient_compiled(a_t, t_t, K: int, isotropic: bool, sigma_min: float):
-    """The mean NLL and its closed-form gradient written for ``torch.compile``: no
+def compiled_form_nll_and_gradient(a_t, t_t, K: int, isotropic: bool, sigma_min: float):
+    """The mean NLL and its closed-form gradient written for ``torch.compile`` (internal
+    API, public so that a test can run it eagerly against the eager formulation): no
     ``out=`` or in-place writes (into views of one buffer they compiled to wrong values,
     torch 2.13, CPU), and each transcendental function evaluated once per element and
     shared, since the compiler fuses everything else into a few loops and these dominate
