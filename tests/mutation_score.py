@@ -685,7 +685,7 @@ def measure(options, scratch: Path) -> int:
                   "modules": rows, "broken_tests": broken, "seconds": time.perf_counter() - start,
                   "mutants": [{k: v for k, v in vars(m).items() if k != "text"} for m in mutants]}  # fmt: skip
         options.out.parent.mkdir(parents=True, exist_ok=True)
-        options.out.write_text(json.dumps(report, indent=1))
+        options.out.write_text(json.dumps(report, indent=1, default=str))
         print(f"wrote {options.out}")
     return 0
 

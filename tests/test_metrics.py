@@ -470,3 +470,23 @@ def scipy_mixture_logpdf_mean(params, t):
     mu, sd = params.mu.numpy()[..., 0], params.sigma.numpy()[..., 0]
     dens = (pi * norm.pdf(t.numpy(), mu, sd)).sum(-1)
     return float(np.log(dens).mean())
+
+
+def test_intervals_are_closed_and_the_energy_score_accepts_two_draws():
+    """A target exactly on a bound is inside (the documented closed interval); n_samples=2
+    is the smallest sample the estimate accepts."""
+    params = mixture([0.4, 0.6], [-1.0, 1.0], [0.5, 0.3], n=4)
+    lower, upper = central_interval(params, 0.5)
+    on_bounds = torch.tensor([lower[0], upper[1], lower[2], upper[3]], dtype=F64).unsqueeze(1)
+    assert coverage(params, on_bounds, levels=0.5).tolist() == [1.0]
+    draws = crps(params, on_bounds, n_samples=2, generator=torch.Generator().manual_seed(0),
+                 method="sample")  # fmt: skip
+    assert draws.shape == (4,) and np.isfinite(draws).all()
+    with pytest.raises(ValueError, match="n_samples must be >= 2"):
+        crps(params, on_bounds, n_samples=1)
+
+
+def test_ragged_levels_are_a_type_error():
+    params = mixture([1.0], [0.0], [1.0], n=2)
+    with pytest.raises(TypeError, match="q must be a number or a 1-D sequence of numbers"):
+        quantile(params, [[0.1], [0.2, 0.3]])

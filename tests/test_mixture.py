@@ -1182,3 +1182,24 @@ def mixture_log_prob_at(params, t):
     """Log-density at [N, P, D] points, by scipy-free torch reference (MixtureSameFamily)."""
     dist = params.distribution()  # batch [N], event [D]
     return dist.log_prob(t.transpose(0, 1)).transpose(0, 1)  # [N, P]
+
+
+def test_learnt_df_and_beta_are_their_closed_forms_of_the_raw_outputs():
+    """df = df_min + softplus(a); beta = low + (high - low) sigmoid(a + c) with beta(0) = 2."""
+    raw = torch.tensor([-3.0, 0.0, 2.5], dtype=F64)
+    st = MDN(1, 1, 3, hidden=3, family="student_t", df_min=2.5).double()
+    a = torch.zeros(1, sum(st.head_sizes), dtype=F64)
+    a[0, -3:] = raw
+    df = st.output_activations(a).shape_param[0]
+    torch.testing.assert_close(df, 2.5 + torch.log1p(torch.exp(raw)), rtol=1e-12, atol=0)
+    gn = MDN(1, 1, 3, hidden=3, family="gennorm", beta_range=(1.5, 6.0)).double()
+    a = torch.zeros(1, sum(gn.head_sizes), dtype=F64)
+    a[0, -3:] = raw
+    beta = gn.output_activations(a).shape_param[0]
+    offset = math.log((2.0 - 1.5) / (6.0 - 2.0))
+    torch.testing.assert_close(beta, 1.5 + 4.5 * torch.sigmoid(raw + offset), rtol=1e-12, atol=0)
+    assert beta[1].item() == pytest.approx(2.0, abs=1e-12)  # a fresh network: Gaussian shape
+    # 2 outside the range: the start sits 1e-3 of the range inside it
+    edge = MDN(1, 1, 3, hidden=3, family="gennorm", beta_range=(3.0, 5.0)).double()
+    zero = edge.output_activations(torch.zeros(1, sum(edge.head_sizes), dtype=F64))
+    assert zero.shape_param[0, 0].item() == pytest.approx(3.0 + 1e-3 * 2.0, rel=1e-12)

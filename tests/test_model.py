@@ -400,3 +400,13 @@ def test_mlp_predictive_is_the_gaussian_of_its_mse():
     for bad in (0.0, [1.0, 2.0, 3.0], float("nan")):
         with pytest.raises(ValueError, match="noise_sd"):
             net.predictive(x, bad)
+
+
+def test_beta_range_must_be_a_pair_and_extra_state_must_hold_the_head():
+    with pytest.raises(TypeError, match="beta_range must be a pair"):
+        MDN(1, 1, 2, family="gennorm", beta_range="1,20")
+    mdn = MDN(1, 1, 2, hidden=3)
+    state = mdn.state_dict()
+    state["_extra_state"] = {"something": "else"}
+    with pytest.raises(ValueError, match="extra state has no head settings"):
+        mdn.load_state_dict(state)

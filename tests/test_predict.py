@@ -8,6 +8,7 @@ from mdn_src import (
     MixtureParameters,
     approximate_mode,
     conditional_modes,
+    density_grid,
     mixture_log_prob,
     mixture_mean,
     mixture_variance,
@@ -232,3 +233,37 @@ def test_density_grid_errors():
         density_grid(params, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="outputs must be"):
         density_grid(params, np.arange(3))  # integers
+
+
+def test_density_grid_is_each_mixtures_density_at_each_output():
+    """density[i, j] = p(outputs[j] | input i), against torch.distributions point by point,
+    for several inputs and a one-point grid too."""
+    torch.manual_seed(0)
+    params = MixtureParameters(
+        torch.log_softmax(torch.randn(3, 2, dtype=torch.float64), -1),
+        torch.randn(3, 2, 1, dtype=torch.float64),
+        0.3 + torch.rand(3, 2, 1, dtype=torch.float64),
+    )
+    for outputs in (torch.linspace(-2, 2, 5, dtype=torch.float64), torch.tensor([0.25]).double()):
+        got = density_grid(params, outputs)
+        dist = params.distribution()
+        expected = torch.stack([dist.log_prob(torch.full((3, 1), float(o)).double()).exp()
+                                for o in outputs], dim=1)  # fmt: skip
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=0)
+
+
+def test_temperature_scales_sigma_only_when_asked():
+    """With one component, the temperature changes no component choice: the draws at any
+    tau != 0 are those at tau = 1, times tau around the mean only when scale_sigma=True."""
+    params = MixtureParameters(torch.zeros(2, 1), torch.tensor([[[1.0]], [[-2.0]]]),
+                               torch.tensor([[[0.5]], [[0.2]]]))  # fmt: skip
+
+    def draws(**kwargs):
+        return sample(params, 50, generator=torch.Generator().manual_seed(3), **kwargs)
+
+    base = draws()
+    for tau in (0.5, 2.0):
+        torch.testing.assert_close(draws(temperature=tau), base, rtol=0, atol=0)
+        scaled = draws(temperature=tau, scale_sigma=True)
+        torch.testing.assert_close(scaled - params.mu[:, 0], tau * (base - params.mu[:, 0]),
+                                   rtol=1e-6, atol=1e-6)  # fmt: skip
