@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
-.PHONY: help setup lock book test notebooks notebook lab bench profile time-chapters models lint clean
+.PHONY: help setup lock book test notebooks notebook lab bench profile time-chapters models mutation lint clean
 help:
 	@echo "make book       build the site into _build/html (sets up .venv first)"
 	@echo "make test       unit tests + nbval over every notebook"
@@ -16,6 +16,7 @@ help:
 	@echo "make profile    where one training step's time goes, by share (quoted in the README)"
 	@echo "make time-chapters   each chapter's execution time, in order, from an empty cache"
 	@echo "make models     retrain the models the book ships (after a change to training code)"
+	@echo "make mutation   plant faults in mdn_src and report, per module, how many the unit tests catch"
 	@echo "make lint       ruff check + format check"
 	@echo "make lock       re-resolve requirements.txt's ranges into requirements.lock"
 
@@ -100,6 +101,13 @@ models: $(STAMP)
 
 profile: $(STAMP)
 	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR $(BIN)/python benchmarks/profile_step.py
+
+# Issue 23's mutation score: a seeded sample of 25 planted faults per module (all of them:
+# MUTATION_ARGS="--max-per-module 0"), each run against the unit tests that execute its line.
+MUTATION_ARGS ?= --max-per-module 25 --seed 0
+mutation: $(STAMP)
+	@mkdir -p _build
+	$(BIN)/python tests/mutation_score.py --jobs 2 $(MUTATION_ARGS) --out _build/mutation.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
