@@ -272,6 +272,11 @@ class MDN(nn.Module):
         self.spec = HeadSpec(
             family, covariance, sigma_min, df, df_min, tuple(beta_range), off_diagonal, sigma_map
         )
+        #: Whether the loss has the closed-form head gradient of
+        #: :func:`mdn_src.fast.gaussian_head_nll`: Gaussian, not full covariance, softplus.
+        self.closed_form_head = (
+            family == "gaussian" and covariance != "full" and sigma_map == "softplus"
+        )
         self.trunk, width = tanh_trunk(self.in_features, hidden)
         self.hidden = tuple(m.out_features for m in self.trunk if isinstance(m, nn.Linear))
         # One linear layer emits every mixture parameter (one matrix product, not three):
@@ -323,15 +328,6 @@ class MDN(nn.Module):
     @property
     def sigma_min(self) -> float:
         return self.spec.sigma_min
-
-    @property
-    def closed_form_head(self) -> bool:
-        """Whether the loss has the closed-form head gradient of
-        :func:`mdn_src.fast.gaussian_head_nll`: Gaussian, not full covariance, softplus."""
-        spec = self.spec
-        return (
-            spec.family == "gaussian" and spec.covariance != "full" and spec.sigma_map == "softplus"
-        )
 
     def with_full_covariance(self, off_diagonal: str = "free") -> MDN:
         """A full-covariance copy of this isotropic or diagonal Gaussian MDN: the same mixture.
