@@ -220,3 +220,14 @@ def test_following_the_model_through_fit_and_mean_nll_is_short():
     assert sum(through_fit.values()) <= 1, through_fit
     assert sum(through_nll.values()) <= 2, through_nll
     assert through_nll  # the check sees returns at all: mixture_parameters -> mean_nll
+
+
+def test_tests_and_benchmarks_import_no_private_name_of_the_library():
+    """Issue 23: benchmarks and tests reach the library through public names only."""
+    root = PACKAGE.parent
+    for path in sorted([*root.glob("tests/*.py"), *root.glob("benchmarks/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mdn_src"):
+                names = [node.module, *(alias.name for alias in node.names)]
+                private = [n for n in names if any(p.startswith("_") for p in n.split("."))]
+                assert not private or private == ["mdn_src._version"], f"{path.name}: {private}"

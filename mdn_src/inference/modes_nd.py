@@ -54,14 +54,14 @@ def segment_starts(prep, params, points, distinct, width, max_iter, tol, merge_t
     direction = family.difference(points[n_g, j], points[n_g, i])
     left_w = (direction / width[n_g, i]).norm(dim=-1).reciprocal()
     right_w = (direction / width[n_g, j]).norm(dim=-1).reciprocal()
-    found_n, found_x = _fixed_starts(params, family, n_g, base, direction)
+    found_n, found_x = fixed_starts(params, family, n_g, base, direction)
     walk_n, walk_x = _walk_segments(
         prep, n_g, base, direction, left_w, right_w, C, max_iter, tol, merge_tol
     )
     return torch.cat(found_n + walk_n), torch.cat(found_x + walk_x)
 
 
-def _fixed_starts(params, family, n_g, base, direction):
+def fixed_starts(params, family, n_g, base, direction):
     """Evenly spread points of each segment and of the segment between every pair of close
     components, and points around every mean: lists of mixtures and of points."""
     N, K, D = params.mu.shape
