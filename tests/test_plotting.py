@@ -572,3 +572,39 @@ def test_plot_mean_and_variance_two_panels():
     assert bottom.get_xlabel() == "$t$" and top.get_ylabel() == r"$E[x \mid t]$"
     with pytest.raises(ValueError, match=r"variance must hold one value per input \(3\)"):
         plotting.plot_mean_and_variance(t, t, [0.1, 0.2])
+
+
+def test_animate_density_draws_every_frame_on_an_uneven_grid_too(tmp_path):
+    """On an uneven grid the density is a PcolorImage, which has no set_array: each frame
+    must still show its own snapshot."""
+    densities, _, _ = _training_frames(n_frames=3)
+    inputs, outputs = np.array([0.0, 0.1, 0.5]), np.array([0.0, 0.2, 0.3, 0.7, 1.0])
+    anim = plotting.animate_density(inputs, outputs, densities, [1, 2, 3])
+    reader = _FrameReader(_read_frame)
+    anim.save(tmp_path / "frames", writer=reader)
+    assert len(reader.frames) == 3
+    for f, frame in enumerate(reader.frames):
+        np.testing.assert_array_equal(np.asarray(frame["density"]), densities[f].T)
+
+
+def test_plot_helpers_refuse_bad_arguments_by_name():
+    """The input checks a geometry snapshot cannot see: every, values per input, threshold."""
+    params = MixtureParameters(
+        torch.log(torch.tensor([[0.25, 0.75]] * 4)), torch.zeros(4, 2, 1), torch.ones(4, 2, 1)
+    )
+    _, ax = plotting.new_axes("$t$", "$x$")
+    for every in (0, 1.5, True):
+        with pytest.raises(ValueError, match="every must be a positive integer"):
+            plotting.plot_component_means(ax, np.arange(4.0), params, "m", every=every)
+    plotting.plot_component_means(ax, np.arange(4.0), params, "m", every=1)  # the smallest
+    assert ax.collections[-1].get_offsets().shape == (8, 2)  # every input: 4 x 2 components
+    with pytest.raises(ValueError, match="values must hold the same number of values"):
+        plotting.plot_curve(ax, np.arange(4.0), np.arange(6.0), "c")
+    with pytest.raises(ValueError, match="values must hold the same number of values"):
+        plotting.plot_curve(ax, np.array([]), np.array([]), "c")
+    x = np.linspace(-3, 3, 7)
+    for threshold in (1.0, -0.1):
+        with pytest.raises(ValueError, match=r"threshold must be in \[0, 1\)"):
+            plotting.plot_mixture_slice(ax, x, params[0], threshold=threshold)
+    plotting.plot_mixture_slice(ax, x, params[0], threshold=0.0)  # every component drawn
+    plt.close("all")

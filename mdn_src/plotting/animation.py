@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
+from matplotlib.image import PcolorImage
 
-from .density import plot_density
+from .density import cell_edges, plot_density
 from .theme import COLORS, ArrayOrTensor, as_numpy
 
 if TYPE_CHECKING:
@@ -108,8 +109,14 @@ def animate_density(
         ax.set_xlim(inputs.min(), inputs.max())
         ax.set_ylim(outputs.min(), outputs.max())
 
+    # On an uneven grid pcolorfast draws a PcolorImage, which takes new data with its edges.
+    edges = (cell_edges(inputs), cell_edges(outputs)) if isinstance(image, PcolorImage) else None
+
     def draw(f: int):
-        image.set_array(densities[f].T)
+        if edges is None:
+            image.set_array(densities[f].T)
+        else:
+            image.set_data(*edges, densities[f].T)
         ax.set_title(f"after {int(epochs[f]):,} epochs")
         if dots is None:
             return (image,)
