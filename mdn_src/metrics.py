@@ -281,7 +281,9 @@ def coverage(params: MixtureParameters, t, levels=(0.5, 0.9), tol: float = 1e-9)
     return inside.double().mean(0).cpu().numpy()
 
 
-def score(params: MixtureParameters, t, levels=(0.5, 0.9)) -> dict[str, float]:
+def score(
+    params: MixtureParameters, t, levels=(0.5, 0.9), generator: torch.Generator | None = None
+) -> dict[str, float]:
     """One row of a results table: the NLL, CRPS and coverage of 1-D predictive densities.
 
     Arguments:
@@ -289,6 +291,8 @@ def score(params: MixtureParameters, t, levels=(0.5, 0.9)) -> dict[str, float]:
             (an MLP's Gaussian reading, :meth:`mdn_src.mlp.MLP.predictive`, included).
         t: targets, ``[N, 1]``.
         levels: the central-interval levels whose coverage is reported, each in (0, 1).
+        generator: seeds the CRPS's sample estimate, which :func:`crps` uses for every
+            family but the Gaussian (closed form): pass one for a reproducible row.
 
     Returns:
         ``{"nll": mean NLL (nats), "crps": mean CRPS, "coverage_50": ..., ...}``: one
@@ -300,7 +304,7 @@ def score(params: MixtureParameters, t, levels=(0.5, 0.9)) -> dict[str, float]:
     targets = wrapped_targets(checked, t)
     row = {
         "nll": float(-log_prob(checked, targets.unsqueeze(1)).mean()),
-        "crps": float(crps(checked, targets).mean()),
+        "crps": float(crps(checked, targets, generator=generator).mean()),
     }
     for level, inside in zip(levels, coverage(checked, targets, levels), strict=True):
         row[f"coverage_{100 * level:g}"] = float(inside)

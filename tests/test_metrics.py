@@ -490,3 +490,16 @@ def test_ragged_levels_are_a_type_error():
     params = mixture([1.0], [0.0], [1.0], n=2)
     with pytest.raises(TypeError, match="q must be a number or a 1-D sequence of numbers"):
         quantile(params, [[0.1], [0.2, 0.3]])
+
+
+def test_score_of_a_sampled_crps_repeats_with_a_generator():
+    """For a family without a closed-form CRPS the row is reproducible given a generator."""
+    params = mixture([0.5, 0.5], [-1.0, 1.0], [0.5, 0.5], n=6).replace(family="laplace")
+    t = torch.linspace(-2, 2, 6, dtype=F64).unsqueeze(1)
+
+    def row():
+        return score(params, t, generator=torch.Generator().manual_seed(7))
+
+    assert row() == row()
+    expected = crps(params, t, generator=torch.Generator().manual_seed(7)).mean()
+    assert row()["crps"] == pytest.approx(float(expected), rel=1e-12)
