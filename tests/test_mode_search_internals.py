@@ -19,20 +19,12 @@ from mdn_src.inference.mode_kernels import (
     prepare,
 )
 from mdn_src.inference.modes_nd import fixed_starts, march, segment_starts
-from mdn_src.mixture import MixtureParameters, get_family
+from mdn_src.mixture import get_family
 from mdn_src.mixture import log_prob as mixture_log_prob  # at [N, P, D] points
 
+from .test_modes import mixture  # the same nested-list builder
+
 F64 = torch.float64
-
-
-def mixture(pi, mu, sigma, family="gaussian", shape=None, scale_tril=None):
-    """Parameters from nested lists: ``pi`` [N, K], ``mu``/``sigma`` [N, K] (1-D) or [N, K, D]."""
-    pi, mu, sigma = (torch.as_tensor(v, dtype=F64) for v in (pi, mu, sigma))
-    if mu.dim() == 2:
-        mu, sigma = mu.unsqueeze(-1), sigma.unsqueeze(-1)
-    shape = None if shape is None else torch.as_tensor(shape, dtype=F64)
-    log_pi = torch.log(pi) - torch.log(pi.sum(-1, keepdim=True))
-    return MixtureParameters(log_pi, mu, sigma, family, scale_tril, shape)
 
 
 def bisect(f, lo, hi, steps=200):
