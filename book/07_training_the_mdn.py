@@ -470,7 +470,7 @@ print(f"first thousand minus last thousand, mean ± sd over the seeds: {fewer}")
 # `replay`, the network of the animation (seed 0, 400 epochs, learning rate 0.008), and
 # compare its held-out NLL with the
 # $K = 30$ network's after the same 400 epochs. Which will be better, and by roughly how
-# much: hundredths of a nat, or tenths?
+# much: hundredths of a nat, tenths, or more?
 # ```
 #
 # ```{solution-start} ex-ch07-one-component
@@ -483,11 +483,12 @@ single = MDN(1, 1, n_components=1, hidden=50)
 fit(single, t_train, x_train, epochs=REPLAY_EPOCHS, lr=0.008)
 k1, k30 = mean_nll(single, t_test, x_test), mean_nll(replay, t_test, x_test)
 print(f"held-out NLL after {REPLAY_EPOCHS} epochs: K = 1 {k1:.3f}, K = 30 {k30:.3f}")
-k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.2, digits=2)  # one run
+k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.5, digits=2)  # one run
 
 # %% [markdown]
 # $K = 30$ is better, by {glue:text}`ch7_k1_minus_k30_mean:.2f` nats in this one run
-# (seed 0): tenths of a nat or more, not hundredths. A single Gaussian has to cover all the
+# (seed 0): more than half a nat, where good models elsewhere in the book differ by
+# hundredths. A single Gaussian has to cover all the
 # branches at once where there are three, so it spreads its density over the gaps between them, where no data lies: the
 # price of one bump for a many-valued answer.
 #

@@ -307,8 +307,8 @@ plt.show()
 #   average no density scores better than the true one. Unlike the NLL it stays finite
 #   when a density puts zero mass at the target.
 #
-# We compare four densities, each over the ten seeds: the least-squares network of
-# {ref}`ch-mse` read as a Gaussian with its fitted noise (mean from the network, a
+# We compare four densities, each over the ten seeds: {ref}`ch-inverse`'s least-squares
+# network for the inverse problem, retrained here on these 400 points and read as a Gaussian with its fitted noise (mean from the network, a
 # constant $\sigma^2$ equal to its training MSE: {py:meth}`MLP.predictive
 # <mdn_src.mlp.MLP.predictive>`), the heteroscedastic Gaussian ($K = 1$),
 # the MDN with the $K$ chosen by cross-validation, and the exact density, whose PIT,

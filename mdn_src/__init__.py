@@ -57,7 +57,15 @@ from .problems import (
     test_grid,
     toy_curve,
 )
-from .training import History, TrainConfig, fit, fit_cached, rule_of_thumb_bandwidth
+from .training import (
+    RECOMMENDED_MODEL,
+    History,
+    TrainConfig,
+    fit,
+    fit_cached,
+    recommended_config,
+    rule_of_thumb_bandwidth,
+)
 
 __all__ = [
     "COVARIANCES",
@@ -73,6 +81,7 @@ __all__ = [
     "MixtureFit",
     "MixtureParameters",
     "Modes",
+    "RECOMMENDED_MODEL",
     "Standardizer",
     "Summary",
     "TrainConfig",
@@ -109,6 +118,7 @@ __all__ = [
     "paired",
     "pit",
     "quantile",
+    "recommended_config",
     "report",
     "responsibilities",
     "rule_of_thumb_bandwidth",

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import torch
 
-__all__ = ["as_matrix", "positive_float", "positive_int", "same_length"]
+__all__ = ["as_matrix", "positive_float", "positive_int", "real_array", "same_length"]
 
 
 def as_matrix(value, name: str, features: int | None = None) -> torch.Tensor:
@@ -65,3 +65,33 @@ def positive_float(value, name: str, allow_zero: bool = False) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value}")
     return value
+
+
+def real_array(value, name: str) -> np.ndarray:
+    """``value`` as a finite float64 NumPy array (any real dtype in), or raise.
+
+    The estimator's check of ``X`` and ``y``: the messages contain the phrases
+    scikit-learn's own estimator checks look for.
+    """
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix; MDNRegressor needs dense data: pass {name}.toarray()"
+        )
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
+    if array.dtype.kind == "O":  # e.g. numbers in an object array: convert if possible
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must hold real numbers: {exc}") from exc
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64, copy=False)
+    if array.ndim >= 1 and array.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one row, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return array

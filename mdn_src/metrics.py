@@ -212,7 +212,7 @@ def _energy_score(params, t, S: int, generator) -> torch.Tensor:
     if x.shape[-1] == 1 and not is_circular(family):
         # All pairs: sum_{i<j} |x_(j) - x_(i)| = sum_i (2i - S + 1) x_(i), i = 0..S-1 sorted.
         ordered = x[..., 0].sort(0).values  # [S, N]
-        weight = 2 * torch.arange(S, dtype=x.dtype, device=x.device) - (S - 1)
+        weight = 2 * torch.arange(S).to(x) - (S - 1)  # x's dtype and device
         between = 2 * (weight.unsqueeze(1) * ordered).sum(0) / (S * (S - 1))
     else:
         between = family.difference(x, x.roll(1, 0)).norm(dim=-1).mean(0)
@@ -303,7 +303,7 @@ def score(
     one_dimensional(checked, "score")
     targets = wrapped_targets(checked, t)
     row = {
-        "nll": float(-log_prob(checked, targets.unsqueeze(1)).mean()),
+        "nll": float(-log_prob(checked, targets[:, None]).mean()),  # [N, 1, 1]
         "crps": float(crps(checked, targets, generator=generator).mean()),
     }
     for level, inside in zip(levels, coverage(checked, targets, levels), strict=True):

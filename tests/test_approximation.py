@@ -75,3 +75,31 @@ def test_bad_arguments_raise():
         fit_exact_density(2, "von_mises")
     with pytest.raises(TypeError, match="unexpected"):
         fit_exact_density(2, sigma=1)
+
+
+def test_defaults_grid_and_first_step():
+    """Catches a wrong default grid (48 cells over [-0.1, 1.1]) or learning rate (0.01), a
+    wrong first Adam step (the cosine schedule starts at lr), and wrong starting means
+    (the K quantiles of p(x | t))."""
+    fit = fit_exact_density(2, n_points=8, steps=1, n_eval=8)
+    edges = np.linspace(-0.1, 1.1, 49)
+    np.testing.assert_allclose(fit.t, 0.5 * (edges[1:] + edges[:-1]), rtol=0, atol=1e-15)
+    left, right = oracle.inverse_support(fit.t)
+    quantiles = torch.tensor([[0.25, 0.75]], dtype=torch.float64).expand(48, 2)
+    mu0 = points_in_support(quantiles, torch.from_numpy(left), torch.from_numpy(right - left))
+    # Adam's first step moves every parameter by lr: g / (|g| + eps), eps = 1e-8.
+    moved = (fit.params.mu[..., 0] - mu0).abs()
+    torch.testing.assert_close(moved, torch.full_like(moved, 0.01), rtol=1e-4, atol=0)
+    explicit = fit_exact_density(2, n_inputs=48, lr=0.01, n_points=8, steps=1, n_eval=8)
+    torch.testing.assert_close(explicit.params.mu, fit.params.mu, rtol=0, atol=0)
+
+
+def test_scales_start_at_the_support_length_over_k_clamped_at_twice_sigma_min():
+    """Catches starting scales other than |S_t| / K, or a clamp other than 2 sigma_min."""
+    fit = fit_exact_density(3, n_inputs=5, n_points=8, steps=1, n_eval=8, lr=1e-12)
+    length = oracle.marginal_density_t(fit.t) * 0.2  # |S_t|
+    sigma = fit.params.sigma[..., 0]
+    np.testing.assert_allclose(sigma.numpy(), np.repeat(length[:, None] / 3, 3, 1), rtol=1e-9)
+    clamped = fit_exact_density(3, n_inputs=5, n_points=8, steps=1, n_eval=8, lr=1e-12,
+                                sigma_min=10.0)  # fmt: skip
+    np.testing.assert_allclose(clamped.params.sigma.numpy(), 20.0, rtol=1e-9)

@@ -286,3 +286,78 @@ def test_shipped_must_name_folders(tmp_path, shipped, error, message):
     x, t = _data()
     with pytest.raises(error, match=message):
         fit_cached(_model(), x, t, name="m", cache=tmp_path, shipped=shipped, epochs=1, lr=0.1)
+
+
+def test_fingerprint_is_shape_dtype_and_two_rounded_moments():
+    """Catches a wrong relative sum (sum / sqrt(n * sum of squares)) or log10 of the squares,
+    and a wrong guard for an all-zero or a tiny tensor (bound <= 1 still divides)."""
+    value = torch.tensor([3.0, 4.0])  # sum 7, squares 25, bound sqrt(50)
+    assert cache_module.fingerprint(value) == "(2,):torch.float32:0.990:1.398"
+    small = torch.tensor([[0.1, 0.2]], dtype=torch.float64)  # bound sqrt(0.1) < 1
+    assert cache_module.fingerprint(small) == "(1, 2):torch.float64:0.949:-1.301"
+    assert cache_module.fingerprint(torch.zeros(3)) == "(3,):torch.float32:0.000:-inf"
+    assert cache_module.fingerprint(torch.zeros(0, 2)) == "(0, 2):torch.float32:empty"
+
+
+def test_moments_match_a_float64_reference():
+    """Catches a float32 ramp (its 1/3 steps are off in the 8th digit), a division by the ramp,
+    and a wrong size."""
+    value = torch.tensor([0.3, -1.7, 2.9, 0.1, 5.3, -0.7, 1.1], dtype=torch.float64)
+    v = value.numpy()
+    ramp = np.linspace(-1.0, 1.0, v.size)
+    expected = [v.sum(), (v * v).sum(), (v * ramp).sum(), float(v.size)]
+    got = cache_module._moments(value)
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-14, atol=1e-14)
+
+
+def test_matches_tolerates_last_bits_but_not_other_inputs():
+    """Catches a match against a missing or differently keyed record, against another size,
+    and a tolerance that is not 1e-5 of the scale sqrt(n * sum of squares)."""
+    value = torch.linspace(-1000.0, 1000.0, 101, dtype=torch.float64)
+    now = {"w": cache_module._moments(value)}  # scale sqrt(101 * sum of squares) ~ 5.9e4
+    assert cache_module._matches(None, now) is False
+    assert cache_module._matches({"v": now["w"]}, now) is False
+    assert cache_module._matches({"w": now["w"].clone()}, now) is True
+    nudged = value.clone()
+    nudged[50] += 0.3  # moves the sum (0) by 0.3, inside 1e-5 of the scale (0.59)
+    assert cache_module._matches({"w": cache_module._moments(nudged)}, now) is True
+    moved = value.clone()
+    moved[50] += 2.0  # outside it
+    assert cache_module._matches({"w": cache_module._moments(moved)}, now) is False
+    longer = torch.cat([value, torch.zeros(1, dtype=torch.float64)])
+    assert cache_module._matches({"w": cache_module._moments(longer)}, now) is False
+    assert cache_module._matches({"w": now["w"][:3]}, now) is False
+
+
+def test_key_of_arrays_covers_dtype_shape_and_every_byte():
+    """Catches an array key without its dtype or shape (equal bytes, other array)."""
+    key = cache_module._key_of
+    zeros = np.zeros(4, dtype=np.int32)
+    assert key(zeros) != key(np.zeros(4, dtype=np.float32))  # the same 16 zero bytes
+    assert key(zeros) != key(np.zeros((2, 2), dtype=np.int32))
+    assert key(zeros) == key(torch.zeros(4, dtype=torch.int32))
+    assert key(zeros).startswith("array:") and key(2.5) == "2.5"
+
+
+def test_fit_cached_refuses_a_model_that_is_not_a_module(tmp_path):
+    with pytest.raises(TypeError, match="model must be an nn.Module, got str"):
+        fit_cached("mdn", torch.zeros(4, 1), torch.zeros(4, 1), name="m", cache=tmp_path,
+                   epochs=1, lr=0.1)  # fmt: skip
+
+
+def test_hash_input_frames_each_payload_by_its_length():
+    """Catches a key's hash input without the payload's length: ("ab", "c") and ("a", "bc")
+    would feed the same bytes."""
+    framed = cache_module._framed
+    assert framed("a", b"bc") == b"a" + (2).to_bytes(8, "little") + b"bc"
+    assert framed("a", b"bc") + framed("d", b"") != framed("a", b"b") + framed("cd", b"")
+
+
+def test_fit_cached_passes_the_progress_bar_on(tmp_path, capsys):
+    """Catches progress=True not reaching fit (no bar while training)."""
+    x, t = _data()
+    fit_cached(_model(), x, t, name="bar", cache=tmp_path, epochs=2, lr=0.01, progress=True)
+    assert "training" in capsys.readouterr().err
+    fit_cached(_model(), x, t, name="quiet", cache=tmp_path, epochs=2, lr=0.01)
+    assert capsys.readouterr().err == ""

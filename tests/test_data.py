@@ -63,3 +63,15 @@ def test_bad_types():
         make_toy_data(10, seed="abc")
     with pytest.raises(TypeError, match="seed"):
         make_toy_data(10, seed=None)
+
+
+def test_defaults_are_2500_points_from_seed_0_forward():
+    """Catches a wrong default size, seed or direction of make_toy_data and test_grid, and
+    test_grid collected by pytest as a test where a test module imports it."""
+    x, t = make_toy_data()
+    x0, t0 = make_toy_data(2500, seed=0, inverse=False)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(t, t0)
+    np.testing.assert_array_equal(test_grid(), test_grid(2500, inverse=False))
+    assert test_grid().shape == (2500, 1) and test_grid(7, inverse=True).shape == (7, 1)
+    assert test_grid.__test__ is False

@@ -166,3 +166,34 @@ def test_log_prob_and_gradients_are_finite_at_extreme_and_zero_distances(dtype):
     assert lp[3] < -1e12
     for g in torch.autograd.grad(lp.sum(), (loc, scale, beta)):
         assert torch.isfinite(g).all()
+
+
+def test_rsample_is_a_gamma_magnitude_with_a_fair_sign():
+    """Catches a sample not loc + scale * sign * Gamma(1/beta, 1) ** (1/beta) (its sign
+    flipped, the scale dropped), and the flag that says it is reparameterised."""
+    from torch.distributions import Gamma
+
+    loc, scale = torch.tensor([0.5, -1.0], dtype=F64), torch.tensor([2.0, 0.3], dtype=F64)
+    beta = torch.tensor([1.5, 4.0], dtype=F64)
+    d = GeneralizedNormal(loc, scale, beta)
+    assert d.has_rsample
+    torch.manual_seed(3)
+    x = d.rsample((50,))
+    torch.manual_seed(3)
+    magnitude = Gamma(1 / beta, torch.ones_like(beta)).rsample((50,)) ** (1 / beta)
+    positive = torch.randint(0, 2, (50, 2)) == 1
+    expected = loc + scale * torch.where(positive, magnitude, -magnitude)
+    torch.testing.assert_close(x, expected, rtol=1e-15, atol=0)
+
+
+def test_expand_keeps_validation_off_where_it_was_off():
+    """Catches expand validating the parameters of a distribution built without validation."""
+    d = GeneralizedNormal(torch.tensor(0.0), torch.tensor(-1.0), torch.tensor(2.0),
+                          validate_args=False)  # fmt: skip
+    wide = d.expand([3])
+    assert wide.batch_shape == (3,) and wide.scale.tolist() == [-1.0] * 3
+    assert not wide._validate_args
+    on = GeneralizedNormal(torch.tensor(0.0), torch.tensor(1.0), torch.tensor(2.0),
+                           validate_args=True).expand([2])  # fmt: skip
+    with pytest.raises(ValueError):
+        on.log_prob(torch.tensor([float("nan"), 0.0]))

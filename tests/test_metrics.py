@@ -503,3 +503,22 @@ def test_score_of_a_sampled_crps_repeats_with_a_generator():
     assert row() == row()
     expected = crps(params, t, generator=torch.Generator().manual_seed(7)).mean()
     assert row()["crps"] == pytest.approx(float(expected), rel=1e-12)
+
+
+def test_quantile_bisects_to_adjacent_floats_and_stops():
+    """Catches a bisection that keeps going once the midpoint rounds to an end (it would
+    never stop), or that returns other than the smallest float with F(x) >= q; and a
+    central_interval default tolerance other than 1e-9."""
+    params = random_params(4, 3, 1)
+    levels = np.array([0.01, 0.2, 0.5, 0.77, 0.99])
+    got = quantile(params, levels, tol=1e-300)  # narrower than any float spacing
+    below = np.nextafter(got, -np.inf)
+    F = np.stack([pit(params, torch.tensor(got[:, [i]])) for i in range(5)], -1)  # [N, L]
+    F_below = np.stack([pit(params, torch.tensor(below[:, [i]])) for i in range(5)], -1)
+    assert np.all(F >= levels) and np.all(F_below < levels + 1e-15)
+    default = central_interval(params, 0.9)
+    explicit = central_interval(params, 0.9, tol=1e-9)
+    np.testing.assert_array_equal(default[0], explicit[0])
+    np.testing.assert_array_equal(default[1], explicit[1])
+    coarser = central_interval(params, 0.9, tol=2e-9)
+    assert not np.array_equal(default[0], coarser[0]) or not np.array_equal(default[1], coarser[1])

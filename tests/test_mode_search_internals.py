@@ -580,3 +580,70 @@ def test_march_walks_every_sign_change_of_random_lines_in_order():
     bad = [a for a in range(A) if len(walked[a]) != len(refs[a])
            or max((abs(u - v) for u, v in zip(walked[a], refs[a], strict=True)), default=0) > 1e-7]  # fmt: skip
     assert not bad, [(a, walked[a], refs[a]) for a in bad[:3]]
+
+
+def test_von_mises_breaks_are_the_extrema_of_f1_and_f2_on_a_dense_grid():
+    """Catches a wrong von Mises break (the extrema of f' and f'' of e^(kappa cos d), the
+    roots of kappa c^2 + c - kappa and kappa^2 c^2 + 3 kappa c + 1 - kappa^2 in cos d)."""
+    from mdn_src.inference.modes_1d import break_points
+
+    kappas = [0.2, 0.9, 3.0, 40.0]
+    sigma = [[k**-0.5 for k in kappas]]
+    params = mixture([[1.0] * 4], [[0.0] * 4], sigma, family="von_mises")
+    breaks = break_points(params)[0]  # [K, B]
+    d = torch.linspace(-math.pi, math.pi, 400_001, dtype=F64)[1:-1]
+    for k, kappa in enumerate(kappas):
+        c, s = d.cos(), d.sin()
+        f2 = kappa**2 * s**2 - kappa * c  # f'' / f
+        f3 = kappa * s * (kappa**2 * c**2 + 3 * kappa * c + 1 - kappa**2)  # f''' / f
+        grid = []
+        for g in (f2, f3):
+            change = (g[:-1] > 0) != (g[1:] > 0)
+            grid += (0.5 * (d[:-1] + d[1:]))[change].tolist()
+        got = [b for b in breaks[k].tolist() if abs(b) > 1e-12 and abs(abs(b) - math.pi) > 1e-12]
+        grid = [g for g in grid if abs(g) > 1e-4]  # 0 is the mean, listed apart
+        assert sorted(got) == pytest.approx(sorted(grid), abs=1e-4), (kappa, got, grid)
+        assert math.pi in breaks[k].tolist() and 0.0 in breaks[k].tolist()
+
+
+def test_march_narrows_a_bracket_by_newton_steps_within_20_iterations():
+    """Catches the bracket narrowed by bisection alone or by Newton steps from the wrong point
+    (some 30 iterations more): on 150 random lines, up to the first maximum and down to the
+    next minimum, 20 iterations reach what 400 do, to 1e-9."""
+    g = torch.Generator().manual_seed(12)
+    A, K = 150, 4
+    mu = 4 * torch.rand(A, K, generator=g, dtype=F64)
+    sigma = 0.08 + 0.6 * torch.rand(A, K, generator=g, dtype=F64) ** 2
+    pi = torch.softmax(1.5 * torch.randn(A, K, generator=g, dtype=F64), -1)
+    prep = prepare(mixture(pi, mu, sigma))
+    lo, hi = mu.min(-1).values - 1.0, mu.max(-1).values + 1.0
+    line = (lo.unsqueeze(-1), (hi - lo).unsqueeze(-1))
+    owner, one = torch.arange(A), torch.ones(A, dtype=F64)
+    start = torch.zeros(A, dtype=F64)
+    for rising in (True, False):
+        ref, _, found = march(prep, owner, line, start, one, rising, 400, 1e-10, 0.25, 1e-10)
+        point, _, quick = march(prep, owner, line, start, one, rising, 20, 1e-10, 0.25, 1e-10)
+        assert found.sum() >= 140 and torch.equal(quick, found)
+        assert ((point - ref).abs()[found] < 1e-9).all()
+        start = torch.where(found, ref + 1e-7, one)  # on from just past the maximum
+
+
+def test_quintic_slope_is_exact_for_any_quintic():
+    """Catches a wrong coefficient in the quintic (Hermite) estimate of l' within a step: for a
+    polynomial of degree five it is exact."""
+    import numpy as np
+
+    from mdn_src.inference.modes_nd import quintic_slope
+
+    u = torch.linspace(0.05, 0.95, 19, dtype=F64)
+    weights = quintic_slope(u)
+    assert weights.shape == (5, 19)
+    rng = np.random.default_rng(4)
+    for x, s in [(0.0, 1.0), (0.3, 1.7), (-2.0, 0.05)]:
+        p = np.polynomial.Polynomial(rng.normal(size=6))
+        d1, d2 = p.deriv(1), p.deriv(2)
+        ends = [x, x + s]
+        terms = [p(ends[0]) - p(ends[1]), s * d1(ends[0]), s * s * d2(ends[0]),
+                 s * s * d2(ends[1]), s * d1(ends[1])]  # fmt: skip
+        estimate = (torch.tensor(terms, dtype=F64) @ weights).numpy()
+        np.testing.assert_allclose(estimate, s * d1(x + u.numpy() * s), rtol=1e-9, atol=1e-9)

@@ -410,3 +410,27 @@ def test_beta_range_must_be_a_pair_and_extra_state_must_hold_the_head():
     state["_extra_state"] = {"something": "else"}
     with pytest.raises(ValueError, match="extra state has no head settings"):
         mdn.load_state_dict(state)
+
+
+@pytest.mark.parametrize(
+    ("beta_range", "start"),
+    [((1.0, 20.0), 2.0), ((3.0, 5.0), 3.0 + 1e-3 * 2.0), ((0.5, 1.9), 1.9 - 1e-3 * 1.4)],
+)
+def test_gennorm_shape_starts_at_2_or_a_thousandth_of_the_range_inside(beta_range, start):
+    """Catches a raw output of 0 mapped elsewhere than beta = 2 (clamped to 1e-3 of the
+    range's width inside it)."""
+    from mdn_src.model import HeadSpec
+
+    spec = HeadSpec("gennorm", "isotropic", 1e-3, None, 2.0, beta_range, "free")
+    a = torch.zeros(2, sum(spec.head_sizes(3, 1)), dtype=torch.float64)
+    beta = spec.parameters(a, 3, 1).shape_param
+    torch.testing.assert_close(beta, torch.full_like(beta, start), rtol=1e-12, atol=0)
+
+
+def test_mdn_defaults_and_settings_read_back():
+    """Catches a default hidden width other than 50, and family or covariance read back wrong."""
+    mdn = MDN(2, 1, 3)
+    assert mdn.trunk[0].weight.shape == (50, 2)
+    other = MDN(1, 2, 2, hidden=4, family="laplace", covariance="diagonal")
+    assert other.family == "laplace" and other.covariance == "diagonal"
+    assert MDN(1, 1, 2, hidden=4).family == "gaussian"

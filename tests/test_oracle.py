@@ -200,3 +200,41 @@ def test_support_intervals_docstring_example_runs():
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
     assert runner.summarize(verbose=False).attempted == 2
+
+
+def test_forward_conditional_variance_is_the_uniform_band_variance():
+    """Catches a wrong forward variance: uniform on a band of width 0.2, 0.2**2 / 12."""
+    np.testing.assert_allclose(oracle.conditional_variance(np.zeros((2, 3))), 0.04 / 12, rtol=1e-14)
+    assert oracle.conditional_variance(0.5).shape == ()
+
+
+def test_inverse_support_computes_in_float64_whatever_the_input_dtype():
+    """Catches t kept in float32: the band's edges t -+ 0.1 would be rounded to float32."""
+    t32 = np.array([0.3, 0.55, 0.9], dtype=np.float32)
+    left32, right32 = oracle.inverse_support(t32)
+    left, right = oracle.inverse_support(t32.astype(np.float64))
+    assert left32.dtype == np.float64
+    np.testing.assert_array_equal(left32, left)
+    np.testing.assert_array_equal(right32, right)
+
+
+def test_inverse_figures_are_a_midpoint_rule_over_the_support_of_t():
+    """Catches a grid not n_grid cells over [-0.1, 1.1] behind the inverse Bayes figures."""
+    n = 12
+    t = -0.1 + 1.2 * (np.arange(n) + 0.5) / n
+    length = oracle.marginal_density_t(t) * 0.2
+    weight = length / 0.2 * (1.2 / n)
+    var = oracle.conditional_variance(t, inverse=True)
+    assert oracle.bayes_nll(True, n_grid=n) == pytest.approx(
+        np.sum(weight * np.log(length)), rel=1e-12
+    )
+    assert oracle.bayes_mse(True, n_grid=n) == pytest.approx(np.sum(weight * var), rel=1e-12)
+    gaussian = np.sum(weight * 0.5 * np.log(2 * np.pi * np.e * var))
+    assert oracle.best_gaussian_nll(True, n_grid=n) == pytest.approx(gaussian, rel=1e-12)
+
+
+def test_inverse_density_includes_the_ends_of_x():
+    """Catches x = 0 or x = 1 left out of the support (the band there is open only in t)."""
+    t = np.array([0.05, 0.95])
+    length = oracle.marginal_density_t(t) * 0.2
+    np.testing.assert_allclose(oracle.inverse_density(np.array([0.0, 1.0]), t), 1 / length)

@@ -741,3 +741,110 @@ def test_a_schedule_is_stepped_after_the_optimizer_without_a_warning(schedule):
     expected = 0.01 * (1 + np.cos(np.pi * np.arange(6) / 6)) / 2 if schedule == "cosine" else None
     if expected is not None:
         np.testing.assert_allclose(history.lr, expected, rtol=1e-12)
+
+
+def test_derived_seed_is_the_first_63_bits_of_the_seed_sequence():
+    """Catches a wrong word count, mask or shift in derived_seed, or a seed not taken mod 2**64
+    (numpy's uint64 state is two uint32 words, low word first)."""
+    from mdn_src.training.data import derived_seed
+
+    seen = []
+    for seed in (0, 1, 7, -1, 2**40 + 3):
+        for stream in (1, 2):
+            words = np.random.SeedSequence([seed % 2**64, stream]).generate_state(1, np.uint64)
+            expected = int(words[0]) & (2**63 - 1)
+            assert derived_seed(seed, stream) == expected
+            seen.append(expected)
+    assert derived_seed(-1, 1) == derived_seed(2**64 - 1, 1)
+    assert max(seen) >= 2**62  # the high word's bits are used
+
+
+def test_prepare_data_places_data_and_validation_on_the_device_and_dtype():
+    """Catches the data or a validation pair left on its own device or dtype (the meta
+    device stands in for a GPU)."""
+    from mdn_src.training.config import TrainConfig
+    from mdn_src.training.data import prepare_data
+
+    x, t = torch.randn(8, 1), torch.randn(8, 2)
+    meta, f64 = torch.device("meta"), torch.float64
+    config = TrainConfig.from_settings(None, dict(epochs=1, lr=0.1), "fit")
+    data = prepare_data(x, t, (x.numpy(), t.half()), config, (1, 2), meta, f64)
+    for value in (data.x, data.t, *data.val):
+        assert value.device == meta and value.dtype == f64
+    split = TrainConfig.from_settings(None, dict(epochs=1, lr=0.1, validation_fraction=0.25), "fit")
+    data = prepare_data(x, t, None, split, (1, 2), meta, f64)
+    assert data.x.shape == (6, 1) and data.val[1].shape == (2, 2)
+    for value in (data.x, data.t, *data.val):
+        assert value.device == meta and value.dtype == f64
+
+
+def test_history_array_protocol_copies_only_where_asked():
+    """Catches __array__ copying when told not to (or not copying when told to), a dtype
+    change allowed without a copy, and a ufunc allowed to write into a History."""
+    h = History([3.0, 2.0, 1.5])
+    assert np.shares_memory(np.asarray(h), h.train)
+    assert np.shares_memory(np.array(h, copy=False), h.train)
+    assert np.shares_memory(np.array(h, dtype=np.float64, copy=False), h.train)
+    assert not np.shares_memory(np.array(h, copy=True), h.train)
+    assert np.array(h, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="a dtype change needs a copy"):
+        np.array(h, dtype=np.float32, copy=False)
+    with pytest.raises(TypeError):
+        np.add(h, 1.0, out=h)
+    np.testing.assert_array_equal(h.train, [3.0, 2.0, 1.5])  # unchanged
+    out = np.empty(3)
+    np.add(h, 1.0, out=out)
+    np.testing.assert_array_equal(out, [4.0, 3.0, 2.5])
+
+
+def test_mini_batch_grad_norm_is_the_mean_over_the_batches():
+    """Catches the epoch's gradient norm summed, or divided wrongly, over its mini-batches:
+    with every row the same, each batch's gradient is the full-batch one."""
+    x, t = (
+        torch.full((40, 1), 0.3, dtype=torch.float64),
+        torch.full((40, 1), 0.7, dtype=torch.float64),
+    )
+    kwargs = dict(epochs=1, lr=1e-12, optimizer="sgd", diagnostics=True)
+    full = fit(_mdn(K=2), x, t, **kwargs).diagnostics["grad_norm"][0]
+    batched = fit(_mdn(K=2), x, t, batch_size=10, **kwargs).diagnostics["grad_norm"][0]
+    assert full > 0 and batched == pytest.approx(full, rel=1e-9)
+
+
+def test_fit_shows_no_progress_bar_by_default(capsys):
+    """Catches a progress bar on by default."""
+    x, t = _tensors(20)
+    fit(_mlp(), x, t, epochs=3, lr=0.01)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_validation_fraction_may_leave_a_single_row_on_either_side():
+    """Catches the split's bounds off by one: 1 validation row, or 1 training row, is allowed;
+    none is not."""
+    from mdn_src.training.config import TrainConfig
+    from mdn_src.training.data import prepare_data
+
+    x, t = torch.randn(10, 1), torch.randn(10, 1)
+    for fraction, n_val in ((0.1, 1), (0.9, 9)):
+        config = TrainConfig.from_settings(
+            None, dict(epochs=1, lr=0.1, validation_fraction=fraction), "fit"
+        )
+        data = prepare_data(x, t, None, config, (1, 1), torch.device("cpu"), torch.float32)
+        assert len(data.val_rows) == n_val and data.x.shape[0] == 10 - n_val
+    for fraction in (0.04, 0.96):
+        config = TrainConfig.from_settings(
+            None, dict(epochs=1, lr=0.1, validation_fraction=fraction), "fit"
+        )
+        with pytest.raises(ValueError, match="both need >= 1"):
+            prepare_data(x, t, None, config, (1, 1), torch.device("cpu"), torch.float32)
+
+
+def test_patience_counts_epochs_from_zero_when_the_loss_never_improves():
+    """Catches the patience counter not starting at 0: with an infinite validation loss no
+    epoch improves on the start, and patience=3 stops after exactly three epochs."""
+    x = torch.linspace(0, 1, 20, dtype=torch.float64).unsqueeze(1)
+    t_val = x[:5].clone()
+    t_val[0] = 1e200  # its squared error overflows to inf
+    h = fit(_mlp(), x, x.clone(), epochs=10, lr=0.01, validation=(x[:5], t_val), patience=3)
+    assert len(h) == 3 and h.stopped_epoch == 2 and h.best_epoch is None
+    assert np.isinf(h.validation).all()

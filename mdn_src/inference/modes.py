@@ -222,7 +222,8 @@ def conditional_modes(
         climbed = found[:4]
     columns = climbed
     if extra is not None:
-        columns = (torch.cat([a, b], 1) for a, b in zip(climbed, extra, strict=True))
+        pairs = zip(climbed, extra, strict=True)  # pragma: no mutate (why: two 4-tuples)
+        columns = (torch.cat([a, b], 1) for a, b in pairs)
     points, log_dens, _, _, distinct = _merge(family, *columns, merge_tol)
     keep = max(K, int(distinct.sum(-1).max())) if N else K
     points, log_dens, distinct = points[:, :keep], log_dens[:, :keep], distinct[:, :keep]
@@ -237,8 +238,8 @@ def _climb_from_means(prep, params, max_iter, tol):
     N, K, D = params.mu.shape
     owner = torch.arange(N, device=params.mu.device).repeat_interleave(K)  # [M = N*K]
     points = params.mu.reshape(N * K, D).clone()  # one ascent from every component mean
-    climb = torch.arange(N * K, device=params.mu.device)
-    converged = torch.zeros(N * K, dtype=torch.bool, device=params.mu.device)
+    climb = torch.arange(N * K).to(params.mu.device)
+    converged = torch.zeros(N * K, dtype=torch.bool).to(params.mu.device)
     if prep["cusped"]:
         # At a kink (or the infinite curvature of a generalised normal with beta < 2) the
         # derivatives at a mean say little about the mode next to it: a mean that is
@@ -289,7 +290,8 @@ def _axis_modes(prep, params, tol):
     with its log-density and local width, as extra columns (see :func:`_columns`)."""
     n_new, x_new = axis_maxima(params, tol)
     x_new = prep["family"].wrap(x_new.unsqueeze(-1))
-    lp_new, _, _, w_new, _, _ = derivatives(prep, n_new, x_new, hessian=False)
+    found = derivatives(prep, n_new, x_new, hessian=False)  # pragma: no mutate (why: unused)
+    lp_new, w_new = found[0], found[3]  # the Hessian is not used: True only costs time
     return _columns(params.mu.shape[0], 1, n_new, x_new, lp_new, w_new)
 
 
@@ -317,7 +319,10 @@ def _columns(N, D, n_new, x_new, lp_new, w_new):
 def _order_by(is_max: torch.Tensor, log_density: torch.Tensor) -> torch.Tensor:
     """Indices sorting each row: maxima by density (highest first), then the rest."""
     by_density = torch.argsort(
-        torch.nan_to_num(log_density, nan=-math.inf), dim=-1, descending=True, stable=True
+        torch.nan_to_num(log_density, nan=-math.inf),
+        dim=-1,
+        descending=True,
+        stable=True,  # pragma: no mutate (why: ties are equal points or NaN padding: order unseen)
     )
     maxima_first = torch.argsort(
         is_max.gather(1, by_density).to(torch.int8), dim=-1, descending=True, stable=True

@@ -9,7 +9,7 @@ symmetric and unimodal every one lies between the smallest and the largest mean 
 circle, anywhere). :func:`axis_maxima` finds them all by certified bisection of cells:
 
 * The first cells lie between consecutive *break points*: every mean, and the points
-  where some component's :math:`f_k'` or :math:`f_k''` has an extremum (:func:`_breaks`).
+  where some component's :math:`f_k'` or :math:`f_k''` has an extremum (:func:`break_points`).
   On a cell free of break points each :math:`f_k'` and :math:`f_k''` is monotone, so its
   range there is the interval between its values at the two ends, and the sum of those
   ranges bounds the range of :math:`p'` and of :math:`p''` on the cell.
@@ -50,7 +50,12 @@ _BISECT = 60
 _ROUNDING = 1e-14
 
 
-def _breaks(params: MixtureParameters) -> torch.Tensor:
+def _acos_or_zero(c):  # pragma: no mutate (why: |c| > 1 means 0 or pi, both listed already)
+    """``acos(c)`` where ``|c| <= 1`` (clamped against rounding), else 0."""
+    return torch.where(c.abs() <= 1, c.clamp(-1, 1).acos(), 0.0)
+
+
+def break_points(params: MixtureParameters) -> torch.Tensor:
     """Each component's break points, as offsets from its mean in its scales: ``[N, K, B]``.
 
     Where its :math:`f_k'` or :math:`f_k''` has an extremum, besides the mean (0): for a
@@ -81,8 +86,9 @@ def _breaks(params: MixtureParameters) -> torch.Tensor:
     elif family == "von_mises":
         kappa = sigma.pow(-2)
         cos = [((1 + 4 * kappa**2).sqrt() - 1) / (2 * kappa)]
-        cos += [(-3 + s * (5 + 4 * kappa**2).sqrt()) / (2 * kappa) for s in (1.0, -1.0)]
-        angles = [torch.where(c.abs() <= 1, c.clamp(-1, 1).acos(), 0.0) for c in cos]
+        # (-3 - sqrt(5 + 4 kappa^2)) / (2 kappa) < -1 for every kappa: never an angle.
+        cos += [(-3 + (5 + 4 * kappa**2).sqrt()) / (2 * kappa)]
+        angles = [_acos_or_zero(c) for c in cos]
         return torch.stack([zero, zero + math.pi] + angles + [-a for a in angles], -1)
     else:  # laplace
         z = []
@@ -179,7 +185,7 @@ def _first_cells(params: MixtureParameters):
     derivative has one sign beyond them); on the circle, from -pi to pi.
     """
     mu, sigma = params.mu[..., 0], params.sigma[..., 0]
-    offsets = _breaks(params)
+    offsets = break_points(params)
     if params.family == "von_mises":
         points = (mu.unsqueeze(-1) + offsets).flatten(1)
         points = math.pi - torch.remainder(math.pi - points, 2 * math.pi)
@@ -187,7 +193,9 @@ def _first_cells(params: MixtureParameters):
     else:
         points = (mu.unsqueeze(-1) + sigma.unsqueeze(-1) * offsets).flatten(1)
         narrowest = sigma.min(-1).values
-        lo, hi = mu.min(-1).values - narrowest, mu.max(-1).values + narrowest
+        # Beyond the extreme means every component falls: the margin is a guard.
+        lo = mu.min(-1).values - narrowest  # pragma: no mutate (why: see above)
+        hi = mu.max(-1).values + narrowest  # pragma: no mutate (why: see above)
     points = torch.cat([lo.unsqueeze(-1), points, hi.unsqueeze(-1)], -1)
     points = torch.minimum(torch.maximum(points, lo.unsqueeze(-1)), hi.unsqueeze(-1))
     return points.sort(-1).values
@@ -198,7 +206,7 @@ def _locate(params, owner, a, b, steps: int = _BISECT):
     for _ in range(steps):
         mid = 0.5 * (a + b)
         first, _, _ = _terms(params, owner, mid, 1.0)
-        up = first.sum(-1) > 0
+        up = first.sum(-1) > 0  # pragma: no mutate (why: > and >= differ only at p' == 0 exactly)
         a, b = torch.where(up, mid, a), torch.where(up, b, mid)
     return 0.5 * (a + b)
 

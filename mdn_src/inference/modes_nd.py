@@ -144,6 +144,25 @@ def _walk_segments(prep, n_g, base, direction, left_w, right_w, C, max_iter, tol
 # Longer than the rest (about 190 lines): one vectorised state machine over all walks at
 # once, whose phases (forward steps, the search for a dip, the bracket) share their state
 # tensors and masks; split, they would pass a dozen of them back and forth.
+
+
+def quintic_slope(u: torch.Tensor) -> torch.Tensor:
+    """The derivative of the quintic matching l, l', l'' at both ends of a step, at ``u``
+    ``[U]`` (fractions of the step): weights ``[5, U]`` on ``(l0 - l1, s l0', s^2 l0'',
+    s^2 l1'', s l1')`` whose sum is ``s l'(x + u s)``; i.e.
+    ``l'(x + u s) ~ [(l0 - l1) (30 v) + s l0' a + s^2 l0'' b + s^2 l1'' c + s l1' d] / s``."""
+    v = -(u**2) + 2 * u**3 - u**4
+    return torch.stack(
+        [
+            30 * v,
+            1 - 18 * u**2 + 32 * u**3 - 15 * u**4,
+            u - 4.5 * u**2 + 6 * u**3 - 2.5 * u**4,
+            1.5 * u**2 - 4 * u**3 + 2.5 * u**4,
+            -12 * u**2 + 28 * u**3 - 15 * u**4,
+        ]
+    )
+
+
 def march(
     prep,
     owner,
@@ -199,19 +218,7 @@ def march(
     side = torch.zeros_like(lo)  # Illinois: which end was kept last (-1 a, +1 b)
     target, f_tg, df_tg, val_tg = lo.clone(), f.clone(), f.clone(), val.clone()
     w_tg, fine_tg = width.clone(), fine.clone()
-    u = torch.linspace(0.05, 0.95, 19, dtype=lo.dtype, device=lo.device)
-    # The derivative of the quintic matching l, l', l'' at both ends of a step, at u:
-    # l'(x + u s) ~ [l0 (30 v) + s l0' a + s^2 l0'' b + s^2 l1'' c + s l1' d - l1 (30 v)] / s.
-    v = -(u**2) + 2 * u**3 - u**4
-    quintic = torch.stack(
-        [
-            30 * v,
-            1 - 18 * u**2 + 32 * u**3 - 15 * u**4,
-            u - 4.5 * u**2 + 6 * u**3 - 2.5 * u**4,
-            1.5 * u**2 - 4 * u**3 + 2.5 * u**4,
-            -12 * u**2 + 28 * u**3 - 15 * u**4,
-        ]
-    )  # [5, 19]
+    quintic = quintic_slope(torch.linspace(0.05, 0.95, 19, dtype=lo.dtype, device=lo.device))
     active = (~found & (lo < hi)).nonzero().squeeze(-1)
     for _ in range(max_iter):
         if active.numel() == 0:

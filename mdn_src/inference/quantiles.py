@@ -165,13 +165,13 @@ def bracketed_quantiles(params: MixtureParameters, levels: np.ndarray, tol: floa
     """Bisection for :func:`quantile` on checked float64 1-D parameters: ``[N, L]``."""
     mu, sigma = params.mu[..., 0], params.sigma[..., 0]  # [N, K]
     N, L = mu.shape[0], len(levels)
-    q = torch.as_tensor(levels, dtype=mu.dtype, device=mu.device).expand(N, L)
+    q = mu.new_tensor(levels).expand(N, L)  # mu's dtype and device
     if is_circular(get_family(params.family)):
-        lo = torch.full((N, L), -math.pi, dtype=mu.dtype, device=mu.device)
-        hi = torch.full((N, L), math.pi, dtype=mu.dtype, device=mu.device)
+        lo, hi = mu.new_full((N, L), -math.pi), mu.new_full((N, L), math.pi)
     else:
-        lo = (mu - sigma).min(-1).values.unsqueeze(1).expand(N, L).clone()
-        hi = (mu + sigma).max(-1).values.unsqueeze(1).expand(N, L).clone()
+        # A first guess (pragma: no mutate on both: the widening below repairs any bracket).
+        lo = (mu - sigma).min(-1).values.unsqueeze(1).expand(N, L).clone()  # pragma: no mutate
+        hi = (mu + sigma).max(-1).values.unsqueeze(1).expand(N, L).clone()  # pragma: no mutate
         while True:  # widen: each pass doubles the width on a failing side
             low_bad = mixture_cdf(params, lo) >= q
             high_bad = mixture_cdf(params, hi) < q

@@ -122,7 +122,7 @@ class GeneralizedNormal(Distribution):
             ** self.beta.reciprocal()
         )
         sign = torch.randint(0, 2, shape, device=self.loc.device).to(self.loc.dtype) * 2 - 1
-        return self.loc + self.scale * sign * magnitude
+        return self.loc + self.scale * (sign * magnitude)
 
     def entropy(self) -> torch.Tensor:
         inv = self.beta.reciprocal()

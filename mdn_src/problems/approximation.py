@@ -164,8 +164,8 @@ def fit_exact_density(
     mu0 = points_in_support(quantiles.expand(T, K), left, width)  # [T, K]
     sigma0 = (length / K).clamp_min(2 * spec.sigma_min) - spec.sigma_min  # softplus target
     a_sigma = torch.log(torch.expm1(sigma0)).unsqueeze(1).expand(T, K)
-    parts = [torch.zeros(T, K, dtype=torch.float64), mu0, a_sigma]
-    parts += [torch.zeros(T, s, dtype=torch.float64) for s in sizes[3:]]
+    parts = [mu0.new_zeros(T, K), mu0, a_sigma]  # float64, as mu0
+    parts += [mu0.new_zeros(T, s) for s in sizes[3:]]
     a = torch.cat(parts, dim=1).clone().requires_grad_(True)
 
     w = torch.from_numpy(weight)

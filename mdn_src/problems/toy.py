@@ -75,7 +75,7 @@ def test_grid(n: int = 2500, inverse: bool = False) -> np.ndarray:
     """
     n = positive_int(n, "n")
     lo, hi = (-NOISE_HALF_WIDTH, 1.0 + NOISE_HALF_WIDTH) if inverse else (0.0, 1.0)
-    return np.linspace(lo, hi, n, dtype=np.float32).reshape(-1, 1)
+    return np.linspace(lo, hi, n, dtype=np.float32).reshape(n, 1)
 
 
 # pytest would otherwise try to collect test_grid as a test when it is imported there.

@@ -147,7 +147,7 @@ def _moments(value: torch.Tensor) -> torch.Tensor:
     weighted by position (a permutation of the same values differs there), and the size."""
     v = value.detach().cpu().double().reshape(-1)
     ramp = torch.linspace(-1.0, 1.0, v.numel(), dtype=torch.float64)
-    return torch.stack([v.sum(), (v * v).sum(), (v * ramp).sum(), torch.tensor(v.numel() * 1.0)])
+    return torch.stack([v.sum(), (v * v).sum(), (v * ramp).sum(), torch.tensor(float(v.numel()))])
 
 
 def _inputs(model: nn.Module, x: torch.Tensor, t: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -174,11 +174,17 @@ def _matches(stored: dict | None, now: dict[str, torch.Tensor]) -> bool:
     return True
 
 
+def _framed(label: str, payload: bytes) -> bytes:
+    """``label`` and ``payload`` as hash input, the payload's length between them: no two
+    (label, payload) sequences give the same bytes."""
+    return label.encode() + len(payload).to_bytes(8, "little") + payload
+
+
 def _digest(model: nn.Module, x: torch.Tensor, t: torch.Tensor, key: dict) -> str:
     h = hashlib.sha256()
 
     def add(label: str, payload: bytes) -> None:
-        h.update(label.encode() + len(payload).to_bytes(8, "little") + payload)
+        h.update(_framed(label, payload))
 
     for file in training_sources():  # any change to what training runs: a new key
         add(file.relative_to(SOURCE_ROOT).as_posix(), file.read_bytes())
@@ -285,7 +291,8 @@ def fit_cached(
                 stored = None
             if stored is not None and _matches(stored["extra"].get("inputs"), inputs):
                 return _restore(stored, model)
-            path.unlink(missing_ok=True)  # damaged, or another run under the same key
+            # damaged, or another run under the same key (it exists: checked under the lock)
+            path.unlink(missing_ok=True)  # pragma: no mutate (why: exists, and we hold the lock)
         for place in shipped_folders:
             if (place / path.name).exists():  # read only: a damaged file raises
                 stored = io.read(place / path.name)

@@ -28,8 +28,8 @@ NOISE_STREAM = 2
 
 def derived_seed(seed: int, stream: int) -> int:
     """A seed for ``stream`` of ``seed``, independent of the other streams."""
-    state = np.random.SeedSequence([int(seed) % 2**64, stream]).generate_state(2, np.uint32)
-    return int(state[0]) | (int(state[1] & 0x7FFFFFFF) << 32)
+    low, high = np.random.SeedSequence([int(seed) % 2**64, stream]).generate_state(2, np.uint32)
+    return int(low) | (int(high & 0x7FFFFFFF) << 32)
 
 
 @dataclass

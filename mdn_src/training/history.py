@@ -164,7 +164,7 @@ class Recorder:
         self.val = empty() if has_validation else None
         self.diag = {name: empty() for name in DIAGNOSTICS} if config.diagnostics else None
         self.lrs = np.empty(epochs)
-        self.epochs_run = 0
+        self.epochs_run = 0  # pragma: no mutate (why: fit sets it to epoch + 1 after each)
         self.best, self.best_epoch, self.best_state, self.waited = np.inf, None, None, 0
         self.stopped_epoch = None
 
