@@ -1,7 +1,7 @@
 """The recommended recipe: a model and its training that a user gets without tuning.
 
 ``MDNRegressor.recommended()`` is the way in: it standardises the data and trains
-``RECOMMENDED_MODEL`` with :func:`recommended_config`. The low-level pair is
+``RECOMMENDED_MODEL`` with :func:`~mdn_src.training.recommended_config`. The low-level pair is
 ``MDN(in_features, out_features, **RECOMMENDED_MODEL)`` and ``fit(model, x, t,
 recommended_config())``, for data already standardised (each column mean 0, standard
 deviation 1): the learning rate, the noise and the scale floor are in those units.
