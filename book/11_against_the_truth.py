@@ -449,9 +449,9 @@ deep_wd = paired("deep_wd_minus_mb", scores["gennorm-mb-3x50-wd"], scores["genno
 #
 # The best recipe above is, with one change, what the library recommends to a user who
 # does not want to tune anything: {py:meth}`MDNRegressor.recommended()
-# <mdn_src.estimator.MDNRegressor.recommended>`. The change is standardisation. The
+# <mdn_src.estimator.MDNRegressor.recommended>`. The change is standardisation: the
 # estimator maps $t$ and $x$ to mean 0 and standard deviation 1 before training, and back
-# afterwards; the recipe's input noise, 0.03, is in those units. The models above were
+# afterwards, and the recipe's input noise, 0.03, is in those units. The models above were
 # trained on the data as they come, with noise 0.01 in the units of their input, $t$.
 # In those units the recipe's noise is smaller:
 
@@ -536,8 +536,8 @@ check("zuko's spline flow is the best peer at 30 s and 60 s, on the mean", best_
 # `GMM` in every seed ({glue:text}`rec_minus_zuko_gmm_b_30` and
 # {glue:text}`rec_minus_zuko_gmm_b_60`).
 #
-# Those two changes, standardising and the smaller noise ({glue:text}`recipe_noise_t` in
-# $t$'s units), are what separate the recipe from this chapter's best: the chapter's recipe
+# Standardising, with the smaller noise it brings ({glue:text}`recipe_noise_t` in $t$'s
+# units), is what separates the recipe from this chapter's best: the chapter's recipe
 # as it stands (unscaled data, noise 0.01) scored {glue:text}`unscaled_minus_rec` nats
 # worse at 30 s, paired seed by seed, and worse in every seed. The README's section on the benchmark lists
 # what each of the recipe's other choices is worth, measured the same way.
