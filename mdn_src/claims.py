@@ -34,7 +34,7 @@ import torch
 
 __all__ = ["ClaimFailed", "Summary", "check", "paired", "report", "summarize"]
 
-STATISTICS = ("each", "mean", "median", "count")
+STATISTICS = ("each", "mean", "median", "count", "interval")
 
 
 class ClaimFailed(AssertionError):
@@ -67,6 +67,30 @@ class Summary:
     @property
     def n(self) -> int:
         return int(self.values.size)
+
+    @property
+    def se(self) -> float:
+        """The standard error of the mean, ``sd / sqrt(n)``: how far the mean of another
+        ``n`` seeds would typically land from this one (NaN for a single value). The sd
+        describes one run; the se, the mean."""
+        return self.sd / float(np.sqrt(self.n)) if self.n > 1 else float("nan")
+
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """The Student-t interval of the mean at confidence ``level``:
+        ``mean ± t_{n-1} * se``. It needs two values at least, and assumes the values are
+        independent draws (seeds), roughly normal.
+
+        Raises:
+            ValueError: ``level`` is not in (0, 1), or there is a single value.
+        """
+        if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+        if self.n < 2:
+            raise ValueError(f"{self.name}: an interval of the mean needs 2 values at least")
+        from scipy import stats
+
+        half = float(stats.t.ppf(0.5 + level / 2, self.n - 1)) * self.se
+        return self.mean - half, self.mean + half
 
     def __str__(self) -> str:
         return self.text
@@ -141,8 +165,10 @@ def report(
     Glued (when ``glue`` and myst-nb is installed): ``name`` (the text ``"mean ± sd"``),
     and the numbers ``name_mean``, ``name_sd``, ``name_median``, ``name_min``,
     ``name_max``, ``name_worst``, ``name_n`` (and ``name_count`` for ``of="count"``),
-    so the prose can quote ``{glue:text}`name_mean:.2f```. For "at least" and "at most"
-    sentences, ``name_floor`` and ``name_ceil`` are the texts of the smallest value rounded
+    so the prose can quote ``{glue:text}`name_mean:.2f```. With two values or more, also
+    ``name_se`` (the standard error of the mean), ``name_ci_low`` and ``name_ci_high`` (its
+    95% Student-t interval) and ``name_ci``, the text ``"[low, high]"``. For "at least"
+    and "at most" sentences, ``name_floor`` and ``name_ceil`` are the texts of the smallest value rounded
     down and the largest rounded up at ``digits`` (rounding to nearest could overstate a
     bound: 11.46 would read "at least 11.5").
 
@@ -154,7 +180,10 @@ def report(
         at_most: the claim's upper bound (inclusive), or None.
         of: which statistic the bounds apply to: ``"each"`` (every value: the strongest
             claim, "in every seed"), ``"mean"``, ``"median"`` (robust where a few runs
-            blow up), or ``"count"`` (how many values are true, or non-zero).
+            blow up), ``"count"`` (how many values are true, or non-zero), or
+            ``"interval"`` (the whole 95% interval of the mean, :meth:`Summary.interval`:
+            ``at_most=0`` on paired differences of a loss reads "better on average, beyond
+            the seeds' noise"; it needs two values at least).
         digits: decimals in the glued text.
         percent: format the text as percentages (values times 100, with a ``%`` sign);
             the glued numbers stay as they are.
@@ -195,6 +224,13 @@ def report(
         described = f"the count of true values ({int(statistic)} of {array.size})"
     elif of == "each":
         statistic, described = summary.worst, "the worst value"
+    elif of == "interval":
+        low, high = summary.interval()
+        for bound, relation, end in ((lower, ">=", low), (upper, "<=", high)):
+            if bound is not None:
+                _check_band(name, array, of, end, f"the 95% interval of the mean "
+                            f"[{low:.4g}, {high:.4g}]", bound, relation)  # fmt: skip
+        return summary
     else:
         statistic = summary.mean if of == "mean" else summary.median
         described = f"the {of} ({statistic:.4g})"
@@ -256,7 +292,15 @@ def paired(name: str, a, b, **claim) -> Summary:
     The differences carry a comparison that overlapping mean ± sd cannot: what varies from
     seed to seed in both cancels. ``a`` and ``b`` must hold one value per seed each, in the
     same order; ``claim`` takes :func:`report`'s keywords (``at_most=0`` with ``of="each"``:
-    "a is at least as good as b in every seed", for a loss).
+    "a is at least as good as b in every seed", for a loss; with ``of="interval"``: "a is
+    better on average, and the 95% interval of the mean difference excludes 0"). The glued
+    ``name_ci`` is that interval, for the prose.
+
+    Example:
+        >>> a, b = [-1.20, -1.15, -1.22, -1.18], [-1.10, -1.12, -1.09, -1.11]
+        >>> d = paired("a_minus_b", a, b, of="interval", at_most=0.0, glue=False)
+        >>> print(d, [round(end, 3) for end in d.interval()])
+        -0.082 ± 0.043 [-0.15, -0.015]
     """
     a = _as_values(a, f"{name} (a)", claim.get("allow_nonfinite", False))
     b = _as_values(b, f"{name} (b)", claim.get("allow_nonfinite", False))
@@ -287,6 +331,14 @@ def _glue_summary(summary: Summary, digits: int, percent: bool, glue: bool) -> N
         ("n", summary.n),
     ):
         _glue(f"{name}_{suffix}", value, glue)
+    if summary.n > 1 and np.isfinite(summary.sd):
+        low, high = summary.interval()
+        _glue(f"{name}_se", summary.se, glue)
+        _glue(f"{name}_ci_low", low, glue)
+        _glue(f"{name}_ci_high", high, glue)
+        _glue(
+            f"{name}_ci", f"[{scale * low:.{digits}f}{sign}, {scale * high:.{digits}f}{sign}]", glue
+        )
 
 
 def _check_band(name, array, of, statistic, described, bound, relation) -> None:

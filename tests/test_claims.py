@@ -109,8 +109,54 @@ def test_report_glues_the_summary(monkeypatch):
         *(f"ratio_{s}" for s in ("mean", "sd", "median", "min", "max", "worst", "n")),
         "ratio_floor",
         "ratio_ceil",
+        *(f"ratio_{s}" for s in ("se", "ci_low", "ci_high", "ci")),
     }
     assert glued["ratio_floor"] == "11.800" and glued["ratio_ceil"] == "17.500"
+    # mean ± t(0.975, 2) * sd / sqrt(3), with t = 4.302652729911275 (scipy, float64)
+    assert glued["ratio_ci"] == "[7.391, 21.609]"
+
+
+def test_interval_is_the_student_t_interval_of_the_mean():
+    from scipy import stats
+
+    from mdn_src.claims import summarize
+
+    values = np.array([0.3, -0.1, 0.25, 0.4, 0.05])
+    s = summarize(values)
+    assert s.se == pytest.approx(values.std(ddof=1) / np.sqrt(5), rel=1e-12)
+    reference = stats.t.interval(0.9, 4, loc=values.mean(), scale=stats.sem(values))
+    np.testing.assert_allclose(s.interval(0.9), reference, rtol=1e-12)
+    low95, high95 = s.interval()
+    assert low95 < reference[0] and high95 > reference[1]  # a wider interval at 95%
+    assert np.isnan(summarize([1.0]).se)
+    with pytest.raises(ValueError, match="needs 2 values at least"):
+        summarize([1.0], name="one").interval()
+    for level in (0, 1, 1.5, True, "0.9"):
+        with pytest.raises(ValueError, match="level must be a number in"):
+            s.interval(level)
+
+
+def test_an_interval_claim_bounds_both_ends_of_the_interval():
+    from mdn_src.claims import paired
+
+    a = np.array([1.00, 2.00, 3.00, 4.00])
+    b = a + np.array([0.10, 0.12, 0.08, 0.11])  # a lower (better) by about 0.1 in every seed
+    s = paired("a_minus_b", a, b, of="interval", at_most=0.0, at_least=-0.2, glue=False)
+    low, high = s.interval()
+    assert -0.2 < low < high < 0
+    with pytest.raises(
+        ClaimFailed, match=r"95% interval of the mean \[-0.1\d*, -0.0\d*\] must be <= -0.1"
+    ):
+        paired("a_minus_b", a, b, of="interval", at_most=-0.1, glue=False)
+    with pytest.raises(ClaimFailed, match="must be >= -0.1"):
+        paired("a_minus_b", a, b, of="interval", at_least=-0.1, glue=False)
+    # every seed ahead, but too few and too noisy for the interval to exclude 0
+    noisy = a + np.array([0.01, 0.5, 0.02, 0.01])
+    report("noisy", a - noisy, at_most=0.0, glue=False)
+    with pytest.raises(ClaimFailed, match="interval of the mean"):
+        paired("noisy", a, noisy, of="interval", at_most=0.0, glue=False)
+    with pytest.raises(ValueError, match="needs 2 values at least"):
+        report("one", [0.5], of="interval", at_most=1.0, glue=False)
 
 
 def test_floor_and_ceil_never_overstate_a_bound(monkeypatch):
