@@ -94,7 +94,7 @@ bench: $(STAMP)
 time-chapters: $(STAMP)
 	$(BIN)/python benchmarks/time_chapters.py
 
-# The models chapters 7-9 load from book/models/cache (fit_cached's shipped=): keyed on the
+# The models chapters 6-9 load from book/models/cache (fit_cached's shipped=): keyed on the
 # training source, so any change to it needs them again (tests/test_shipped_models.py says so).
 models: $(STAMP)
 	$(BIN)/python benchmarks/ship_models.py

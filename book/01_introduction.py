@@ -47,6 +47,7 @@ import torch
 from myst_nb import glue
 
 from mdn_src import make_toy_data, oracle, toy_curve
+from mdn_src.problems import LENGTHS, forward_kinematics, mirror_pose
 
 torch.set_num_threads(1)  # repeatable on one machine; other machines differ in the last bits
 
@@ -74,33 +75,26 @@ torch.set_num_threads(1)  # repeatable on one machine; other machines differ in 
 # usually has one answer: set the two joint angles $(\theta_1, \theta_2)$ of a robot arm, and
 # its hand lands at one point. The *inverse* problem, which is the one a robot controller has
 # to solve, goes from the effect back to the causes: given the point, which angles reach it?
-# For a two-link arm there are two, "elbow up" and "elbow down" {cite:p}`bishop1994mdn`. The
-# next cell places an arm (links of lengths 0.8 and 0.2, angles in radians), finds the
-# mirrored elbow that reaches the same point, and then tries the average of the two answers.
+# For a two-link arm there are two, "elbow up" and "elbow down" {cite:p}`bishop1994mdn`. We
+# use the arm of that report throughout the book: links of lengths $L_1 = 0.8$ and
+# $L_2 = 0.2$ (the arm is one unit long), the shoulder angle $\theta_1$ measured from the
+# $x_1$ axis and the elbow angle $\theta_2$ between the two links, both in radians, so that
+# $\theta_2 = \pi$ is the straight arm. The next cell places the arm with
+# `forward_kinematics` (from `mdn_src/problems/arm.py`, which {ref}`ch-arm` uses too), finds
+# with `mirror_pose` the mirrored elbow that reaches the same point, and then tries the
+# average of the two answers.
 
 # %%
-L1, L2 = 0.8, 0.2  # link lengths
-
-
-def hand(theta1, theta2):
-    """Where the hand of a two-link arm lands (forward kinematics)."""
-    return np.array(
-        [
-            L1 * np.cos(theta1) + L2 * np.cos(theta1 + theta2),
-            L1 * np.sin(theta1) + L2 * np.sin(theta1 + theta2),
-        ]
-    )
-
-
-up = np.array([0.6, 1.6])  # (theta1, theta2)
-bend = np.arctan2(L2 * np.sin(up[1]), L1 + L2 * np.cos(up[1]))
-down = np.array([up[0] + 2 * bend, -up[1]])  # the mirrored elbow
+L1, L2 = LENGTHS  # link lengths, 0.8 and 0.2
+up = np.array([[0.8, 2.0]])  # one pose (theta1, theta2), in radians: [1, 2]
+down = mirror_pose(up)  # the mirrored elbow, theta2 -> 2 pi - theta2
 average = (up + down) / 2
 for name, angles in [("elbow up", up), ("elbow down", down), ("average", average)]:
-    print(f"{name:>10}: angles {np.round(angles, 3)} -> hand at {np.round(hand(*angles), 3)}")
+    hand = forward_kinematics(angles)[0]
+    print(f"{name:>10}: angles {np.round(angles[0], 3)} -> hand at {np.round(hand, 3)}")
 
 # %%
-miss = np.linalg.norm(hand(*average) - hand(*up))
+miss = np.linalg.norm(forward_kinematics(average) - forward_kinematics(up))
 glue("ch1_arm_miss", round(float(miss), 3), display=False)
 print(f"the average answer misses the target by {miss:.3f}")
 
@@ -216,11 +210,11 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 # ```{exercise}
 # :label: ex-ch01-straight-arm
 #
-# Compute by hand. The two elbow angles above are $+1.6$ and $-1.6$, so the average
-# answer has $\theta_2 = 0$: a straight arm. How far from the shoulder is the hand of a
-# straight arm, and how far is the target (use the law of cosines:
-# $r^2 = L_1^2 + L_2^2 + 2 L_1 L_2 \cos\theta_2$)? Their difference is the least the
-# average answer can miss by. Compare with the miss computed above.
+# Compute by hand. The two elbow angles above are $\theta_2 = 2$ and its mirror
+# $2\pi - 2$, so the average answer has $\theta_2 = \pi$: a straight arm. How far from
+# the shoulder is the hand of a straight arm, and how far is the target (use the law of
+# cosines: $r^2 = L_1^2 + L_2^2 - 2 L_1 L_2 \cos\theta_2$)? Their difference is the least
+# the average answer can miss by. Compare with the miss computed above.
 # ```
 #
 # ```{solution-start} ex-ch01-straight-arm
@@ -228,7 +222,7 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 # ```
 
 # %%
-r_target = np.sqrt(L1**2 + L2**2 + 2 * L1 * L2 * np.cos(up[1]))
+r_target = np.sqrt(L1**2 + L2**2 - 2 * L1 * L2 * np.cos(up[0, 1]))
 r_straight = L1 + L2
 print(f"target at {r_target:.3f} from the shoulder, straight arm reaches {r_straight:.3f}")
 print(f"least possible miss {r_straight - r_target:.3f}; actual miss {miss:.3f}")

@@ -378,6 +378,9 @@ for seed in range(5):
         adam_rms.append(math.sqrt(mse(mlp(torch.from_numpy(x_grid)), toy_curve(x_grid))))
 report("ch3_mlp_mse", adam_mses, at_most=1.2 * bayes_mse, digits=5)
 report("ch3_mlp_curve_rms", adam_rms, at_most=0.03, digits=3)
+# From the same starts as gradient descent above, no Adam run stays on the shoulder.
+stuck = np.array(adam_mses) > 0.5 * line_mse
+report("Adam: runs still above half the line's MSE", stuck, of="count", at_most=0, glue=False)
 print("MLP + Adam, training MSE per seed:", np.round(adam_mses, 5).tolist())
 
 

@@ -75,6 +75,12 @@ print(x_train.shape, t_train.shape, x_train.dtype)
 # problems like this one are everywhere: a forward model (here $f$) maps causes to
 # observations, and we want the causes back from what we observe {cite:p}`bishop1994mdn`.
 #
+# ```{admonition} Input $t$, target $x$
+# From here on, the toy problem is its inverse: the input is $t$ (`t_train` in code), the
+# target $x$ (`x_train`); both are plain numbers without units, $x$ in $[0, 1]$ and $t$ in
+# $(-0.1, 1.1)$.
+# ```
+#
 # The network is the one of {ref}`ch-mse`: 15 tanh units and a linear output, the weights
 # of both layers drawn from $\mathcal{N}(0, 1/\text{fan-in})$ and zero biases. We wrote it
 # there by hand, as four tensors and a two-line `forward`; here we take it from the library

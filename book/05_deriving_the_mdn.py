@@ -38,7 +38,11 @@
 # - what the gradients of the loss are (PRML eqs. 5.155–5.157), why each is weighted by a
 #   *responsibility* $\gamma_k$, and how to check them against autograd.
 #
-# In this derivation, as in PRML, the network's input is $x$ and the target is $t$.
+# ```{admonition} Input $x$, target $t$
+# In this derivation, as in PRML, the network's input is $x$ and its target is $t$, symbols
+# without units. From {ref}`ch-mdn` on, the MDN solves the toy's inverse problem, so read
+# input $t$ and target $x$ there.
+# ```
 
 # %% tags=["remove-cell"]
 # On Colab or Binder, install the book's library from the repository; locally (and under

@@ -31,6 +31,9 @@
 # - how to train the MDN with the settings of the original post, and what its loss trace
 #   looks like;
 # - why one training run is not a result, and how to report a score over several seeds;
+# - what PRML's own, much smaller setting ($K = 3$, 5 hidden units) buys against the post's;
+# - the difference between the spread over seeds and the uncertainty of a mean, and how
+#   paired differences over the same seeds can order two methods;
 # - how close the trained model comes to the best possible score, the Bayes limit, and
 #   what the loss trace does and does not say about the remaining gap;
 # - how to watch the conditional density take shape during training, with a callback
@@ -46,6 +49,8 @@ except ImportError:
     pass
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -61,8 +66,10 @@ from mdn_src import (
     make_toy_data,
     mean_nll,
     oracle,
+    paired,
     plotting,
     report,
+    seeds_needed,
 )
 
 torch.set_num_threads(1)  # repeatable on one machine; other machines differ in the last bits
@@ -262,6 +269,147 @@ drift_share = report("ch7_drift_share", 100 * drift / gap, of="mean", at_most=50
 # falls, and the density inside is lower than it should be. Others are the 2,500 training
 # points the model learns from and the way it is optimised. {ref}`ch-truth` takes the gap
 # apart with experiments that isolate each.
+#
+# ## PRML's own setting
+#
+# The network above is the source post's: $K = 30$ components on 50 tanh units. PRML's
+# Fig. 5.21 trains a far smaller one on the same kind of data: $K = 3$ components, one per
+# branch of the S, on 5 tanh units, the network drawn in {numref}`fig-ch5-architecture`.
+# We train it with the same recipe (Adam, learning rate 0.008, 3,000 full-batch epochs),
+# from seeds 0 to 4, and the post's network from the same five seeds (the three above and
+# two more), on the same data; the book ships all ten results. Then we ask what each
+# buys: a held-out score, a training time, and a picture of the mixing coefficients.
+
+# %% tags=["nbval-ignore-output"]
+SEEDS5 = (0, 1, 2, 3, 4)
+NETWORKS = {"post": dict(n_components=30, hidden=50), "prml": dict(n_components=3, hidden=5)}
+five, five_nll = {}, {}
+for label, sizes in NETWORKS.items():
+    for seed in SEEDS5:
+        torch.manual_seed(seed)
+        five[label, seed] = MDN(1, 1, **sizes)
+        fit_cached(five[label, seed], t_train, x_train, epochs=3000, lr=0.008,
+                   name=f"ch7-{'mdn' if label == 'post' else 'prml'}-seed{seed}",
+                   shipped="models/cache")  # fmt: skip
+    five_nll[label] = np.array([mean_nll(five[label, s], t_test, x_test) for s in SEEDS5])
+    print(f"{label}: held-out NLL per seed {np.round(five_nll[label], 3).tolist()}")
+glue("ch7_prml_weights", sum(p.numel() for p in five["prml", 0].parameters()), display=False)
+post_five = report("ch7_post_five", five_nll["post"], at_least=-1.18, at_most=-0.88)
+prml_five = report("ch7_prml_five", five_nll["prml"], at_least=-1.18, at_most=-0.88)
+
+# %% [markdown]
+# Over the five seeds PRML's network scores {glue:text}`ch7_prml_five` nats per point on
+# the fresh data, and the post's {glue:text}`ch7_post_five` (mean ± sd over the seeds),
+# with {glue:text}`ch7_prml_weights` weights against {glue:text}`ch7_n_weights`. Does the
+# post's network do better? The next section shows how to answer that, and that these
+# five seeds cannot. What the small network costs to train, we time: one training step
+# (loss, gradient and Adam's update) of each, alternating the two 30 times, with the
+# ratio of the median times.
+
+# %% tags=["nbval-ignore-output"]
+inputs, targets = torch.from_numpy(t_train), torch.from_numpy(x_train)
+step_seconds = {label: [] for label in NETWORKS}
+for _ in range(30):
+    for label, sizes in NETWORKS.items():
+        torch.manual_seed(0)
+        net = MDN(1, 1, **sizes)
+        optimiser = torch.optim.Adam(net.parameters(), lr=0.008)
+        start = time.perf_counter()
+        net.training_loss(inputs, targets).backward()
+        optimiser.step()
+        step_seconds[label].append(time.perf_counter() - start)
+time_ratio = np.median(step_seconds["post"]) / np.median(step_seconds["prml"])
+print(f"median step: post {1e3 * np.median(step_seconds['post']):.2f} ms, "
+      f"PRML {1e3 * np.median(step_seconds['prml']):.2f} ms; ratio {time_ratio:.1f}")  # fmt: skip
+glue("ch7_time_ratio_text", f"{time_ratio:.1f}", display=False)
+
+# %% tags=["remove-cell", "nbval-ignore-output"]
+# One machine's timing, so a loose claim: the post's network costs more per step.
+report("ch7_time_ratio", [time_ratio], at_least=1.5, digits=1)
+
+# %% [markdown]
+# On the machine that built this page a step of the post's network took
+# {glue:text}`ch7_time_ratio_text` times as long as one of PRML's (one timing run): the
+# cost of a step grows with the weights and with $K$, since the loss touches every
+# component at every point. And what PRML plots, the mixing coefficients $\pi_k(t)$ of its
+# three components, looks for the network of seed 0 like this:
+
+# %% mystnb={"figure": {"caption": "Mixing coefficients $\\pi_k(t)$ of PRML's setting ($K = 3$, 5 tanh units; one run, seed 0) against the input $t$, one line style per component: compare PRML's Fig. 5.21a.", "name": "fig-ch7-prml-pi"}, "image": {"alt": "Three curves of mixing coefficients over t between 0 and 1: at the left end one component has nearly all the weight, at the right end another one does, and in the middle range of t, where the data have three branches, all three share the weight."}}
+t_line = np.linspace(0, 1, 201, dtype=np.float32)
+fig, ax = plotting.new_axes("$t$", r"$\pi_k(t)$", "PRML's setting, one run (seed 0)")
+plotting.plot_mixing_coefficients(ax, t_line, five["prml", 0].mixture_parameters(t_line[:, None]))
+plotting.finish(ax)
+plt.show()
+
+# %% [markdown]
+# {numref}`fig-ch7-prml-pi` is PRML's picture: where the data have a single branch, one
+# component carries nearly all the weight, and in the middle range of $t$, where there are
+# three, the weight is shared, one component per branch. The post's thirty components share
+# the same work among many more of them ({ref}`ch-sampling` plots them); three suffice, and
+# {ref}`ch-k-calibration` confirms that with cross-validation.
+#
+# (sec-error-bars)=
+# ## Error bars that can carry a comparison
+#
+# Every score in this book is a mean ± sd over seeds. The two numbers answer different
+# questions, and a comparison needs a third.
+#
+# **The sd describes one run.** The post's network scored {glue:text}`ch7_post_five`
+# nats: a single run of this recipe typically lands about {glue:text}`ch7_post_five_sd:.3f`
+# nats from the mean. That spread does not shrink with more seeds; it is the recipe's.
+#
+# **The standard error describes the mean.** The mean of $n$ seeds moves from one set of
+# seeds to another by about $\mathrm{sd} / \sqrt{n}$, here {glue:text}`ch7_post_five_se:.3f`
+# nats; with the Student-$t$ quantile for $n - 1$ degrees of freedom, the 95% interval
+# of the mean is {glue:text}`ch7_post_five_ci`. It shrinks like $1/\sqrt{n}$: four
+# times the seeds, half the width.
+#
+# **A comparison needs the differences.** To say that one method beats another, look at
+# the difference of their scores seed by seed, on the same data and test points, and at
+# the interval of *its* mean. `mdn_src.paired(name, a, b, ...)` reports that difference and
+# checks a claim on it: `at_most=0` says "a is at least as good in every seed";
+# `of="interval", at_most=0` says "a is better on average, and the 95% interval of the
+# mean difference excludes 0". Two overlapping mean ± sd say neither yes nor no: what varies
+# from seed to seed may be shared by both methods, and then it cancels in the
+# differences, which can order two methods whose bars overlap.
+# {ref}`ch-real-data` is the clearest case in the book: each of its splits of the data
+# moves both methods alike.
+
+# %% tags=["nbval-ignore-output"]
+post_minus_prml = paired("ch7_post_minus_prml", five_nll["post"], five_nll["prml"])
+low, high = post_minus_prml.interval()
+print(f"post minus PRML, per seed: {np.round(post_minus_prml.values, 3).tolist()}")
+print(f"mean {post_minus_prml.mean:+.3f}, sd {post_minus_prml.sd:.3f}, 95% interval "
+      f"[{low:+.3f}, {high:+.3f}]")  # fmt: skip
+resolved = low > 0 or high < 0
+glue("ch7_pair_verdict", "excludes 0: these seeds order the two networks" if resolved else
+     "includes 0: these five seeds cannot order the two networks", display=False)  # fmt: skip
+needed = seeds_needed(post_minus_prml.sd, post_minus_prml.mean)
+glue("ch7_seeds_needed", f"{needed:,}" if needed <= 10_000 else "more than 10,000", display=False)
+glue("ch7_seeds_needed_01", seeds_needed(post_minus_prml.sd, 0.1), display=False)
+
+# %% tags=["remove-cell", "nbval-ignore-output"]
+# What the prose says of the comparison holds on any machine: the two are within 0.1 nats on
+# average (neither is far ahead), and the verdict sentence is computed from the interval.
+report("ch7_post_minus_prml_avg", post_minus_prml.values, of="mean", at_least=-0.1,
+       at_most=0.1, glue=False)  # fmt: skip
+
+# %% [markdown]
+# Post minus PRML, seed by seed, is {glue:text}`ch7_post_minus_prml` nats, and the 95%
+# interval of its mean, {glue:text}`ch7_post_minus_prml_ci`,
+# {glue:text}`ch7_pair_verdict`. Here pairing cannot help much: the two networks share the
+# data and the test points but not their initial weights, and most of the spread between
+# seeds comes from those weights and the chaotic path of training, which differ.
+#
+# **How many seeds a claim needs.** If the differences spread by $s$ from seed to seed, the
+# interval's half-width is $t_{n-1}\, s / \sqrt{n}$, and to exclude 0 it must be smaller
+# than the true difference. `mdn_src.seeds_needed(sd, difference)` finds the smallest such
+# $n$. With the spread measured here, a difference the size of the mean we saw would need
+# about {glue:text}`ch7_seeds_needed` seeds; one of 0.1 nats, {glue:text}`ch7_seeds_needed_01`.
+# Small differences between good models need many seeds, or a design in which the seeds
+# share more (the same initial weights, the same data splits), so that the differences
+# spread less. The book's comparisons follow these rules: every sentence that orders two
+# methods rests on a `paired` claim over the same seeds, checked in the chapter's code.
 #
 # ## Watching it learn
 #
@@ -496,6 +644,73 @@ k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.5, digits=2)  # o
 # ```
 #
 # ```{exercise}
+# :label: ex-ch07-prml-switch
+#
+# Predict from the data, then measure: in {numref}`fig-ch7-prml-pi`, between which values of
+# $t$ does no single component of PRML's network hold more than 90% of the weight? Compare
+# with the range of $t$ where the data have three branches (`oracle.interval_count` counts
+# the separate intervals of $p(x \mid t)$; three branches can touch and form fewer).
+# ```
+#
+# ```{solution-start} ex-ch07-prml-switch
+# :class: dropdown
+# ```
+
+# %% tags=["nbval-ignore-output"]
+shared = t_line[five["prml", 0].mixture_parameters(t_line[:, None]).pi.max(-1).values < 0.9]
+branches = np.array([oracle.interval_count(t) for t in t_line])
+multi = t_line[branches > 1]
+print(f"no component above 90%: t from {shared.min():.2f} to {shared.max():.2f}")
+print(f"more than one interval of x: t from {multi.min():.2f} to {multi.max():.2f}")
+check("the weight is shared wherever the S has more than one branch (to 0.05 in t)",
+      bool(shared.min() <= multi.min() + 0.05 and shared.max() >= multi.max() - 0.05),
+      f"shared {shared.min():.2f}-{shared.max():.2f}, branches {multi.min():.2f}-{multi.max():.2f}")  # fmt: skip
+
+# %% [markdown]
+# The weight is shared over the whole range of $t$ where the S has more than one branch
+# (checked, to within 0.05 in $t$), and in this run a little beyond it: the network's
+# $\pi_k(t)$ are smooth functions of $t$, so they cannot switch at a hard edge. (The
+# printed ranges are this run's.)
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-ch07-paired
+#
+# Compute by hand, from the per-seed scores printed in {ref}`sec-error-bars`: the mean and
+# sd of the post's network and of PRML's, the unpaired difference of the means, and the
+# mean and sd of the seed-by-seed differences. Then use `seeds_needed` to ask how many seeds
+# a difference of 0.02 nats would need at the spread of the differences you measured.
+# ```
+#
+# ```{solution-start} ex-ch07-paired
+# :class: dropdown
+# ```
+
+# %% tags=["nbval-ignore-output"]
+for label in NETWORKS:
+    print(f"{label}: {five_nll[label].mean():.3f} ± {five_nll[label].std(ddof=1):.3f}")
+differences = five_nll["post"] - five_nll["prml"]
+print(f"difference of the means {five_nll['post'].mean() - five_nll['prml'].mean():+.3f}")
+print(f"paired: {differences.mean():+.3f} ± {differences.std(ddof=1):.3f}")
+print(f"seeds for 0.02 nats: {seeds_needed(differences.std(ddof=1), 0.02)}")
+unpaired = five_nll["post"].mean() - five_nll["prml"].mean()
+check("the difference of the means is the mean of the differences", bool(
+      np.isclose(unpaired, differences.mean(), rtol=0, atol=1e-12)))  # fmt: skip
+
+# %% [markdown]
+# The difference of the means and the mean of the differences are the same number, always:
+# pairing changes the *spread*, and so the interval, not the estimate. The sd of the
+# differences is below the two sds combined ($\sqrt{s_a^2 + s_b^2}$) only as far as the
+# two scores move together from seed to seed. A difference of 0.02 nats at this spread
+# needs the number of seeds printed: far more than any chapter trains, which is why
+# the book says "cannot order" rather than "the same".
+#
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
 # :label: ex-ch07-lowest
 #
 # `fit` can keep the weights of the epoch with the best *validation* loss
@@ -526,6 +741,12 @@ k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.5, digits=2)  # o
 # - Over the last 500 epochs the loss changed by only {glue:text}`ch7_drift` nats (mean ±
 #   sd over the seeds), less than half the gap on average, and a spike can leave a run above
 #   its own lowest loss: the loss trace alone does not explain the gap.
+# - PRML's small network ($K = 3$, 5 tanh units) scores {glue:text}`ch7_prml_five` nats over
+#   five seeds, the post's {glue:text}`ch7_post_five`; a step of the post's costs
+#   {glue:text}`ch7_time_ratio_text` times as much on the machine that built this page, and
+#   PRML's three mixing coefficients share the weight, one per branch.
+# - The sd over seeds describes a run, the standard error the mean; ordering two methods
+#   needs the interval of their paired differences, and small differences need many seeds.
 # - `fit(..., callback=...)` sees the model after every epoch; snapshots of the density
 #   show the band of the least-squares answer splitting into branches.
 #

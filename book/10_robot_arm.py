@@ -40,6 +40,13 @@
 # - a trap of full covariances, a component stretched into a needle across both solutions,
 #   and the library's fix;
 # - why the negative log-likelihood is no fixed yardstick on noise-free data.
+#
+# ```{admonition} Input $x$, target $\theta$
+# The input is the hand position $x = (x_1, x_2)$ (`x_train`), in the units of the link
+# lengths (the arm is one unit long); the target is the pair of joint angles
+# $\theta = (\theta_1, \theta_2)$ (`theta_train`), in radians, $\theta_2 = \pi$ being the
+# straight arm.
+# ```
 
 # %% tags=["remove-cell"]
 # On Colab or Binder, install the book's library from the repository; locally (and under
@@ -93,9 +100,8 @@ torch.set_num_threads(1)  # a run repeats exactly on one machine (not across mac
 # \end{aligned}
 # $$
 #
-# This is the report's convention: $\theta_2 = \pi$ is the straight arm (the arm of
-# {ref}`ch-intro` measured the elbow from the straight line instead, which shifts
-# $\theta_2$ by $\pi$). As in the report, we draw $\theta_1$ uniformly from $(0.3, 1.2)$ and
+# This is the report's convention, and the one of the arm in {ref}`ch-intro`: $\theta_2 = \pi$
+# is the straight arm. As in the report, we draw $\theta_1$ uniformly from $(0.3, 1.2)$ and
 # $\theta_2$ from $(\pi/2, 3\pi/2)$, 1,000 poses to train on and 1,000 held-out ones, with
 # seeded generators. `make_arm_data` returns the hand positions $x$ (the inputs) and the
 # angles $\theta$ (the targets). The data have no noise.
@@ -356,8 +362,8 @@ print(f"from the nearer pose: {report('ch10_mse_to_pose', to_pose, digits=2)} ra
 # league: ratio {glue:text}`ch10_diag_ratio`, worst seed
 # {glue:text}`ch10_diag_ratio_floor`.
 #
-# The readings of the isotropic MDN differ less than the models do: each of them misses
-# several times less than least squares in every seed. The most probable component misses
+# Whichever way the isotropic MDN is read, it is far ahead of least squares: each of the
+# three readings misses several times less in every seed. The most probable component misses
 # by {glue:text}`ch10_iso_top_rms` and the closest mode by
 # {glue:text}`ch10_iso_closest_rms`. With $K = 2$ each component sits on one branch, so the
 # modes are close to the component means; where both poses are possible and both

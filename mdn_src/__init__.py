@@ -20,7 +20,7 @@ One home per job (the README's table lists every module):
 """
 
 from ._version import VERSION as __version__  # noqa: F401 (re-exported)
-from .claims import ClaimFailed, Summary, check, paired, report, summarize
+from .claims import ClaimFailed, Summary, check, paired, report, seeds_needed, summarize
 from .inference import (
     Modes,
     approximate_mode,
@@ -124,6 +124,7 @@ __all__ = [
     "rule_of_thumb_bandwidth",
     "sample",
     "score",
+    "seeds_needed",
     "summarize",
     "test_grid",
     "toy_curve",

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["ClaimFailed", "Summary", "check", "paired", "report", "summarize"]
+__all__ = ["ClaimFailed", "Summary", "check", "paired", "report", "seeds_needed", "summarize"]
 
 STATISTICS = ("each", "mean", "median", "count", "interval")
 
@@ -309,6 +309,44 @@ def paired(name: str, a, b, **claim) -> Summary:
             f"{name}: a and b must hold one value per seed each, got {a.size} and {b.size}"
         )
     return report(name, a - b, **claim)
+
+
+def seeds_needed(sd: float, difference: float, level: float = 0.95, limit: int = 10_000) -> int:
+    """How many seeds a paired comparison needs before its interval can exclude 0.
+
+    The smallest ``n >= 2`` for which the ``level`` Student-t interval of the mean of ``n``
+    paired differences, ``mean ± t_{n-1} * sd / sqrt(n)``, is narrower on each side than
+    ``|difference|``: the seeds a true mean difference of that size needs if the differences
+    spread by ``sd`` (a planning number: that many seeds exclude 0 about half the time).
+
+    Arguments:
+        sd, difference: the differences' standard deviation (> 0) and the mean to resolve (≠ 0).
+        level, limit: the interval's confidence, in (0, 1); the most seeds to consider.
+
+    Returns:
+        The number of seeds, or ``limit + 1`` when even ``limit`` seeds are not enough.
+
+    Example:
+        >>> seeds_needed(sd=1.0, difference=1.0)  # t_6 / sqrt(7) = 0.925 < 1 <= t_5 / sqrt(6)
+        7
+    """
+    for value, name in ((sd, "sd"), (difference, "difference")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if sd <= 0:
+        raise ValueError(f"sd must be > 0, got {sd}")
+    if difference == 0:
+        raise ValueError("difference must be non-zero: no number of seeds resolves 0")
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 2:
+        raise ValueError(f"limit must be an int >= 2, got {limit!r}")
+    from scipy import stats
+
+    n = np.arange(2, int(limit) + 1)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
+    enough = np.flatnonzero(half < abs(difference))
+    return int(n[enough[0]]) if enough.size else int(limit) + 1
 
 
 def _glue_summary(summary: Summary, digits: int, percent: bool, glue: bool) -> None:

@@ -234,3 +234,29 @@ def test_summarize_refuses_nan_unless_allowed():
 def test_check_refuses_tensors_that_are_not_one_bool(holds):
     with pytest.raises(TypeError, match="holds must be a bool"):
         check("a tensor claim", holds)
+
+
+def test_seeds_needed_is_the_first_n_whose_interval_excludes_zero():
+    from scipy import stats
+
+    from mdn_src import seeds_needed
+
+    # by hand: t(0.975, 5) / sqrt(6) = 1.0496 >= 1 and t(0.975, 6) / sqrt(7) = 0.9249 < 1
+    assert seeds_needed(1.0, 1.0) == 7
+    assert seeds_needed(1.0, -1.0) == 7  # only the size of the difference matters
+    # many seeds: the t quantile tends to the normal's 1.96, so n -> (1.96 sd / d)^2
+    n = seeds_needed(1.0, 0.05)
+    assert abs(n - (1.959964 / 0.05) ** 2) < 10
+    half = lambda k: stats.t.ppf(0.975, k - 1) / np.sqrt(k) * 1.0  # noqa: E731
+    assert half(n) < 0.05 <= half(n - 1)
+    assert seeds_needed(1.0, 1.0, level=0.5) == 2  # t(0.75, 1) / sqrt(2) = 0.707
+    assert seeds_needed(1.0, 1e-6, limit=100) == 101
+    for kwargs, message in [
+        (dict(sd=0.0, difference=1.0), "sd must be > 0"),
+        (dict(sd=1.0, difference=0.0), "difference must be non-zero"),
+        (dict(sd=float("nan"), difference=1.0), "sd must be a finite number"),
+        (dict(sd=1.0, difference=1.0, level=1.0), "level must be a number in"),
+        (dict(sd=1.0, difference=1.0, limit=1), "limit must be an int >= 2"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            seeds_needed(**kwargs)

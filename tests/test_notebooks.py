@@ -140,8 +140,9 @@ def test_every_figure_has_a_name_caption_and_alt_text(nb):
 
 GLUE_USE = re.compile(r"\{glue(?::text)?\}`([A-Za-z_][A-Za-z0-9_]*)")
 GLUE_DEF = re.compile(r"""glue\(\s*(f?)["']([^"']+)["']""")
-REPORT_DEF = re.compile(r"""\breport\(\s*(f?)["']([^"']+)["']""")
-REPORT_SUFFIXES = ("mean", "sd", "median", "min", "max", "worst", "n", "count", "floor", "ceil")
+REPORT_DEF = re.compile(r"""\b(?:report|paired)\(\s*(f?)["']([^"']+)["']""")
+REPORT_SUFFIXES = ("mean", "sd", "median", "min", "max", "worst", "n", "count", "floor", "ceil",
+                   "se", "ci", "ci_low", "ci_high")  # fmt: skip
 
 
 def test_every_glued_number_in_the_prose_is_computed():
