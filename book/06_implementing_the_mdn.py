@@ -91,7 +91,18 @@ torch.set_num_threads(1)  # repeatable on one machine; other machines differ in 
 # logarithm. That is {eq}`eq-nll` to the letter, and it has two weaknesses: a density that
 # rounds to 0 makes the loss infinite, because the logarithm comes last (this chapter
 # measures when), and the loop runs $K$ small operations per step where one large one would
-# do (the README's benchmark times the post's code against the library's).
+# do (the README's benchmark times the post's code against the library's). In outline, in
+# our words (not run here):
+#
+# ```python
+# pi = torch.softmax(head_pi(h), dim=-1)  # three heads
+# mu = head_mu(h)
+# sigma = torch.exp(head_sigma(h))  # no floor
+# density = 0
+# for k in range(K):  # one component at a time
+#     density = density + pi[:, k] * normal_pdf(t, mu[:, k], sigma[:, k])
+# loss = -torch.log(density).mean()  # the logarithm comes last
+# ```
 #
 # Below is the same model written the way we recommend, in plain PyTorch and nothing else.
 # The trunk is a tanh layer; *one* linear head gives all $3K$ outputs, which `chunk` splits
