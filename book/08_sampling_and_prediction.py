@@ -50,6 +50,8 @@ except ImportError:
     pass
 
 # %%
+import json
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -440,6 +442,46 @@ glue("ch08_early_weight_pct", f"{100 * early:.1f}", display=False)
 # in before the fold: the bump of the second kind of extra mode. In this run the
 # components centred away from the box carry {glue:text}`ch08_early_weight_pct`% of the
 # weight there.
+#
+# Three inputs are a small sample. On the site, where no code runs, {numref}`fig-ch08-slider`
+# draws the same slice at any input its slider sets, from $t =$ {glue:text}`ch08_slider_lo`
+# to {glue:text}`ch08_slider_hi` in steps of {glue:text}`ch08_slider_step`: a few lines of
+# JavaScript compute the mixture of the same run from its weights, which
+# `plotting.interactive_density` writes into the page. Nothing is fetched from anywhere, so
+# the figure also works offline and from a downloaded page; {numref}`fig-ch08-slices` is its
+# static fallback.
+
+# %%
+t_slider = np.round(np.linspace(-0.1, 1.1, 121), 2)  # the slider's positions
+glue("ch08_slider_lo", float(t_slider[0]), display=False)
+glue("ch08_slider_hi", float(t_slider[-1]), display=False)
+glue("ch08_slider_step", round(float(t_slider[1] - t_slider[0]), 2), display=False)
+
+# %% mystnb={"figure": {"caption": "The slice $p(x \\mid t)$ at the input the slider sets, one run (seed 0), computed in the page from the model's weights: the MDN's mixture density (solid, the model's colour), the weighted components with $\\pi_k \\ge 0.01$ (thin dash-dotted, the other role's colour), the modes at least 5% as high as the highest (dots) and the exact density (dashed). The vertical axis fits each input.", "name": "fig-ch08-slider"}} tags=["nbval-ignore-output"]
+t_start = 0.4  # the slider's first position: the right panel of the slices above
+slider = plotting.interactive_density(
+    mdn, t_slider, x_slice, exact=oracle.inverse_density, start=t_start, label="MDN (seed 0)"
+)
+slider
+
+# %% tags=["remove-cell", "nbval-ignore-output"]
+# What the text below says of the figure's first position in this run, checked; and the page
+# carries this run's weights, every one exactly (the JavaScript reads them from there).
+page_data = slider.html.split('class="mdn-data">', 1)[1].split("</script>", 1)[0]
+in_page, exported = json.loads(page_data.replace("<\\/", "</")), plotting.export_mdn(mdn)
+check("the figure carries the model's weights exactly",
+      {key: in_page[key] for key in exported} == exported)  # fmt: skip
+start_modes = conditional_modes(mdn.mixture_parameters(torch.tensor([[t_start]])).detach())
+peaks = start_modes.location[0, :, 0][start_modes.significant(0.05)[0]].numpy()  # [modes]
+glue("ch08_slider_start_modes", len(peaks), display=False)
+boxes = zip(*oracle.support_intervals(t_start), strict=True)
+on_box = [bool(np.any((peaks >= lo) & (peaks <= hi))) for lo, hi in boxes if np.isfinite(lo)]
+check("at the slider's start, a significant mode on each box", all(on_box), f"{peaks}")
+
+# %% [markdown]
+# The slider starts at $t = 0.4$, the input of the right panel of {numref}`fig-ch08-slices`,
+# where this run has a significant mode on each box of the exact density
+# ({glue:text}`ch08_slider_start_modes` in all).
 #
 # ## Many answers: sampling
 #

@@ -185,7 +185,7 @@ class HeadSpec:
             a_off = rest.pop(0)
             rows, cols = torch.tril_indices(D, D, offset=-1, device=a.device)
             lower = a_off.new_zeros(a_off.shape[0], K, D, D)
-            off = a_off.reshape(-1, K, len(rows))  # [N, K, D(D-1)/2]
+            off = a_off.reshape(a_off.shape[0], K, len(rows))  # [N, K, D(D-1)/2], 0 for D = 1
             if self.off_diagonal == "scaled":
                 off = off * sigma[:, :, rows]  # L_ij = a_ij L_ii: a sets correlations only
             lower[:, :, rows, cols] = off

@@ -434,3 +434,25 @@ def test_mdn_defaults_and_settings_read_back():
     other = MDN(1, 2, 2, hidden=4, family="laplace", covariance="diagonal")
     assert other.family == "laplace" and other.covariance == "diagonal"
     assert MDN(1, 1, 2, hidden=4).family == "gaussian"
+
+
+def test_full_covariance_with_one_output_is_the_diagonal_model():
+    """For D = 1 a full covariance has no off-diagonal: it must equal the isotropic
+    model's density (it raised a reshape error on the empty off-diagonal block)."""
+    from scipy import stats
+
+    from mdn_src import mixture_log_prob
+
+    torch.manual_seed(0)
+    full = MDN(1, 1, n_components=3, hidden=5, covariance="full")
+    assert full.head_sizes == (3, 3, 3, 0)
+    x, t = torch.linspace(-1, 1, 7).reshape(-1, 1), torch.linspace(-2, 2, 7).reshape(-1, 1)
+    params = full.mixture_parameters(x)
+    assert params.scale_tril.shape == (7, 3, 1, 1)
+    torch.testing.assert_close(params.scale_tril[..., 0, 0], params.sigma[..., 0])
+    # the density against SciPy in float64, component by component
+    pi, mu, sd = (v.detach().double().numpy() for v in (params.pi, params.mu[..., 0],
+                                                        params.sigma[..., 0]))  # fmt: skip
+    expected = np.log((pi * stats.norm.pdf(t.double().numpy(), mu, sd)).sum(-1))
+    got = mixture_log_prob(params, t).detach().double().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -16,10 +16,12 @@ module             what it draws
 ``evaluation``     score against K, PIT histograms, a gap split into its parts
 ``architecture``   the MDN as a diagram
 ``animation``      a density taking shape during training
+``interactive``    a slider over the input that redraws p(x | t) in the page
 =================  ============================================================
 
 A helper that draws on given axes returns them; one that makes a figure returns
-``(fig, ax)`` or ``(fig, axes)``; :func:`animate_density` returns the animation.
+``(fig, ax)`` or ``(fig, axes)``; :func:`animate_density` returns the animation, and
+:func:`interactive_density` HTML with its data and JavaScript inline.
 """
 
 from .animation import animate_density
@@ -34,6 +36,7 @@ from .components import (
 from .data import plot_curve, plot_data, plot_mean_and_variance, plot_points
 from .density import cell_edges, plot_density, plot_density_comparison
 from .evaluation import plot_gap_decomposition, plot_k_curve, plot_pit
+from .interactive import InteractiveFigure, export_mdn, interactive_density
 from .slices import SLICE_STYLES, plot_mixture_slice, plot_mixture_slices, plot_slices
 from .theme import (
     COLORS,
@@ -53,6 +56,7 @@ from .training import plot_diagnostics, plot_loss, plot_loss_runs
 __all__ = [
     "COLORS",
     "FIGSIZE",
+    "InteractiveFigure",
     "LINESTYLES",
     "OKABE_ITO",
     "SERIES_STYLES",
@@ -61,7 +65,9 @@ __all__ = [
     "animate_density",
     "as_numpy",
     "cell_edges",
+    "export_mdn",
     "finish",
+    "interactive_density",
     "new_axes",
     "panel_axes",
     "plot_architecture",
