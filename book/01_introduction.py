@@ -191,11 +191,14 @@ print(f"their mean x = {x_mean:.3f}; exact p(x | t0) there = {density:.3f}")
 #   conditional mean, and we see exactly where and why that fails.
 # - {ref}`ch-derivation`: the mixture density network derived from the ground up: the
 #   mixture, its latent variable, the negative log-likelihood and its gradients.
-# - {ref}`ch-implementation`: the same, in code, computed in a numerically safe way.
-# - {ref}`ch-mdn`: training the MDN on the inverse problem and scoring it on held-out data
-#   against the best score any model could reach.
+# - {ref}`ch-implementation`: the same, in code: first a whole MDN in a page of plain
+#   PyTorch, then the library's version, computed in a numerically safe way, with what
+#   each of its additions buys, measured.
+# - {ref}`ch-mdn`: training the MDN on the inverse problem, beside PRML's own smaller
+#   setting, and scoring it on held-out data against the best score any model could
+#   reach; how to compare two methods over seeds.
 # - {ref}`ch-sampling`: using the fitted density: its modes, its component means, samples
-#   drawn from it, and its mean.
+#   drawn from it, and its mean, with a figure whose input you can move in the page.
 # - {ref}`ch-closing`: what we learned along the walk.
 #
 # The second part asks how good the result is, and goes beyond the toy: Bishop's robot arm

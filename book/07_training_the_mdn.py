@@ -56,6 +56,7 @@ import numpy as np
 import torch
 from IPython.display import HTML
 from myst_nb import glue
+from scipy import stats
 
 from mdn_src import (
     MDN,
@@ -301,20 +302,23 @@ prml_five = report("ch7_prml_five", five_nll["prml"], at_least=-1.18, at_most=-0
 # Over the five seeds PRML's network scores {glue:text}`ch7_prml_five` nats per point on
 # the fresh data, and the post's {glue:text}`ch7_post_five` (mean ± sd over the seeds),
 # with {glue:text}`ch7_prml_weights` weights against {glue:text}`ch7_n_weights`. Does the
-# post's network do better? The next section shows how to answer that, and that these
-# five seeds cannot. What the small network costs to train, we time: one training step
-# (loss, gradient and Adam's update) of each, alternating the two 30 times, with the
-# ratio of the median times.
+# post's network do better? The next section shows how to answer that, and whether these
+# five seeds can. What the small network costs to train, we time: one training step
+# (loss, gradient and Adam's update) of each, on networks and optimisers built once,
+# alternating the two 30 times, with the ratio of the median times.
 
 # %% tags=["nbval-ignore-output"]
 inputs, targets = torch.from_numpy(t_train), torch.from_numpy(x_train)
+timed = {}
+for label, sizes in NETWORKS.items():
+    torch.manual_seed(0)
+    net = MDN(1, 1, **sizes)
+    timed[label] = net, torch.optim.Adam(net.parameters(), lr=0.008)
 step_seconds = {label: [] for label in NETWORKS}
 for _ in range(30):
-    for label, sizes in NETWORKS.items():
-        torch.manual_seed(0)
-        net = MDN(1, 1, **sizes)
-        optimiser = torch.optim.Adam(net.parameters(), lr=0.008)
+    for label, (net, optimiser) in timed.items():
         start = time.perf_counter()
+        optimiser.zero_grad()
         net.training_loss(inputs, targets).backward()
         optimiser.step()
         step_seconds[label].append(time.perf_counter() - start)
@@ -337,21 +341,30 @@ report("ch7_time_ratio", [time_ratio], at_least=1.5, digits=1)
 # %% mystnb={"figure": {"caption": "Mixing coefficients $\\pi_k(t)$ of PRML's setting ($K = 3$, 5 tanh units; one run, seed 0) against the input $t$, one line style per component: compare PRML's Fig. 5.21a.", "name": "fig-ch7-prml-pi"}, "image": {"alt": "Three curves of mixing coefficients over t between 0 and 1: at the left end one component has nearly all the weight, at the right end another one does, and in the middle range of t, where the data have three branches, all three share the weight."}}
 t_line = np.linspace(0, 1, 201, dtype=np.float32)
 fig, ax = plotting.new_axes("$t$", r"$\pi_k(t)$", "PRML's setting, one run (seed 0)")
-plotting.plot_mixing_coefficients(ax, t_line, five["prml", 0].mixture_parameters(t_line[:, None]))
+prml_pi = five["prml", 0].mixture_parameters(t_line[:, None])
+plotting.plot_mixing_coefficients(ax, t_line, prml_pi)
 plotting.finish(ax)
 plt.show()
 
+# %% tags=["remove-cell", "nbval-ignore-output"]
+# One run (seed 0), as the figure: at both ends of the range one component has nearly all.
+end_pi = prml_pi.pi[[0, -1]].max(-1).values.detach().numpy()  # at t = 0 and t = 1
+report("ch7_prml_end_pi", end_pi, at_least=0.9, glue=False)
+glue("ch7_prml_end_pi", f"{np.floor(100 * end_pi.min()) / 100:.2f}", display=False)
+
 # %% [markdown]
-# {numref}`fig-ch7-prml-pi` is PRML's picture: where the data have a single branch, one
-# component carries nearly all the weight, and in the middle range of $t$, where there are
-# three, the weight is shared, one component per branch. The post's thirty components share
-# the same work among many more of them ({ref}`ch-sampling` plots them); three suffice, and
-# {ref}`ch-k-calibration` confirms that with cross-validation.
+# {numref}`fig-ch7-prml-pi` is PRML's picture: near the ends of the range of $t$, where
+# the data have a single branch, one component carries nearly all the weight (in this run,
+# at least {glue:text}`ch7_prml_end_pi` at $t = 0$ and at $t = 1$), and in the middle range,
+# where there are three branches, the weight is shared, one component per branch. The
+# post's thirty components share the same work among many more of them ({ref}`ch-sampling`
+# plots them). {ref}`ch-k-calibration` varies $K$ alone, on a smaller version of the
+# problem, and finds the held-out NLL flat from $K = 3$ on.
 #
 # (sec-error-bars)=
 # ## Error bars that can carry a comparison
 #
-# Every score in this book is a mean ± sd over seeds. The two numbers answer different
+# Most scores in this book are a mean ± sd over seeds. The two numbers answer different
 # questions, and a comparison needs a third.
 #
 # **The sd describes one run.** The post's network scored {glue:text}`ch7_post_five`
@@ -361,8 +374,10 @@ plt.show()
 # **The standard error describes the mean.** The mean of $n$ seeds moves from one set of
 # seeds to another by about $\mathrm{sd} / \sqrt{n}$, here {glue:text}`ch7_post_five_se:.3f`
 # nats; with the Student-$t$ quantile for $n - 1$ degrees of freedom, the 95% interval
-# of the mean is {glue:text}`ch7_post_five_ci`. It shrinks like $1/\sqrt{n}$: four
-# times the seeds, half the width.
+# of the mean is {glue:text}`ch7_post_five_ci`. The standard error shrinks like
+# $1/\sqrt{n}$: four times the seeds, half the standard error. With few seeds the interval
+# shrinks faster still, because the quantile $t_{n-1}$ falls too (from
+# {glue:text}`ch7_t_5` at five seeds to {glue:text}`ch7_t_20` at twenty).
 #
 # **A comparison needs the differences.** To say that one method beats another, look at
 # the difference of their scores seed by seed, on the same data and test points, and at
@@ -387,6 +402,8 @@ glue("ch7_pair_verdict", "excludes 0: these seeds order the two networks" if res
 needed = seeds_needed(post_minus_prml.sd, post_minus_prml.mean)
 glue("ch7_seeds_needed", f"{needed:,}" if needed <= 10_000 else "more than 10,000", display=False)
 glue("ch7_seeds_needed_01", seeds_needed(post_minus_prml.sd, 0.1), display=False)
+for n in (5, 20):  # the 97.5% quantile of Student's t with n - 1 degrees of freedom
+    glue(f"ch7_t_{n}", f"{stats.t.ppf(0.975, n - 1):.2f}", display=False)
 
 # %% tags=["remove-cell", "nbval-ignore-output"]
 # What the prose says of the comparison holds on any machine: the two are within 0.1 nats on
@@ -406,10 +423,13 @@ report("ch7_post_minus_prml_avg", post_minus_prml.values, of="mean", at_least=-0
 # than the true difference. `mdn_src.seeds_needed(sd, difference)` finds the smallest such
 # $n$. With the spread measured here, a difference the size of the mean we saw would need
 # about {glue:text}`ch7_seeds_needed` seeds; one of 0.1 nats, {glue:text}`ch7_seeds_needed_01`.
-# Small differences between good models need many seeds, or a design in which the seeds
-# share more (the same initial weights, the same data splits), so that the differences
-# spread less. The book's comparisons follow these rules: every sentence that orders two
-# methods rests on a `paired` claim over the same seeds, checked in the chapter's code.
+# Read these as lower bounds: at exactly that many seeds an interval excludes 0 only about
+# half the time, and an sd measured on five seeds is itself rough; to be fairly sure, plan
+# for about twice as many. Small differences between good models need many seeds, or a
+# design in which the seeds share more (the same initial weights, the same data splits),
+# so that the differences spread less. The book's comparisons follow these rules: every
+# sentence that orders two methods by a score over seeds rests on a `paired` claim over
+# the same seeds, checked in the chapter's code, and a single run is labelled as one.
 #
 # ## Watching it learn
 #
@@ -648,8 +668,7 @@ k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.5, digits=2)  # o
 #
 # Predict from the data, then measure: in {numref}`fig-ch7-prml-pi`, between which values of
 # $t$ does no single component of PRML's network hold more than 90% of the weight? Compare
-# with the range of $t$ where the data have three branches (`oracle.interval_count` counts
-# the separate intervals of $p(x \mid t)$; three branches can touch and form fewer).
+# with the range of $t$ where the data have three branches (`oracle.branch_count`).
 # ```
 #
 # ```{solution-start} ex-ch07-prml-switch
@@ -657,20 +676,21 @@ k1_summary = report("ch7_k1_minus_k30", [k1 - k30], at_least=0.5, digits=2)  # o
 # ```
 
 # %% tags=["nbval-ignore-output"]
-shared = t_line[five["prml", 0].mixture_parameters(t_line[:, None]).pi.max(-1).values < 0.9]
-branches = np.array([oracle.interval_count(t) for t in t_line])
-multi = t_line[branches > 1]
+is_shared = (prml_pi.pi.max(-1).values < 0.9).numpy()  # [201]: no component above 90%
+three = oracle.branch_count(t_line) == 3
+shared = t_line[is_shared]
 print(f"no component above 90%: t from {shared.min():.2f} to {shared.max():.2f}")
-print(f"more than one interval of x: t from {multi.min():.2f} to {multi.max():.2f}")
-check("the weight is shared wherever the S has more than one branch (to 0.05 in t)",
-      bool(shared.min() <= multi.min() + 0.05 and shared.max() >= multi.max() - 0.05),
-      f"shared {shared.min():.2f}-{shared.max():.2f}, branches {multi.min():.2f}-{multi.max():.2f}")  # fmt: skip
+print(f"three branches: t from {t_line[three].min():.2f} to {t_line[three].max():.2f}")
+check("the weight is shared at every t with three branches", bool(is_shared[three].all()),
+      f"not shared at t = {t_line[three & ~is_shared]}")  # fmt: skip
+glue("ch7_shared_before", f"{t_line[three].min() - shared.min():.2f}", display=False)
+glue("ch7_shared_after", f"{shared.max() - t_line[three].max():.2f}", display=False)
 
 # %% [markdown]
-# The weight is shared over the whole range of $t$ where the S has more than one branch
-# (checked, to within 0.05 in $t$), and in this run a little beyond it: the network's
-# $\pi_k(t)$ are smooth functions of $t$, so they cannot switch at a hard edge. (The
-# printed ranges are this run's.)
+# The weight is shared at every $t$ where the S has three branches (checked), and in this
+# run beyond them, by {glue:text}`ch7_shared_before` in $t$ on the left and
+# {glue:text}`ch7_shared_after` on the right: the network's $\pi_k(t)$ are smooth functions
+# of $t$, so they cannot switch at a hard edge. (The printed ranges are this run's.)
 #
 # ```{solution-end}
 # ```
@@ -678,7 +698,7 @@ check("the weight is shared wherever the S has more than one branch (to 0.05 in 
 # ```{exercise}
 # :label: ex-ch07-paired
 #
-# Compute by hand, from the per-seed scores printed in {ref}`sec-error-bars`: the mean and
+# Compute by hand, from the per-seed scores printed in the section on PRML's setting: the mean and
 # sd of the post's network and of PRML's, the unpaired difference of the means, and the
 # mean and sd of the seed-by-seed differences. Then use `seeds_needed` to ask how many seeds
 # a difference of 0.02 nats would need at the spread of the differences you measured.
@@ -698,14 +718,24 @@ print(f"seeds for 0.02 nats: {seeds_needed(differences.std(ddof=1), 0.02)}")
 unpaired = five_nll["post"].mean() - five_nll["prml"].mean()
 check("the difference of the means is the mean of the differences", bool(
       np.isclose(unpaired, differences.mean(), rtol=0, atol=1e-12)))  # fmt: skip
+combined = np.hypot(five_nll["post"].std(ddof=1), five_nll["prml"].std(ddof=1))
+together = differences.std(ddof=1) < combined
+glue("ch7_paired_vs_combined", f"{differences.std(ddof=1):.3f}, " + (
+     f"below the {combined:.3f} of the two combined: the scores moved together" if together
+     else f"above the {combined:.3f} of the two combined: the seed that is best for one "
+     "network is not best for the other"), display=False)  # fmt: skip
+for_002 = seeds_needed(differences.std(ddof=1), 0.02)
+glue("ch7_seeds_for_002", for_002, display=False)
 
 # %% [markdown]
 # The difference of the means and the mean of the differences are the same number, always:
 # pairing changes the *spread*, and so the interval, not the estimate. The sd of the
 # differences is below the two sds combined ($\sqrt{s_a^2 + s_b^2}$) only as far as the
-# two scores move together from seed to seed. A difference of 0.02 nats at this spread
-# needs the number of seeds printed: far more than any chapter trains, which is why
-# the book says "cannot order" rather than "the same".
+# two scores move together from seed to seed; in this run it is
+# {glue:text}`ch7_paired_vs_combined`. A difference of 0.02 nats at this spread needs
+# {glue:text}`ch7_seeds_for_002` seeds. And an interval that includes 0 also includes differences of a few hundredths
+# either way: no evidence of a difference is not evidence that there is none, which is
+# why the book says "cannot order" rather than "the same".
 #
 # ```{solution-end}
 # ```

@@ -177,7 +177,7 @@ check("different components carry the two ends", all(a != b for a, b in owners),
 approx = approximate_mode(params)  # [N, D]
 print(tuple(approx.shape))
 
-# %% mystnb={"figure": {"caption": "The approximate conditional mode, the mean of the most probable component, at each of 2,500 values of t (dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-approx-mode"}, "image": {"alt": "Dots over the S-shaped cloud of training points; they follow one branch at a time, in pieces that jump from branch to branch in the middle range of t."}}
+# %% mystnb={"figure": {"caption": "The approximate conditional mode, the mean of the most probable component, at each of 2,500 values of t (dots, orange), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-approx-mode"}, "image": {"alt": "Dots over the S-shaped cloud of training points; they follow one branch at a time, in pieces that jump from branch to branch in the middle range of t."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_points(ax, t_grid, approx, "mean of the most probable component", alpha=0.8)
@@ -246,7 +246,7 @@ n_modes = {seed: m.significant(0.05).sum(-1).numpy() for seed, m in modes.items(
 for seed in SEEDS:
     print(f"seed {seed}: inputs with 1, 2, ... significant modes:", np.bincount(n_modes[seed])[1:])
 
-# %% mystnb={"figure": {"caption": "The modes of the MDN's density at 250 values of t, found by ascents from every component mean, over the training data (hollow circles); one run (seed 0). Small dots in the other role's colour: every mode at least 5% as high as the highest; larger dots in the model's colour: the highest mode.", "name": "fig-ch08-modes"}, "image": {"alt": "Over the S-shaped training data, small dots follow the branches of the data, with a few extra dots in the middle range of t, some of them where the data have no branch yet. Larger dots mark the highest mode, which switches from the lower to the upper branch in the middle."}}
+# %% mystnb={"figure": {"caption": "The modes of the MDN's density at 250 values of t, found by ascents from every component mean, over the training data (hollow circles); one run (seed 0). Small dots in green: every mode at least 5% as high as the highest; larger dots in orange: the highest mode.", "name": "fig-ch08-modes"}, "image": {"alt": "Over the S-shaped training data, small dots follow the branches of the data, with a few extra dots in the middle range of t, some of them where the data have no branch yet. Larger dots mark the highest mode, which switches from the lower to the upper branch in the middle."}}
 keep = modes[0].significant(0.05)  # [250, C], True for each distinct, significant mode
 t_of_mode = np.repeat(t_coarse, keep.shape[1], axis=1)  # the input of each entry, [250, C]
 fig, ax = plotting.new_axes("$t$", "$x$")
@@ -363,7 +363,7 @@ check("in every run, the shortcut differs only between the folds", all(inside), 
 # $\pi_k$, so that a component the network has switched off at that $t$ disappears.
 # `plot_component_means` in `mdn_src/plotting/` does this at every 10th grid input.
 
-# %% mystnb={"figure": {"caption": "The means of all $K = 30$ components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, the model's colour), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, a thick band of dots follows the lower branch up to the middle of the range of t and another the upper branch from there on; more bands cross the middle range between them, each thinning into a faint line where its weight fades."}}
+# %% mystnb={"figure": {"caption": "The means of all $K = 30$ components at 250 values of t, each drawn with an area proportional to its mixing coefficient (filled dots, orange), over the training data (hollow circles); one run (seed 0).", "name": "fig-ch08-means"}, "image": {"alt": "Over the S-shaped training data, a thick band of dots follows the lower branch up to the middle of the range of t and another the upper branch from there on; more bands cross the middle range between them, each thinning into a faint line where its weight fades."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_component_means(
@@ -400,7 +400,7 @@ exact_slices = oracle.inverse_density(x_slice[None, :], t_slices[:, None].astype
 slice_params = mdn.mixture_parameters(torch.from_numpy(t_slices[:, None])).detach()
 print("intervals:", oracle.interval_count(t_slices), "branches:", oracle.branch_count(t_slices))
 
-# %% mystnb={"figure": {"caption": "Slices $p(x \\mid t)$ at three inputs, one run (seed 0): the MDN's mixture density (solid, the model's colour), the weighted components $\\pi_k f_k(x)$ with $\\pi_k \\ge 0.01$ that add up to it (thin dash-dotted, the other role's colour), and the exact density (dashed).", "name": "fig-ch08-slices"}, "image": {"alt": "Three panels. At t = 0.1 one narrow dashed box near x = 0.05 with a taller solid bump over it. At t = 0.28 one dashed box at small x with a solid bump over it, and perhaps a second solid bump where the exact density is zero. At t = 0.4 two dashed boxes, a narrow one near x = 0.15 and a wide one from about 0.5 to 0.8; the solid curve has one Gaussian peak over each, taller than the narrow box and rounded over the wide one, and each dash-dotted component lies on the solid curve."}}
+# %% mystnb={"figure": {"caption": "Slices $p(x \\mid t)$ at three inputs, one run (seed 0): the MDN's mixture density (solid, orange), the weighted components $\\pi_k f_k(x)$ with $\\pi_k \\ge 0.01$ that add up to it (thin dash-dotted, green), and the exact density (dashed).", "name": "fig-ch08-slices"}, "image": {"alt": "Three panels. At t = 0.1 one narrow dashed box near x = 0.05 with a taller solid bump over it. At t = 0.28 one dashed box at small x with a solid bump over it, and perhaps a second solid bump where the exact density is zero. At t = 0.4 two dashed boxes, a narrow one near x = 0.15 and a wide one from about 0.5 to 0.8; the solid curve has one Gaussian peak over each, taller than the narrow box and rounded over the wide one, and each dash-dotted component lies on the solid curve."}}
 fig, axes = plotting.plot_mixture_slices(
     x_slice, slice_params, t_slices, exact=exact_slices, label="MDN (seed 0)"
 )
@@ -443,7 +443,7 @@ glue("ch08_early_weight_pct", f"{100 * early:.1f}", display=False)
 # components centred away from the box carry {glue:text}`ch08_early_weight_pct`% of the
 # weight there.
 #
-# Three inputs are a small sample. On the site, where no code runs, {numref}`fig-ch08-slider`
+# Three inputs are a small sample. On the site, where no Python runs, {numref}`fig-ch08-slider`
 # draws the same slice at any input its slider sets, from $t =$ {glue:text}`ch08_slider_lo`
 # to {glue:text}`ch08_slider_hi` in steps of {glue:text}`ch08_slider_step`: a few lines of
 # JavaScript compute the mixture of the same run from its weights, which
@@ -457,7 +457,7 @@ glue("ch08_slider_lo", float(t_slider[0]), display=False)
 glue("ch08_slider_hi", float(t_slider[-1]), display=False)
 glue("ch08_slider_step", round(float(t_slider[1] - t_slider[0]), 2), display=False)
 
-# %% mystnb={"figure": {"caption": "The slice $p(x \\mid t)$ at the input the slider sets, one run (seed 0), computed in the page from the model's weights: the MDN's mixture density (solid, the model's colour), the weighted components with $\\pi_k \\ge 0.01$ (thin dash-dotted, the other role's colour), the modes at least 5% as high as the highest (dots) and the exact density (dashed). The vertical axis fits each input.", "name": "fig-ch08-slider"}} tags=["nbval-ignore-output"]
+# %% mystnb={"figure": {"caption": "The slice $p(x \\mid t)$ at the input the slider sets, one run (seed 0), computed in the page from the model's weights: the MDN's mixture density (solid, orange), the weighted components with $\\pi_k \\ge 0.01$ (thin dash-dotted, green), the modes at least 5% as high as the highest (dots) and the exact density (dashed). The vertical axis fits each input.", "name": "fig-ch08-slider"}} tags=["nbval-ignore-output"]
 t_start = 0.4  # the slider's first position: the right panel of the slices above
 slider = plotting.interactive_density(
     mdn, t_slider, x_slice, exact=oracle.inverse_density, start=t_start, label="MDN (seed 0)"
@@ -503,7 +503,7 @@ t_new = torch.from_numpy(t_test[:2500])  # inputs distributed like the training 
 synthetic = sample(mdn.mixture_parameters(t_new).detach(), 1, torch.Generator().manual_seed(0))
 print(tuple(synthetic.shape))  # [S = 1 sample, N = 2500 inputs, D = 1]
 
-# %% mystnb={"figure": {"caption": "A synthetic data set from the MDN, one run (seed 0): one sample x from $p(x \\mid t)$ for each of 2,500 held-out inputs t (dots, the model's colour), over the training data (hollow circles).", "name": "fig-ch08-samples"}, "image": {"alt": "Dots scattered over the S-shaped training data, filling its band with the same density along it, with three branches in the middle range of t and a few strays."}}
+# %% mystnb={"figure": {"caption": "A synthetic data set from the MDN, one run (seed 0): one sample x from $p(x \\mid t)$ for each of 2,500 held-out inputs t (dots, orange), over the training data (hollow circles).", "name": "fig-ch08-samples"}, "image": {"alt": "Dots scattered over the S-shaped training data, filling its band with the same density along it, with three branches in the middle range of t and a few strays."}}
 fig, ax = plotting.new_axes("$t$", "$x$")
 plotting.plot_data(ax, t_train, x_train)
 plotting.plot_points(ax, t_new, synthetic[0], "one sample per held-out input", alpha=0.5)
@@ -593,7 +593,7 @@ got = report(
 )
 print(f"share of the variance's error within 0.05 of a fold: {got}%")
 
-# %% mystnb={"figure": {"caption": "The conditional mean (top) and variance (bottom) against t: the MDN's mixture mean and variance (solid, the model's colour), one run (seed 0), and the exact ones (dashed); the top panel also shows the training data (hollow circles).", "name": "fig-ch08-moments"}, "image": {"alt": "Top: a solid curve rises from lower left to upper right across the middle of the S-shaped data, close to a dashed curve that leaps up steeply twice. Bottom: the dashed exact variance is near zero at both ends and jumps up to about 0.07 at two values of t, dipping to about 0.04 between them; the solid curve follows it with smooth humps that round off the jumps."}}
+# %% mystnb={"figure": {"caption": "The conditional mean (top) and variance (bottom) against t: the MDN's mixture mean and variance (solid, orange), one run (seed 0), and the exact ones (dashed); the top panel also shows the training data (hollow circles).", "name": "fig-ch08-moments"}, "image": {"alt": "Top: a solid curve rises from lower left to upper right across the middle of the S-shaped data, close to a dashed curve that leaps up steeply twice. Bottom: the dashed exact variance is near zero at both ends and jumps up to about 0.07 at two values of t, dipping to about 0.04 between them; the solid curve follows it with smooth humps that round off the jumps."}}
 fig, (ax_mean, ax_var) = plotting.plot_mean_and_variance(
     t_grid,
     mixture_mean(params),

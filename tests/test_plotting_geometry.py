@@ -51,8 +51,11 @@ UPDATE = os.environ.get("MDN_UPDATE_GEOMETRY") == "1"
 RTOL, ATOL = 1e-7, 1e-12
 
 #: Public names of mdn_src.plotting that draw nothing (constants and array helpers).
+# The interactive figure is HTML and JavaScript, not matplotlib: tests/test_interactive.py
+# checks its data against the model and tests/test_site.py its drawing in Chromium.
 NOT_DRAWING = {"COLORS", "FIGSIZE", "LINESTYLES", "OKABE_ITO", "SERIES_STYLES", "SLICE_STYLES",
-               "ArrayOrTensor", "as_numpy", "cell_edges", "role_style"}  # fmt: skip
+               "ArrayOrTensor", "as_numpy", "cell_edges", "role_style",
+               "InteractiveFigure", "export_mdn", "interactive_density"}  # fmt: skip
 
 
 def teardown_function():
