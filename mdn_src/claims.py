@@ -70,15 +70,13 @@ class Summary:
 
     @property
     def se(self) -> float:
-        """The standard error of the mean, ``sd / sqrt(n)``: how far the mean of another
-        ``n`` seeds would typically land from this one (NaN for a single value). The sd
-        describes one run; the se, the mean."""
+        """The standard error of the mean, ``sd / sqrt(n)`` (NaN for one value): the sd
+        describes one run; the se, how far the mean of another ``n`` seeds would land."""
         return self.sd / float(np.sqrt(self.n)) if self.n > 1 else float("nan")
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
-        """The Student-t interval of the mean at confidence ``level``:
-        ``mean ± t_{n-1} * se``. It needs two values at least, and assumes the values are
-        independent draws (seeds), roughly normal.
+        """The Student-t interval of the mean at confidence ``level``, ``mean ± t_{n-1} * se``,
+        for independent, roughly normal values (seeds); ``repr`` shows the 95% one.
 
         Raises:
             ValueError: ``level`` is not in (0, 1), or there is a single value.
@@ -96,7 +94,10 @@ class Summary:
         return self.text
 
     def __repr__(self) -> str:  # what a notebook shows when a cell ends in report(...)
-        return f"{self.name}: {self.text}" + ("" if self.n == 1 else f" (n = {self.n})")
+        if self.n == 1 or not np.isfinite(self.sd):
+            return f"{self.name}: {self.text}" + ("" if self.n == 1 else f" (n = {self.n})")
+        low, high = self.interval()
+        return f"{self.name}: {self.text} (n = {self.n}; 95% interval [{low:.4g}, {high:.4g}])"
 
 
 def _as_values(values, name: str, allow_nonfinite: bool) -> np.ndarray:

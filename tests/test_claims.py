@@ -15,7 +15,8 @@ def test_summary_matches_numpy_with_ddof_1():
     assert s.sd == pytest.approx(np.std(VALUES, ddof=1), rel=1e-15)
     assert s.median == 14.2 and s.n == 3
     assert str(s) == "14.500 ± 2.862"
-    assert repr(s) == "r: 14.500 ± 2.862 (n = 3)"  # a cell ending in report() shows this
+    # a cell ending in report() shows this: mean ± sd, n and the t interval of the mean
+    assert repr(s) == "r: 14.500 ± 2.862 (n = 3; 95% interval [7.391, 21.61])"
     assert report("r", VALUES, digits=1, glue=False).text == "14.5 ± 2.9"
 
 
@@ -67,6 +68,7 @@ def test_nonfinite_values_need_consent_and_fail_every_seed_claims():
         report("nll", [1.0, np.nan], glue=False)
     s = report("nll", [1.0, 2.0, np.inf], allow_nonfinite=True, of="median", at_most=2, glue=False)
     assert s.median == 2.0
+    assert repr(s) == "nll: inf ± nan (n = 3)"  # no interval of a diverged run
     with pytest.raises(ClaimFailed):
         report("nll", [1.0, np.nan], allow_nonfinite=True, at_most=5, glue=False)
 
